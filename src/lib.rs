@@ -1,0 +1,4 @@
+//! sdbc: a compiler and executor for the sdb infrastructure language.
+//!
+//! See `ARCHITECTURE.md` for the bird's-eye view. Phases depend one way:
+//! syntax -> semantics/model -> graph -> targets -> plan -> exec.

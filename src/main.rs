@@ -1,0 +1,2 @@
+//! The `sdbc` binary: a thin shell over the library (see `sdbc::cli`).
+fn main() {}
