@@ -1,0 +1,75 @@
+//! The catalog of stable diagnostic codes.
+//!
+//! Every code here has a page `docs/errors/<CODE>.md` and at least one
+//! fixture under `tests/fixtures/` whose snapshot shows it; the test
+//! `tests/catalog.rs` keeps the three in step. Codes are never reused: a
+//! retired code stays in the catalog's history, not in a new meaning.
+//!
+//! Ranges: E00xx syntax, E01xx declarations, E02xx names and modules,
+//! E03xx Compute Engine, E04xx Swarm services, E05xx code generation.
+
+use super::Severity;
+
+/// What the catalog says about one code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeInfo {
+    pub code: &'static str,
+    pub severity: Severity,
+    /// A few words naming the problem (the page title in `docs/errors/`).
+    pub title: &'static str,
+}
+
+macro_rules! catalog {
+    ($($variant:ident = $code:literal, $sev:ident, $title:literal;)*) => {
+        /// A stable diagnostic code.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code { $($variant,)* }
+
+        /// Every code, in order.
+        pub const CATALOG: &[CodeInfo] = &[
+            $(CodeInfo { code: $code, severity: Severity::$sev, title: $title },)*
+        ];
+
+        impl Code {
+            pub const ALL: &[Code] = &[$(Code::$variant,)*];
+
+            pub fn info(self) -> CodeInfo {
+                match self { $(Code::$variant => CodeInfo { code: $code, severity: Severity::$sev, title: $title },)* }
+            }
+        }
+    };
+}
+
+catalog! {
+    Syntax = "E0001", Error, "syntax error";
+    UnterminatedString = "E0002", Error, "unterminated string";
+    NestingTooDeep = "E0003", Error, "nesting too deep";
+    InvalidUtf8 = "E0004", Error, "source is not valid UTF-8";
+    BadLiteral = "E0005", Error, "malformed literal";
+    UnknownKind = "E0101", Error, "unknown kind";
+    UnknownAttribute = "E0102", Error, "unknown attribute";
+    WrongType = "E0103", Error, "wrong value type or unit";
+    MissingArgument = "E0104", Error, "missing required argument";
+    BadCount = "E0105", Error, "bad group count";
+    DuplicateAttribute = "E0106", Error, "duplicate attribute";
+    TooManyArguments = "E0107", Error, "too many positional arguments";
+    NotAllowedHere = "E0108", Error, "declaration not allowed here";
+    MissingName = "E0109", Error, "declaration needs a name";
+    BadValue = "E0110", Error, "value not allowed";
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        self.info().code
+    }
+
+    pub fn from_str(code: &str) -> Option<Code> {
+        Code::ALL.iter().copied().find(|c| c.as_str() == code)
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
