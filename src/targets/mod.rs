@@ -1,0 +1,4 @@
+//! Code generation: from the resolved model to the three outputs a user can
+//! review before anything runs: Compute Engine requests, cloud-init
+//! user-data per VM, and the Swarm stack file. Targets read only
+//! [`crate::model`]; they do no network I/O.
