@@ -7,3 +7,4 @@ pub mod diag;
 pub mod span;
 pub mod model;
 pub mod targets;
+pub mod syntax;

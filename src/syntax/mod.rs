@@ -1,0 +1,11 @@
+//! Syntax: the grammar (`grammar/sdb.pest`), the typed AST, error recovery
+//! and the formatter. This phase knows nothing of Compute Engine, Swarm or
+//! the LSP; it turns text into an [`ast::SourceAst`] plus diagnostics.
+
+pub mod ast;
+pub mod fmt;
+mod lower;
+mod parser;
+mod scan;
+
+pub use parser::{parse, MAX_NESTING};

@@ -1,0 +1,228 @@
+//! The pest parser and the driver that recovers from syntax errors.
+//!
+//! pest stops at the first error, so the driver parses one top-level item at
+//! a time. When an item fails, the error is turned into a diagnostic that
+//! says in words what was expected, and parsing resumes at the next line
+//! that starts a declaration in column 0. Bracket nesting is bounded before
+//! pest sees the text, so no input can overflow the stack.
+
+use pest::Parser as _;
+use pest::error::{ErrorVariant, InputLocation};
+
+use super::ast::{Comment, SourceAst};
+use super::lower::Lowerer;
+use super::scan::{self, Trivia};
+use crate::diag::{Code, Diagnostic};
+use crate::span::{FileId, Span};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/sdb.pest"]
+pub(crate) struct SdbParser;
+
+/// Deepest bracket nesting accepted: far beyond any real program, far below
+/// what would threaten the stack.
+pub const MAX_NESTING: usize = 32;
+
+/// Parse a whole file: every item that parses, every comment, and one
+/// diagnostic per syntax error.
+pub fn parse(file: FileId, text: &str) -> (SourceAst, Vec<Diagnostic>) {
+    init_pest();
+    let too_deep = scan::too_deep_positions(text, MAX_NESTING);
+    let mut ast = SourceAst::default();
+    let mut diags = Vec::new();
+    let mut pos = 0;
+    loop {
+        pos = skip_trivia(file, text, pos, &mut ast.comments);
+        if pos >= text.len() {
+            break;
+        }
+        let limit = too_deep.iter().copied().find(|&d| d >= pos);
+        let input = &text[pos..limit.unwrap_or(text.len())];
+        match SdbParser::parse(Rule::top_item, input) {
+            Ok(mut pairs) => {
+                let top = pairs.next().expect("top_item always yields its own pair");
+                let end = pos + top.as_span().end();
+                let mut lowerer = Lowerer::new(file, pos);
+                if let Some(item) = lowerer.top_item(top) {
+                    ast.items.push(item);
+                }
+                let (comments, lower_diags) = lowerer.finish();
+                ast.comments.extend(comments);
+                diags.extend(lower_diags);
+                pos = end.max(pos + 1);
+            }
+            Err(err) => {
+                let err_pos = pos + error_offset(&err);
+                let diag = match limit {
+                    Some(deep) if err_pos >= deep.saturating_sub(1) => nesting_diag(file, deep),
+                    _ => syntax_diag(file, text, pos, err_pos, &err),
+                };
+                let resume_from = limit.filter(|&d| err_pos >= d.saturating_sub(1)).unwrap_or(err_pos);
+                diags.push(diag);
+                pos = scan::next_sync_point(text, resume_from.max(pos + 1));
+            }
+        }
+    }
+    ast.comments.sort_by_key(|c| c.span.start);
+    ast.comments.dedup_by_key(|c| c.span.start);
+    (ast, diags)
+}
+
+fn init_pest() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        pest::set_error_detail(true);
+        // A bound on work per item: no input can make the parser hang.
+        pest::set_call_limit(std::num::NonZeroUsize::new(50_000_000));
+    });
+}
+
+fn skip_trivia(file: FileId, text: &str, pos: usize, comments: &mut Vec<Comment>) -> usize {
+    let mut pos = pos;
+    while let Some(t) = scan::trivia_at(text, pos) {
+        if let Trivia::Comment(end) = t {
+            comments.push(Comment {
+                text: text[pos..end].trim_end().to_string(),
+                span: Span::new(file, pos, end),
+            });
+        }
+        pos = t.end();
+    }
+    pos
+}
+
+fn error_offset(err: &pest::error::Error<Rule>) -> usize {
+    match err.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    }
+}
+
+fn nesting_diag(file: FileId, at: usize) -> Diagnostic {
+    Diagnostic::new(
+        Code::NestingTooDeep,
+        format!("brackets nested more than {MAX_NESTING} deep"),
+        Span::new(file, at, at + 1),
+        "too deep here",
+    )
+    .with_help("flatten the value: no declaration needs this much nesting")
+}
+
+fn syntax_diag(file: FileId, text: &str, item_start: usize, at: usize, err: &pest::error::Error<Rule>) -> Diagnostic {
+    if let Some(open) = scan::unterminated_string(text, item_start, at) {
+        let end = text[open..].find('\n').map_or(text.len(), |n| open + n);
+        return Diagnostic::new(
+            Code::UnterminatedString,
+            "unterminated string",
+            Span::new(file, open, end),
+            "this string has no closing `\"`",
+        )
+        .with_help("close the string with `\"` on the same line; use `\\\"` for a quote inside it");
+    }
+    let expected = expected_words(err);
+    let found = scan::describe_token(text, at);
+    let (message, help) = phrase(&expected, &found);
+    let end = scan::token_end(text, at);
+    Diagnostic::new(Code::Syntax, message, Span::new(file, at, end), format!("unexpected {found}"))
+        .with_help(help)
+}
+
+/// What the parser wanted, in words, deduplicated and sorted.
+fn expected_words(err: &pest::error::Error<Rule>) -> Vec<&'static str> {
+    let mut words = Vec::new();
+    if let Some(attempts) = err.parse_attempts() {
+        for token in attempts.expected_tokens() {
+            words.push(token_word(&token.to_string()));
+        }
+        for stack in attempts.call_stacks() {
+            if let Some(r) = stack.deepest.get_rule() {
+                words.push(rule_word(*r));
+            }
+        }
+    }
+    if let ErrorVariant::ParsingError { positives, .. } = &err.variant {
+        words.extend(positives.iter().map(|r| rule_word(*r)));
+    }
+    words.retain(|w| !w.is_empty());
+    words.sort_unstable();
+    words.dedup();
+    words
+}
+
+fn token_word(token: &str) -> &'static str {
+    match token {
+        ";" => "`;`",
+        "{" => "`{`",
+        "}" => "`}`",
+        "(" => "`(`",
+        ")" => "`)`",
+        "[" => "`[`",
+        "]" => "`]`",
+        "=" => "`=`",
+        "," => "`,`",
+        ":" => "`:`",
+        "\"" => "a string",
+        "${" => "",
+        _ => "",
+    }
+}
+
+fn rule_word(rule: Rule) -> &'static str {
+    match rule {
+        Rule::semi => "`;`",
+        Rule::block => "`{`",
+        Rule::ident | Rule::key | Rule::kind | Rule::name | Rule::subject | Rule::subjects => "a name",
+        Rule::param | Rule::params => "a parameter",
+        Rule::expr
+        | Rule::or_expr
+        | Rule::and_expr
+        | Rule::cmp_expr
+        | Rule::unary
+        | Rule::postfix
+        | Rule::paren
+        | Rule::list
+        | Rule::map
+        | Rule::call
+        | Rule::string
+        | Rule::int
+        | Rule::float
+        | Rule::size
+        | Rule::duration
+        | Rule::cidr
+        | Rule::ip
+        | Rule::port_map
+        | Rule::port_spec
+        | Rule::boolean
+        | Rule::positional_arg
+        | Rule::decl_value => "a value",
+        Rule::map_entry => "a map entry",
+        Rule::decl | Rule::attr | Rule::top_item => "a declaration",
+        Rule::cmp_op | Rule::and_op | Rule::or_op | Rule::not_op => "an operator",
+        _ => "",
+    }
+}
+
+fn phrase(expected: &[&str], found: &str) -> (String, String) {
+    let has = |w: &str| expected.contains(&w);
+    if has("`;`") && has("`{`") {
+        return (
+            format!("expected `;` or `{{` after the declaration, found {found}"),
+            String::from("end the declaration with `;`, or open its body with `{`"),
+        );
+    }
+    let list = match expected {
+        [] => String::from("something else"),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    };
+    let help = if has("a declaration") {
+        "a declaration looks like `KIND NAME ARGS;`, e.g. `vm web[2] e2-standard-2;`"
+    } else if has("`}`") {
+        "every `{` needs a matching `}`"
+    } else if has("a value") {
+        "a value is a number, string, size (`20GB`), list, map, name or call"
+    } else {
+        "see docs/language.md for the syntax"
+    };
+    (format!("expected {list}, found {found}"), help.to_string())
+}
