@@ -8,3 +8,7 @@ pub mod span;
 pub mod model;
 pub mod targets;
 pub mod syntax;
+pub mod schema;
+pub mod sema;
+pub mod cli;
+pub mod pipeline;

@@ -1,2 +1,5 @@
 //! The `sdbc` binary: a thin shell over the library (see `sdbc::cli`).
-fn main() {}
+
+fn main() -> std::process::ExitCode {
+    sdbc::cli::main()
+}

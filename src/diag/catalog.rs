@@ -56,6 +56,26 @@ catalog! {
     NotAllowedHere = "E0108", Error, "declaration not allowed here";
     MissingName = "E0109", Error, "declaration needs a name";
     BadValue = "E0110", Error, "value not allowed";
+    UndefinedName = "E0201", Error, "undefined name";
+    DuplicateName = "E0202", Error, "duplicate name";
+    IndexOutOfRange = "E0203", Error, "index out of range";
+    ImportNotFound = "E0204", Error, "import not found";
+    ImportCycle = "E0205", Error, "import cycle";
+    UnknownParameter = "E0206", Error, "unknown module parameter";
+    MissingParameter = "E0207", Error, "missing module parameter";
+    ParamMissing = "E0208", Error, "parameter without a value";
+    ModuleRecursion = "E0209", Error, "recursive module";
+    Cycle = "E0210", Error, "dependency cycle";
+    EnvMissing = "E0211", Error, "environment variable not set";
+    FileUnreadable = "E0212", Error, "file cannot be read";
+    WrongReference = "E0213", Error, "reference to the wrong kind";
+    UnknownField = "E0214", Error, "unknown field";
+    IndexOutsideGroup = "E0215", Error, "`index` outside a group";
+    TypeMismatch = "E0216", Error, "type mismatch in an expression";
+    KnownAfterApply = "E0217", Error, "value known only after apply";
+    SecretPrinted = "E0405", Error, "secret would be printed";
+    TemplateError = "E0501", Error, "template does not render";
+    FileNotUtf8 = "E0502", Error, "file is not UTF-8";
 }
 
 impl Code {

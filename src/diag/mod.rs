@@ -10,7 +10,7 @@ mod catalog;
 mod render;
 
 pub use catalog::{Code, CodeInfo, CATALOG};
-pub use render::{render_human, render_json, ColorChoice, JsonDiagnostic, JsonLabel};
+pub use render::{render_human, render_json, to_json, ColorChoice, JsonDiagnostic, JsonLabel};
 
 use crate::span::Span;
 

@@ -1,0 +1,104 @@
+//! What every subcommand shares: exit statuses, colour, `--var` parsing and
+//! printing diagnostics.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+
+use crate::diag::{render_human, render_json, ColorChoice, Diagnostic};
+use crate::span::SourceMap;
+
+/// The process exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Success; no errors (warnings allowed).
+    Ok = 0,
+    /// The input has errors, or an operation failed.
+    Errors = 1,
+    /// Bad usage, or a file could not be read or written.
+    Usage = 2,
+    /// Interrupted by Ctrl-C.
+    Interrupted = 130,
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(s: ExitStatus) -> Self {
+        std::process::ExitCode::from(s as u8)
+    }
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    /// `auto` means colour when stderr is a terminal and `NO_COLOR` is unset or empty.
+    pub fn resolve(self) -> ColorChoice {
+        match self {
+            Color::Always => ColorChoice::Always,
+            Color::Never => ColorChoice::Never,
+            Color::Auto => {
+                let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+                if !no_color && std::io::stderr().is_terminal() { ColorChoice::Always } else { ColorChoice::Never }
+            }
+        }
+    }
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiagFormat {
+    Human,
+    Json,
+}
+
+/// Parses a `--var NAME=VALUE`.
+pub fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("`{s}` is not NAME=VALUE")),
+    }
+}
+
+pub fn vars(list: &[(String, String)]) -> BTreeMap<String, String> {
+    list.iter().cloned().collect()
+}
+
+/// Terminal width for diagnostics (80 when unknown).
+pub fn width() -> usize {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|w| *w >= 40).unwrap_or(100)
+}
+
+/// Prints diagnostics: human ones to stderr, JSON to stdout.
+pub fn emit(sources: &SourceMap, diags: &[Diagnostic], format: DiagFormat, color: ColorChoice) {
+    match format {
+        DiagFormat::Human => {
+            if !diags.is_empty() {
+                let text = render_human(sources, diags, color, width());
+                let _ = std::io::stderr().write_all(text.as_bytes());
+            }
+        }
+        DiagFormat::Json => {
+            let _ = std::io::stdout().write_all(render_json(sources, diags).as_bytes());
+        }
+    }
+}
+
+/// `error: message` on stderr, in red on a terminal.
+pub fn error_line(color: ColorChoice, message: &str) {
+    let prefix = if color == ColorChoice::Always { "\x1b[1;31merror\x1b[0m" } else { "error" };
+    let _ = writeln!(std::io::stderr(), "{prefix}: {message}");
+}
+
+
+/// "2 errors, 1 warning"
+pub fn count_words(errors: usize, warnings: usize) -> String {
+    let plural = |n: usize, w: &str| if n == 1 { format!("1 {w}") } else { format!("{n} {w}s") };
+    match (errors, warnings) {
+        (0, 0) => String::from("no problems"),
+        (e, 0) => plural(e, "error"),
+        (0, w) => plural(w, "warning"),
+        (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
+    }
+}

@@ -1,0 +1,168 @@
+//! Whole-program semantics: load the file and its imports, check each
+//! declaration against the schema, resolve every name, expand modules and
+//! groups, and lower the program into the [`crate::model::Model`] with the
+//! dependencies between its parts. The front end never gives up: the
+//! result always carries every diagnostic found, and a model as complete
+//! as the errors allow.
+
+mod attrs;
+mod collect;
+mod decls;
+mod eval;
+mod fields;
+mod funcs;
+mod infra;
+pub mod load;
+mod scope;
+mod services;
+mod value;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::Model;
+use crate::schema::Place;
+use crate::span::{FileId, SourceMap, Span};
+use crate::syntax::ast::Item;
+
+pub use eval::Env;
+pub use load::{DiskReader, FileReader, STDLIB};
+
+/// A dependency between two parts of the model, with why it exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelDep {
+    /// `(kind, model name)` of the part that waits.
+    pub from: (&'static str, String),
+    /// `(kind, model name)` of the part it waits for.
+    pub to: (&'static str, String),
+    pub reason: String,
+    pub span: Span,
+}
+
+/// A name used somewhere and what it means (for the editor).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub use_span: Span,
+    pub def_span: Span,
+    pub name: String,
+    pub kind: &'static str,
+}
+
+/// A declared name (for the editor's outline and go-to-definition).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Definition {
+    pub name: String,
+    pub kind: &'static str,
+    pub span: Span,
+    pub decl_span: Span,
+}
+
+/// What analysing a program produced.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    pub sources: SourceMap,
+    pub root: FileId,
+    pub model: Model,
+    pub deps: Vec<ModelDep>,
+    pub references: Vec<Reference>,
+    pub definitions: Vec<Definition>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Analysis {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Analyses a file on disk.
+pub fn analyze_path(path: &Path, vars: &BTreeMap<String, String>) -> std::io::Result<Analysis> {
+    let bytes = std::fs::read(path)?;
+    let env = Env { vars: vars.clone(), getenv: Box::new(|k| std::env::var(k).ok()), reader: &DiskReader };
+    Ok(analyze_bytes(&path.display().to_string(), Some(path.to_path_buf()), bytes, &env))
+}
+
+/// Analyses a source given as bytes (from disk, stdin or an editor buffer).
+pub fn analyze_bytes(name: &str, path: Option<PathBuf>, bytes: Vec<u8>, env: &Env) -> Analysis {
+    let mut sources = SourceMap::new();
+    let mut diags = Diagnostics::new();
+    let root = load::decode(name, path.clone(), bytes, &mut sources, &mut diags);
+    let program = load::load(root, &mut sources, env.reader, &mut diags);
+    let stack_default = path
+        .as_ref()
+        .and_then(|p| p.file_stem())
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| String::from("stack"));
+    let mut analysis = Analysis { root, ..Analysis::default() };
+    run(&program, &sources, env, &stack_default, &mut analysis, &mut diags);
+    analysis.sources = sources;
+    analysis.diagnostics = diags.into_sorted();
+    analysis
+}
+
+fn run(program: &load::Program, sources: &SourceMap, env: &Env, stack_default: &str, out: &mut Analysis, diags: &mut Diagnostics) {
+    let modules = decls::module_sigs(program.files.iter().flat_map(|(_, ast)| ast.items.iter()));
+    for (file, ast) in &program.files {
+        decls::check_items(&sources.get(*file).text, &ast.items, Place::Top, &modules, diags);
+    }
+    let (symbols, _modules) = collect::collect(program, diags);
+    let gce_decl = program.files.iter().find_map(|(file, ast)| {
+        ast.items.iter().find_map(|i| match i {
+            Item::Decl(d) if d.kind.name == "gce" => Some((d, *file)),
+            _ => None,
+        })
+    });
+    let mut ev = eval::Evaluator::new(&symbols, sources, env);
+    let (gce, stack) = infra::gce(&mut ev, gce_decl, stack_default);
+    let mut model = Model { stack: sanitize_stack(&stack), gce, ..Model::default() };
+    model.networks = infra::networks(&mut ev, &model.gce, &model.stack);
+    infra::vm_facts(&mut ev, &model.networks);
+    model.disks = infra::disks(&mut ev, &model.gce);
+    model.addresses = infra::explicit_addresses(&mut ev, &model.gce);
+    let lowered = infra::vms(&mut ev, &model.gce, &model.networks);
+    model.vms = lowered.vms;
+    model.addresses.extend(lowered.addresses);
+    infra::nfs_mounts(&ev, &mut model.vms, &lowered.exports);
+    model.firewalls = infra::firewalls(&mut ev, &model.networks);
+    model.secrets = services::secrets(&mut ev);
+    model.configs = services::configs(&mut ev);
+    let (svcs, host_sysctl) = services::services(&mut ev, &lowered.exports);
+    model.services = svcs;
+    services::apply_host_sysctl(&mut model.vms, &host_sysctl);
+    model.outputs = services::outputs(&mut ev);
+    let any_swarm = model.vms.iter().any(|v| v.swarm != crate::model::SwarmRole::None);
+    model.firewalls.extend(infra::generated_firewalls(&model.networks, any_swarm, !lowered.exports.is_empty()));
+    let kind_word = |id: scope::EntityId| -> (&'static str, String) {
+        let e = symbols.entity(id);
+        (e.kind.word(), e.model_name.clone())
+    };
+    out.deps = ev.deps.iter().map(|d| ModelDep { from: kind_word(d.from), to: kind_word(d.to), reason: d.reason.clone(), span: d.span }).collect();
+    out.references = ev
+        .uses
+        .iter()
+        .map(|(span, id)| {
+            let e = symbols.entity(*id);
+            Reference { use_span: *span, def_span: e.span, name: e.qual_name.clone(), kind: e.kind.word() }
+        })
+        .collect();
+    out.definitions = symbols
+        .ids()
+        .map(|id| {
+            let e = symbols.entity(id);
+            Definition { name: e.qual_name.clone(), kind: e.kind.word(), span: e.span, decl_span: e.decl.span }
+        })
+        .collect();
+    diags.extend(ev.diags);
+    out.model = model;
+}
+
+/// A stack name usable as a GCE label value and name prefix.
+fn sanitize_stack(s: &str) -> String {
+    let mut out: String = s.to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
+    if !out.starts_with(|c: char| c.is_ascii_lowercase()) {
+        out.insert_str(0, "s-");
+    }
+    out.truncate(40);
+    out.trim_end_matches('-').to_string()
+}
