@@ -200,6 +200,8 @@ pub struct Service {
     pub configs: Vec<ConfigUse>,
     pub volumes: Vec<VolumeUse>,
     pub nfs_mounts: Vec<NfsVolumeUse>,
+    /// Host directories mounted into the tasks.
+    pub binds: Vec<BindMount>,
     pub healthcheck: Option<Healthcheck>,
     pub update: UpdatePolicy,
     pub restart: RestartPolicy,
@@ -261,6 +263,14 @@ pub struct NfsVolumeUse {
     pub volume: String,
     pub server_ip: String,
     pub export_path: String,
+    pub target: String,
+    pub readonly: bool,
+}
+
+/// A directory of the host mounted into a service's tasks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BindMount {
+    pub source: String,
     pub target: String,
     pub readonly: bool,
 }

@@ -194,6 +194,16 @@ pub static KINDS: &[KindSchema] = &[
     },
     KindSchema {
         subject: Subject::None,
+        positional: &[
+            req("source", Ty::Str, "absolute path on the host"),
+            may("readonly", Ty::Enum(&["readonly"]), "mount read-only"),
+        ],
+        attrs: &[req("at", Ty::Str, "absolute path in the container")],
+        example: "bind \"/var/lib/docker/containers\" at \"/var/lib/docker/containers\" readonly;",
+        ..kind("bind", Place::Service, "Mount a directory of the host the task runs on (for agents such as log shippers).")
+    },
+    KindSchema {
+        subject: Subject::None,
         positional: &[req("test", Ty::Any, "the test: a list such as `[\"CMD\", \"redis-cli\", \"ping\"]` or a shell string")],
         attrs: &[
             opt("interval", Ty::Duration, "10s", "time between checks"),

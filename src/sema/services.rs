@@ -79,6 +79,7 @@ fn service(ev: &mut Evaluator, id: EntityId, d: &Decl, a: &Attrs, name: String, 
         configs: Vec::new(),
         volumes: Vec::new(),
         nfs_mounts: Vec::new(),
+        binds: Vec::new(),
         healthcheck: None,
         update: UpdatePolicy {
             parallelism: a.int(ev, "update_parallelism").map_or(1, |n| n as u32),
@@ -112,6 +113,14 @@ fn service(ev: &mut Evaluator, id: EntityId, d: &Decl, a: &Attrs, name: String, 
             }
             "mount" => mount(ev, item, &ia, ctx, exports, &mut s),
             "healthcheck" => s.healthcheck = healthcheck(ev, item, &ia, ctx),
+            "bind" => {
+                let readonly = item.positional_args().skip(1).any(|p| p.as_name().is_some_and(|n| n.name == "readonly"));
+                let source = item.positional_args().next().map(|p| ev.eval(p, ctx));
+                if let Some(Value::Str(source)) = source {
+                    let target = ia.string(ev, "at").unwrap_or_default();
+                    s.binds.push(BindMount { source, target, readonly });
+                }
+            }
             _ => {}
         }
     }

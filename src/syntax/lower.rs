@@ -339,6 +339,12 @@ impl Lowerer {
     }
 
     fn string_parts(&mut self, pair: P) -> Vec<StrPart> {
+        let long = pair.as_str().starts_with("\"\"\"");
+        let parts = self.raw_string_parts(pair);
+        if long { dedent(parts) } else { parts }
+    }
+
+    fn raw_string_parts(&mut self, pair: P) -> Vec<StrPart> {
         let mut parts: Vec<StrPart> = Vec::new();
         for p in self.kids(pair) {
             match p.as_rule() {
@@ -347,10 +353,10 @@ impl Lowerer {
                     parts.push(StrPart::Interp(self.expr(e)));
                 }
                 rule => {
-                    let text = if rule == Rule::escape {
-                        unescape(p.as_str())
-                    } else {
-                        p.as_str().to_string()
+                    let text = match rule {
+                        Rule::escape => unescape(p.as_str()),
+                        Rule::dollar_escape => String::from("${"),
+                        _ => p.as_str().to_string(),
                     };
                     match parts.last_mut() {
                         Some(StrPart::Text(t)) => t.push_str(&text),
@@ -469,6 +475,54 @@ impl Lowerer {
             ports,
         }
     }
+}
+
+/// Stands for an interpolation while a long string is dedented.
+const HOLE: char = '\u{E000}';
+
+/// A `"""` string loses the line break after its opening quotes, the
+/// indentation common to its lines, and the spaces before its closing quotes.
+fn dedent(parts: Vec<StrPart>) -> Vec<StrPart> {
+    let mut flat = String::new();
+    let mut holes = Vec::new();
+    for p in parts {
+        match p {
+            StrPart::Text(t) => flat.push_str(&t.replace(HOLE, "")),
+            StrPart::Interp(e) => {
+                flat.push(HOLE);
+                holes.push(e);
+            }
+        }
+    }
+    let body = flat.strip_prefix("\r\n").or_else(|| flat.strip_prefix('\n')).unwrap_or(&flat);
+    let body = match body.rfind('\n') {
+        Some(n) if body[n + 1..].chars().all(|c| c == ' ' || c == '\t') => &body[..=n],
+        _ => body,
+    };
+    let indent = body
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start_matches([' ', '\t']).len())
+        .min()
+        .unwrap_or(0);
+    let mut text = String::new();
+    for line in body.split_inclusive('\n') {
+        let cut = line.len() - line.trim_start_matches([' ', '\t']).len();
+        text.push_str(&line[cut.min(indent)..]);
+    }
+    let mut out = Vec::new();
+    let mut holes = holes.into_iter();
+    for (i, piece) in text.split(HOLE).enumerate() {
+        if i > 0 {
+            if let Some(e) = holes.next() {
+                out.push(StrPart::Interp(e));
+            }
+        }
+        if !piece.is_empty() {
+            out.push(StrPart::Text(piece.to_string()));
+        }
+    }
+    out
 }
 
 fn unescape(escape: &str) -> String {
