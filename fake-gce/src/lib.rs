@@ -1,1 +1,3 @@
 //! An in-memory fake of the Compute Engine v1 API (see the crate README).
+
+pub mod schema;
