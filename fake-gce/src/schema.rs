@@ -181,24 +181,16 @@ fn check(
     match ty {
         "string" => check_string(schema, format, value, path, errors),
         "integer" => check_integer(format, value, path, errors),
-        "number" => {
-            if !value.is_number() {
-                err(
-                    errors,
-                    path,
-                    format!("expected a number, got {}", kind(value)),
-                );
-            }
-        }
-        "boolean" => {
-            if !value.is_boolean() {
-                err(
-                    errors,
-                    path,
-                    format!("expected a boolean, got {}", kind(value)),
-                );
-            }
-        }
+        "number" if !value.is_number() => err(
+            errors,
+            path,
+            format!("expected a number, got {}", kind(value)),
+        ),
+        "boolean" if !value.is_boolean() => err(
+            errors,
+            path,
+            format!("expected a boolean, got {}", kind(value)),
+        ),
         "array" => match value.as_array() {
             Some(items) => {
                 if let Some(item_schema) = schema.get("items") {
@@ -250,30 +242,17 @@ fn check_string(
         );
         return;
     };
-    match format {
-        Some("int64") => {
-            let digits = s.strip_prefix('-').unwrap_or(s);
-            if digits.is_empty()
-                || !digits.bytes().all(|b| b.is_ascii_digit())
-                || s.parse::<i64>().is_err()
-            {
-                err(
-                    errors,
-                    path,
-                    format!("expected an int64 in a string, got {s:?}"),
-                );
-            }
-        }
-        Some("uint64") => {
-            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || s.parse::<u64>().is_err() {
-                err(
-                    errors,
-                    path,
-                    format!("expected a uint64 in a string, got {s:?}"),
-                );
-            }
-        }
-        _ => {}
+    let bad = match format {
+        Some("int64") => s.parse::<i64>().is_err() || s.starts_with('+'),
+        Some("uint64") => s.parse::<u64>().is_err() || s.starts_with('+'),
+        _ => false,
+    };
+    if bad {
+        err(
+            errors,
+            path,
+            format!("expected {} in a string, got {s:?}", format.unwrap_or("")),
+        );
     }
     if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
         && !allowed.iter().any(|a| a.as_str() == Some(s))
