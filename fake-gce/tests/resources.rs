@@ -337,3 +337,24 @@ async fn unknown_paths_are_404() {
         assert_eq!(status, 404, "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_network_in_use_cannot_be_deleted_before_its_subnetworks() {
+    let api = Api::start().await;
+    api.base_network().await;
+    let (status, err) = api.delete(&format!("projects/{P}/global/networks/net")).await;
+    assert_eq!(status, 400, "{err}");
+    assert_eq!(
+        err["error"]["errors"][0]["reason"],
+        "resourceInUseByAnotherResource"
+    );
+    let (_, op) = api
+        .delete(&format!("projects/{P}/regions/{R}/subnetworks/sub"))
+        .await;
+    let done = api.wait(&op).await;
+    assert!(done["region"].as_str().unwrap().ends_with(R));
+    let (status, op) = api.delete(&format!("projects/{P}/global/networks/net")).await;
+    assert_eq!(status, 200, "{op}");
+    api.wait(&op).await;
+    assert!(api.fake.resource_keys().is_empty());
+}
