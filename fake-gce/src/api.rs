@@ -359,7 +359,8 @@ fn set_machine_type(st: &mut State, call: &Call<'_>, key: &str) -> Result<(), Ap
              change its machine type; it is {status}."
         )));
     }
-    let link = resources::machine_type(st, call.project, call.location, &body["machineType"])?;
+    let link =
+        crate::instance::machine_type(st, call.project, call.location, &body["machineType"])?;
     if let Some(r) = st.resources.get_mut(key) {
         r["machineType"] = json!(link);
     }

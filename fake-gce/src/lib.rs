@@ -14,6 +14,7 @@ mod api;
 pub mod config;
 pub mod error;
 mod filter;
+mod instance;
 mod resources;
 pub mod schema;
 mod server;

@@ -119,6 +119,15 @@ async fn instance_gets_server_set_fields_and_normalised_links() {
         .get(&format!("projects/{P}/regions/{R}/addresses/ip"))
         .await;
     assert_eq!(addr["status"], "IN_USE");
+    // An address in use cannot be released.
+    let (status, err) = api
+        .delete(&format!("projects/{P}/regions/{R}/addresses/ip"))
+        .await;
+    assert_eq!(status, 400, "{err}");
+    assert_eq!(
+        err["error"]["errors"][0]["reason"],
+        "resourceInUseByAnotherResource"
+    );
     // Second interface IP differs.
     let second = api.create_vm("vm-1").await;
     assert_eq!(second["networkInterfaces"][0]["networkIP"], "10.10.0.3");
@@ -136,6 +145,21 @@ async fn duplicate_name_is_409_and_missing_is_404() {
     assert_eq!(status, 409);
     assert_eq!(err["error"]["code"], 409);
     assert_eq!(err["error"]["errors"][0]["reason"], "alreadyExists");
+    // The name is taken from the moment the insert is accepted.
+    let (status, _) = api
+        .post(
+            &path,
+            json!({"name": "late", "autoCreateSubnetworks": true}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = api
+        .post(
+            &path,
+            json!({"name": "late", "autoCreateSubnetworks": true}),
+        )
+        .await;
+    assert_eq!(status, 409);
     let (status, err) = api.get(&format!("{path}/nope")).await;
     assert_eq!(status, 404);
     assert_eq!(err["error"]["errors"][0]["reason"], "notFound");
@@ -342,7 +366,9 @@ async fn unknown_paths_are_404() {
 async fn a_network_in_use_cannot_be_deleted_before_its_subnetworks() {
     let api = Api::start().await;
     api.base_network().await;
-    let (status, err) = api.delete(&format!("projects/{P}/global/networks/net")).await;
+    let (status, err) = api
+        .delete(&format!("projects/{P}/global/networks/net"))
+        .await;
     assert_eq!(status, 400, "{err}");
     assert_eq!(
         err["error"]["errors"][0]["reason"],
@@ -353,7 +379,9 @@ async fn a_network_in_use_cannot_be_deleted_before_its_subnetworks() {
         .await;
     let done = api.wait(&op).await;
     assert!(done["region"].as_str().unwrap().ends_with(R));
-    let (status, op) = api.delete(&format!("projects/{P}/global/networks/net")).await;
+    let (status, op) = api
+        .delete(&format!("projects/{P}/global/networks/net"))
+        .await;
     assert_eq!(status, 200, "{op}");
     api.wait(&op).await;
     assert!(api.fake.resource_keys().is_empty());
