@@ -2,3 +2,6 @@
 //!
 //! See `ARCHITECTURE.md` for the bird's-eye view. Phases depend one way:
 //! syntax -> semantics/model -> graph -> targets -> plan -> exec.
+
+pub mod exec;
+pub mod state;

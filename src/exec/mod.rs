@@ -1,0 +1,1 @@
+//! Talking to Compute Engine (the only module that does network I/O).
