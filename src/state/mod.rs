@@ -10,7 +10,7 @@
 mod lock;
 mod secrets;
 mod store;
-mod util;
+pub(crate) mod util;
 
 use std::collections::BTreeMap;
 
