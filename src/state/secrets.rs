@@ -137,6 +137,7 @@ impl SecretKey {
                 f.write_all(format!("{}\n", util::hex(&key)).as_bytes())
                     .and_then(|()| f.sync_all())
                     .map_err(io_err)?;
+                ignore_in_git(key_file);
                 return Ok(SecretKey(key));
             }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
@@ -162,6 +163,25 @@ impl SecretKey {
         LessSafeKey::new(
             UnboundKey::new(&CHACHA20_POLY1305, &self.0).expect("a 32-byte ChaCha20-Poly1305 key"),
         )
+    }
+}
+
+/// Best effort: a `.gitignore` beside a new key file so that it is not
+/// committed by accident (an existing `.gitignore` is left alone).
+fn ignore_in_git(key_file: &Path) {
+    let (Some(dir), Some(name)) = (key_file.parent(), key_file.file_name()) else {
+        return;
+    };
+    if let Ok(mut f) = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dir.join(".gitignore"))
+    {
+        let _ = writeln!(
+            f,
+            "# written by sdbc: never commit the secrets key\n/{}",
+            name.display()
+        );
     }
 }
 
@@ -442,6 +462,8 @@ mod tests {
         let k1 = SecretKey::load_or_create(&kf).expect("create");
         let mode = fs::metadata(&kf).expect("meta").permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+        let ignore = fs::read_to_string(dir.path().join(".sdbc/.gitignore")).expect("gitignore");
+        assert!(ignore.lines().any(|l| l == "/key"), "{ignore}");
         let k2 = SecretKey::load_or_create(&kf).expect("reuse");
         assert_eq!(k1.0, k2.0);
         fs::set_permissions(&kf, fs::Permissions::from_mode(0o644)).expect("chmod");
