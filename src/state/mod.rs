@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use lock::{LockError, LockGuard, LockInfo, StaleLock};
-pub use secrets::{SecretError, SecretKey, SecretStore, SecretValue};
+pub use secrets::{SECRET_KEY_ENV, SecretError, SecretKey, SecretStore, SecretValue};
 pub use store::{StateError, StateStore, sdbc_dir};
 
 /// The newest state format version this build reads and writes.
