@@ -12,3 +12,5 @@ pub mod schema;
 pub mod sema;
 pub mod cli;
 pub mod pipeline;
+pub mod exec;
+pub mod state;

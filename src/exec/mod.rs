@@ -1,0 +1,32 @@
+//! Talking to Compute Engine: the only module of sdbc that does network
+//! I/O.
+//!
+//! - [`Endpoint`]: base URL and project (`GOOGLE_COMPUTE_CUSTOM_ENDPOINT`,
+//!   `GOOGLE_CLOUD_PROJECT`), as in Terraform's Google provider;
+//! - [`TokenSource`]: `GOOGLE_OAUTH_ACCESS_TOKEN` or `gcp_auth`;
+//! - [`GceClient`]: sends [`ApiCall`]s inside a [`RateBudget`] and a
+//!   concurrency bound, retries per [`RetryPolicy`] and [`GceError::is_retryable`],
+//!   and waits for operations;
+//! - [`request_id`]: the deterministic idempotency key of mutating calls.
+//!
+//! See `docs/decisions/0006-gce-client.md` for the choices made here.
+
+mod auth;
+mod budget;
+mod client;
+mod endpoint;
+mod error;
+pub mod operation;
+mod request_id;
+mod retry;
+
+#[cfg(test)]
+mod http_tests;
+
+pub use auth::{ACCESS_TOKEN_ENV, AuthError, SCOPES, TokenSource, install_crypto_provider};
+pub use budget::{BudgetConfig, Rate, RateBudget, RequestKind};
+pub use client::{ApiCall, ClientConfig, ClientStats, GceClient, REQUEST_ID_PARAM};
+pub use endpoint::{DEFAULT_BASE_URL, ENDPOINT_ENV, Endpoint, PROJECT_ENV};
+pub use error::{GceError, OperationError, TransportKind};
+pub use request_id::request_id;
+pub use retry::RetryPolicy;

@@ -1,0 +1,161 @@
+//! Deployment state: what sdbc last applied, where it lives on disk, the
+//! lock that keeps two runs apart, and the encrypted store for secrets.
+//!
+//! The state file is JSON (`.sdbc/<name>.state.json` beside the source by
+//! default), versioned by [`STATE_VERSION`], and written atomically by
+//! [`StateStore::save`]. A file written by a newer sdbc is refused rather
+//! than silently downgraded. Secret values never appear in it: resources
+//! carry `sha256:` digests of them (see [`SecretValue::digest`]).
+
+mod lock;
+mod secrets;
+mod store;
+pub(crate) mod util;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use lock::{LockError, LockGuard, LockInfo, StaleLock};
+pub use secrets::{SECRET_KEY_ENV, SecretError, SecretKey, SecretStore, SecretValue};
+pub use store::{StateError, StateStore, sdbc_dir};
+
+/// The newest state format version this build reads and writes.
+pub const STATE_VERSION: u32 = 1;
+
+/// Everything sdbc knows about one deployed stack.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    /// Format version of the file (see [`STATE_VERSION`]).
+    pub version: u32,
+    /// Random id made once when the state is first created; it never
+    /// changes afterwards and seeds the `requestId` of mutating calls.
+    pub lineage: String,
+    /// Bumped on every write, so a saved plan can tell that state moved.
+    pub serial: u64,
+    /// Name of the stack (the `sdbc-stack` label value).
+    pub stack: String,
+    /// Resources by address, e.g. `vm.worker[2]`.
+    #[serde(default)]
+    pub resources: BTreeMap<String, ResourceState>,
+}
+
+/// One resource as sdbc last saw it after applying it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceState {
+    /// Compute Engine kind, e.g. `compute#instance`.
+    pub kind: String,
+    /// The resource's name in Compute Engine.
+    pub name: String,
+    /// Zone, region or `"global"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// The numeric id Compute Engine assigned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The resource's `selfLink`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_link: Option<String>,
+    /// The desired body last applied (secret values replaced by digests).
+    #[serde(default)]
+    pub attributes: serde_json::Value,
+    /// The last fingerprint seen (metadata, labels, ...), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+}
+
+impl State {
+    /// An empty state for `stack` with a fresh random lineage.
+    pub fn new(stack: impl Into<String>) -> Self {
+        State {
+            version: STATE_VERSION,
+            lineage: util::new_lineage(),
+            serial: 0,
+            stack: stack.into(),
+            resources: BTreeMap::new(),
+        }
+    }
+
+    /// Serialises to the on-disk form: pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut text =
+            serde_json::to_string_pretty(self).expect("State holds only JSON-representable data");
+        text.push('\n');
+        text
+    }
+
+    /// Parses the on-disk form, refusing versions newer than this build.
+    pub fn from_json(text: &str) -> Result<Self, StateError> {
+        #[derive(Deserialize)]
+        struct VersionOnly {
+            version: u32,
+        }
+        let probe: VersionOnly =
+            serde_json::from_str(text).map_err(|e| StateError::Parse(e.to_string()))?;
+        if probe.version > STATE_VERSION {
+            return Err(StateError::NewerVersion {
+                found: probe.version,
+                supported: STATE_VERSION,
+            });
+        }
+        serde_json::from_str(text).map_err(|e| StateError::Parse(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample() -> State {
+        let mut s = State::new("misago");
+        s.resources.insert(
+            "vm.worker[2]".into(),
+            ResourceState {
+                kind: "compute#instance".into(),
+                name: "misago-worker-2".into(),
+                location: Some("europe-west1-b".into()),
+                id: Some("123".into()),
+                self_link: None,
+                attributes: json!({"machineType": "e2-standard-2", "labels": {"b": "1", "a": "2"}}),
+                fingerprint: Some("abc=".into()),
+            },
+        );
+        s
+    }
+
+    #[test]
+    fn json_round_trip_keeps_order_and_trailing_newline() {
+        let s = sample();
+        let text = s.to_json();
+        assert!(text.ends_with("}\n"));
+        // preserve_order: the body's key order survives.
+        assert!(text.find("\"b\"") < text.find("\"a\""));
+        assert!(!text.contains("self_link"), "None fields are omitted");
+        assert_eq!(State::from_json(&text).expect("parses"), s);
+    }
+
+    #[test]
+    fn lineage_is_random_and_uuid_shaped() {
+        let (a, b) = (State::new("x"), State::new("x"));
+        assert_ne!(a.lineage, b.lineage);
+        assert_eq!(a.lineage.len(), 36);
+        assert_eq!(a.version, STATE_VERSION);
+    }
+
+    #[test]
+    fn newer_version_is_refused() {
+        let mut v: serde_json::Value = serde_json::from_str(&sample().to_json()).expect("json");
+        v["version"] = json!(STATE_VERSION + 1);
+        let err = State::from_json(&v.to_string()).expect_err("must refuse");
+        assert!(
+            matches!(err, StateError::NewerVersion { found, .. } if found == STATE_VERSION + 1)
+        );
+        assert!(err.to_string().contains("newer"), "{err}");
+    }
+
+    #[test]
+    fn garbage_is_a_parse_error() {
+        assert!(matches!(State::from_json("{"), Err(StateError::Parse(_))));
+    }
+}
