@@ -3,14 +3,15 @@
 //! See `ARCHITECTURE.md` for the bird's-eye view. Phases depend one way:
 //! syntax -> semantics/model -> graph -> targets -> plan -> exec.
 
+pub mod cli;
 pub mod diag;
-pub mod span;
+pub mod exec;
+pub mod graph;
 pub mod model;
-pub mod targets;
-pub mod syntax;
+pub mod pipeline;
 pub mod schema;
 pub mod sema;
-pub mod cli;
-pub mod pipeline;
-pub mod exec;
+pub mod span;
 pub mod state;
+pub mod syntax;
+pub mod targets;

@@ -41,18 +41,29 @@ fn every_code_has_a_page_and_a_fixture() {
             missing.push(format!("{}: no fixture snapshot shows it", info.code));
         }
     }
-    assert!(missing.is_empty(), "catalog out of step:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "catalog out of step:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[test]
 fn every_page_has_a_code() {
     for entry in std::fs::read_dir(root().join("docs/errors")).expect("docs/errors exists") {
-        let name = entry.expect("entry").file_name().to_string_lossy().to_string();
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .to_string();
         if name == "README.md" {
             continue;
         }
         let code = name.trim_end_matches(".md");
-        assert!(CATALOG.iter().any(|c| c.code == code), "docs/errors/{name} has no code in the catalog");
+        assert!(
+            CATALOG.iter().any(|c| c.code == code),
+            "docs/errors/{name} has no code in the catalog"
+        );
     }
 }
 
@@ -63,5 +74,9 @@ fn codes_are_unique_and_well_formed() {
     codes.sort_unstable();
     codes.dedup();
     assert_eq!(codes.len(), n, "a code is listed twice");
-    assert!(codes.iter().all(|c| c.len() == 5 && c.starts_with('E') && c[1..].chars().all(|d| d.is_ascii_digit())));
+    assert!(
+        codes.iter().all(|c| c.len() == 5
+            && c.starts_with('E')
+            && c[1..].chars().all(|d| d.is_ascii_digit()))
+    );
 }

@@ -12,13 +12,21 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use sdbc::diag::{render_human, ColorChoice};
-use sdbc::sema::{analyze_bytes, DiskReader, Env};
+use sdbc::diag::{ColorChoice, render_human};
+use sdbc::sema::{DiskReader, Env, analyze_bytes};
 
 fn analyze(path: &Path) -> sdbc::sema::Analysis {
     let bytes = std::fs::read(path).expect("fixture is readable");
-    let env = Env { vars: BTreeMap::new(), getenv: Box::new(|_| None), reader: &DiskReader };
-    let name = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(path).display().to_string();
+    let env = Env {
+        vars: BTreeMap::new(),
+        getenv: Box::new(|_| None),
+        reader: &DiskReader,
+    };
+    let name = path
+        .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+        .unwrap_or(path)
+        .display()
+        .to_string();
     sdbc::pipeline::check(analyze_bytes(&name, Some(path.to_path_buf()), bytes, &env))
 }
 
@@ -27,7 +35,9 @@ pub fn sdb_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
             if path.is_dir() {
@@ -43,14 +53,34 @@ pub fn sdb_files(dir: &Path) -> Vec<PathBuf> {
 
 fn check_fixture(path: &Path) {
     let analysis = analyze(path);
-    let rendered = render_human(&analysis.sources, &analysis.diagnostics, ColorChoice::Never, 80);
+    let rendered = render_human(
+        &analysis.sources,
+        &analysis.diagnostics,
+        ColorChoice::Never,
+        80,
+    );
     if path.components().any(|c| c.as_os_str() == "valid") {
-        assert!(!analysis.has_errors(), "{} should check clean:\n{rendered}", path.display());
+        assert!(
+            !analysis.has_errors(),
+            "{} should check clean:\n{rendered}",
+            path.display()
+        );
         return;
     }
-    assert!(!analysis.diagnostics.is_empty(), "{} should produce a diagnostic", path.display());
-    let dir = path.parent().expect("a fixture is in a folder").join("snapshots");
-    let name = path.file_stem().expect("a fixture has a name").to_string_lossy().to_string();
+    assert!(
+        !analysis.diagnostics.is_empty(),
+        "{} should produce a diagnostic",
+        path.display()
+    );
+    let dir = path
+        .parent()
+        .expect("a fixture is in a folder")
+        .join("snapshots");
+    let name = path
+        .file_stem()
+        .expect("a fixture has a name")
+        .to_string_lossy()
+        .to_string();
     insta::with_settings!({ snapshot_path => dir, prepend_module_to_snapshot => false, input_file => path }, {
         insta::assert_snapshot!(name, rendered);
     });
@@ -65,7 +95,13 @@ fn fixtures() {
         .filter(|path| std::panic::catch_unwind(|| check_fixture(path)).is_err())
         .map(|p| p.display().to_string())
         .collect();
-    assert!(failed.is_empty(), "{} of {} fixtures failed:\n{}", failed.len(), files.len(), failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "{} of {} fixtures failed:\n{}",
+        failed.len(),
+        files.len(),
+        failed.join("\n")
+    );
 }
 
 /// The example programs and the standard library check clean.
@@ -77,8 +113,17 @@ fn examples_check_clean() {
         let path = entry.expect("readable dir entry").path();
         if path.extension().is_some_and(|e| e == "sdb") {
             let analysis = analyze(&path);
-            let rendered = render_human(&analysis.sources, &analysis.diagnostics, ColorChoice::Never, 80);
-            assert!(!analysis.has_errors(), "{} should check clean:\n{rendered}", path.display());
+            let rendered = render_human(
+                &analysis.sources,
+                &analysis.diagnostics,
+                ColorChoice::Never,
+                80,
+            );
+            assert!(
+                !analysis.has_errors(),
+                "{} should check clean:\n{rendered}",
+                path.display()
+            );
             seen += 1;
         }
     }

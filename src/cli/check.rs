@@ -37,12 +37,28 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
         let errors = analysis.diagnostics.iter().filter(|d| d.is_error()).count();
         let warnings = analysis.diagnostics.len() - errors;
         match args.format {
-            DiagFormat::Json => all_json.extend(analysis.diagnostics.iter().map(|d| crate::diag::to_json(&analysis.sources, d))),
+            DiagFormat::Json => all_json.extend(
+                analysis
+                    .diagnostics
+                    .iter()
+                    .map(|d| crate::diag::to_json(&analysis.sources, d)),
+            ),
             DiagFormat::Human => {
-                common::emit(&analysis.sources, &analysis.diagnostics, DiagFormat::Human, color);
+                common::emit(
+                    &analysis.sources,
+                    &analysis.diagnostics,
+                    DiagFormat::Human,
+                    color,
+                );
                 let summary = common::count_words(errors, warnings);
                 let m = &analysis.model;
-                let _ = writeln!(std::io::stderr(), "{}: {summary} ({} VMs, {} services)", path.display(), m.vms.len(), m.services.len());
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{}: {summary} ({} VMs, {} services)",
+                    path.display(),
+                    m.vms.len(),
+                    m.services.len()
+                );
             }
         }
         if errors > 0 && status == ExitStatus::Ok {
@@ -50,7 +66,8 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
         }
     }
     if args.format == DiagFormat::Json {
-        let mut out = serde_json::to_string_pretty(&all_json).expect("diagnostics always serialize");
+        let mut out =
+            serde_json::to_string_pretty(&all_json).expect("diagnostics always serialize");
         out.push('\n');
         let _ = std::io::stdout().write_all(out.as_bytes());
     }

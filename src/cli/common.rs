@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 
-use crate::diag::{render_human, render_json, ColorChoice, Diagnostic};
+use crate::diag::{ColorChoice, Diagnostic, render_human, render_json};
 use crate::span::SourceMap;
 
 /// The process exit status.
@@ -41,7 +41,11 @@ impl Color {
             Color::Never => ColorChoice::Never,
             Color::Auto => {
                 let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-                if !no_color && std::io::stderr().is_terminal() { ColorChoice::Always } else { ColorChoice::Never }
+                if !no_color && std::io::stderr().is_terminal() {
+                    ColorChoice::Always
+                } else {
+                    ColorChoice::Never
+                }
             }
         }
     }
@@ -67,7 +71,11 @@ pub fn vars(list: &[(String, String)]) -> BTreeMap<String, String> {
 
 /// Terminal width for diagnostics (80 when unknown).
 pub fn width() -> usize {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|w| *w >= 40).unwrap_or(100)
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|w| *w >= 40)
+        .unwrap_or(100)
 }
 
 /// Prints diagnostics: human ones to stderr, JSON to stdout.
@@ -87,18 +95,42 @@ pub fn emit(sources: &SourceMap, diags: &[Diagnostic], format: DiagFormat, color
 
 /// `error: message` on stderr, in red on a terminal.
 pub fn error_line(color: ColorChoice, message: &str) {
-    let prefix = if color == ColorChoice::Always { "\x1b[1;31merror\x1b[0m" } else { "error" };
+    let prefix = if color == ColorChoice::Always {
+        "\x1b[1;31merror\x1b[0m"
+    } else {
+        "error"
+    };
     let _ = writeln!(std::io::stderr(), "{prefix}: {message}");
 }
 
-
 /// "2 errors, 1 warning"
 pub fn count_words(errors: usize, warnings: usize) -> String {
-    let plural = |n: usize, w: &str| if n == 1 { format!("1 {w}") } else { format!("{n} {w}s") };
+    let plural = |n: usize, w: &str| {
+        if n == 1 {
+            format!("1 {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
     match (errors, warnings) {
         (0, 0) => String::from("no problems"),
         (e, 0) => plural(e, "error"),
         (0, w) => plural(w, "warning"),
         (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
+    }
+}
+
+/// Reads, analyses and checks one program; `None` (after saying why) if it cannot be read.
+pub fn load_checked(
+    path: &std::path::Path,
+    vars: &[(String, String)],
+    color: ColorChoice,
+) -> Option<crate::pipeline::Checked> {
+    match crate::sema::analyze_path(path, &self::vars(vars)) {
+        Ok(a) => Some(crate::pipeline::check_all(a)),
+        Err(err) => {
+            error_line(color, &format!("cannot read `{}`: {err}", path.display()));
+            None
+        }
     }
 }

@@ -3,6 +3,7 @@
 
 mod check;
 mod common;
+mod graph;
 
 use clap::{Parser, Subcommand};
 
@@ -22,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Check programs and report every problem found.
     Check(check::Args),
+    /// Print the dependency graph (DOT for Graphviz, or JSON).
+    Graph(graph::Args),
 }
 
 pub fn main() -> std::process::ExitCode {
@@ -30,7 +33,9 @@ pub fn main() -> std::process::ExitCode {
         Err(err) => {
             let _ = err.print();
             return match err.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => ExitStatus::Ok.into(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    ExitStatus::Ok.into()
+                }
                 _ => ExitStatus::Usage.into(),
             };
         }
@@ -38,6 +43,7 @@ pub fn main() -> std::process::ExitCode {
     let color = cli.color.resolve();
     let status = match cli.command {
         Command::Check(args) => check::run(args, color),
+        Command::Graph(args) => graph::run(args, color),
     };
     status.into()
 }

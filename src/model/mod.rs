@@ -335,5 +335,8 @@ pub struct Output {
 pub enum OutputValue {
     Known(String),
     /// Known only once the resource exists, e.g. a static address's IP.
-    AfterApply { resource: String, field: String },
+    AfterApply {
+        resource: String,
+        field: String,
+    },
 }

@@ -46,11 +46,24 @@ impl Ty {
             Ty::Duration => "a duration such as `30s`".into(),
             Ty::Cidr => "an address range such as `10.0.0.0/24`".into(),
             Ty::Word => "a name".into(),
-            Ty::Enum(words) => format!("one of {}", words.iter().map(|w| format!("`{w}`")).collect::<Vec<_>>().join(", ")),
+            Ty::Enum(words) => format!(
+                "one of {}",
+                words
+                    .iter()
+                    .map(|w| format!("`{w}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             Ty::PortSpec => "ports such as `tcp:80,443`".into(),
             Ty::PortMap => "a port mapping such as `80:8080`".into(),
             Ty::Ref(kinds) => format!("a reference to a {}", kinds.join(" or ")),
-            Ty::ListOf(inner) => format!("a list of {}", inner.describe().trim_start_matches("a ").trim_start_matches("an ")),
+            Ty::ListOf(inner) => format!(
+                "a list of {}",
+                inner
+                    .describe()
+                    .trim_start_matches("a ")
+                    .trim_start_matches("an ")
+            ),
             Ty::Map => "a map such as `{ key: \"value\" }`".into(),
             Ty::Any => "a value".into(),
         }
@@ -134,5 +147,8 @@ pub fn kinds_named(name: &str) -> impl Iterator<Item = &'static KindSchema> + us
 
 /// Names of the kinds allowed in a place.
 pub fn kind_names(place: Place) -> impl Iterator<Item = &'static str> {
-    KINDS.iter().filter(move |k| k.place == place).map(|k| k.name)
+    KINDS
+        .iter()
+        .filter(move |k| k.place == place)
+        .map(|k| k.name)
 }

@@ -13,7 +13,10 @@ use crate::syntax::ast::{Decl, Expr};
 /// The attributes of a declaration by name (the first wins; duplicates were reported).
 pub fn attr_map(d: &Decl) -> BTreeMap<&str, &Expr> {
     let mut out = BTreeMap::new();
-    for (k, v) in d.named_args().chain(d.body_attrs().map(|a| (&a.key, &a.value))) {
+    for (k, v) in d
+        .named_args()
+        .chain(d.body_attrs().map(|a| (&a.key, &a.value)))
+    {
         out.entry(k.name.as_str()).or_insert(v);
     }
     out
@@ -27,7 +30,10 @@ pub struct Attrs<'d> {
 
 impl<'d> Attrs<'d> {
     pub fn new(d: &'d Decl, ctx: Ctx) -> Self {
-        Attrs { map: attr_map(d), ctx }
+        Attrs {
+            map: attr_map(d),
+            ctx,
+        }
     }
 
     pub fn span(&self, key: &str) -> Option<Span> {
@@ -79,7 +85,13 @@ impl<'d> Attrs<'d> {
         match self.value(ev, key)? {
             Value::Duration(ms) => Some(ms.div_ceil(1000)),
             Value::Poison => None,
-            other => wrong(ev, &other, self.map[key].span, key, "a duration such as `30s`"),
+            other => wrong(
+                ev,
+                &other,
+                self.map[key].span,
+                key,
+                "a duration such as `30s`",
+            ),
         }
     }
 
@@ -94,9 +106,14 @@ impl<'d> Attrs<'d> {
 
     /// A map of texts (labels, sysctl).
     pub fn text_map(&self, ev: &mut Evaluator, key: &str) -> BTreeMap<String, String> {
-        let Some(e) = self.map.get(key) else { return BTreeMap::new() };
+        let Some(e) = self.map.get(key) else {
+            return BTreeMap::new();
+        };
         match ev.eval(e, self.ctx) {
-            Value::Map(m) => m.into_iter().filter_map(|(k, v)| Some((k, ev.to_text(&v, e.span)?))).collect(),
+            Value::Map(m) => m
+                .into_iter()
+                .filter_map(|(k, v)| Some((k, ev.to_text(&v, e.span)?)))
+                .collect(),
             Value::Poison => BTreeMap::new(),
             other => {
                 wrong::<()>(ev, &other, e.span, key, "a map");
@@ -138,7 +155,19 @@ fn expect_text(ev: &mut Evaluator, v: Value, span: Span, key: &str) -> Option<St
     }
 }
 
-pub fn wrong<T>(ev: &mut Evaluator, found: &Value, span: Span, key: &str, expected: &str) -> Option<T> {
-    ev.error(Code::WrongType, format!("`{key}` expects {expected}, found {}", found.describe()), span, format!("this is {}", found.describe()), format!("`{key}` is {expected}"));
+pub fn wrong<T>(
+    ev: &mut Evaluator,
+    found: &Value,
+    span: Span,
+    key: &str,
+    expected: &str,
+) -> Option<T> {
+    ev.error(
+        Code::WrongType,
+        format!("`{key}` expects {expected}, found {}", found.describe()),
+        span,
+        format!("this is {}", found.describe()),
+        format!("`{key}` is {expected}"),
+    );
     None
 }

@@ -16,7 +16,10 @@ pub const TOP: ScopeId = ScopeId(0);
 /// How deep module instances may nest (instances inside module bodies).
 const MAX_MODULE_DEPTH: usize = 16;
 
-pub fn collect<'a>(program: &'a Program, diags: &mut Diagnostics) -> (Symbols<'a>, BTreeMap<String, (&'a Decl, FileId)>) {
+pub fn collect<'a>(
+    program: &'a Program,
+    diags: &mut Diagnostics,
+) -> (Symbols<'a>, BTreeMap<String, (&'a Decl, FileId)>) {
     let mut symbols = Symbols::default();
     symbols.add_scope(Scope::default());
     let mut modules: BTreeMap<String, (&'a Decl, FileId)> = BTreeMap::new();
@@ -31,7 +34,12 @@ pub fn collect<'a>(program: &'a Program, diags: &mut Diagnostics) -> (Symbols<'a
             }
         }
     }
-    let mut c = Collector { symbols, modules: &modules, diags, stack: Vec::new() };
+    let mut c = Collector {
+        symbols,
+        modules: &modules,
+        diags,
+        stack: Vec::new(),
+    };
     for (file, ast) in &program.files {
         c.items(*file, &ast.items, TOP);
     }
@@ -55,7 +63,9 @@ impl<'a> Collector<'a, '_, '_> {
                     continue; // reported by the declaration checks
                 }
                 for subject in &d.subjects {
-                    let Some(name) = subject_name(subject) else { continue };
+                    let Some(name) = subject_name(subject) else {
+                        continue;
+                    };
                     self.declare(file, d, kind, name, subject.span, scope);
                 }
             } else if self.modules.contains_key(&d.kind.name) {
@@ -64,7 +74,15 @@ impl<'a> Collector<'a, '_, '_> {
         }
     }
 
-    fn declare(&mut self, file: FileId, d: &'a Decl, kind: EntityKind, name: &crate::syntax::ast::Ident, _span: crate::span::Span, scope: ScopeId) -> Option<EntityId> {
+    fn declare(
+        &mut self,
+        file: FileId,
+        d: &'a Decl,
+        kind: EntityKind,
+        name: &crate::syntax::ast::Ident,
+        _span: crate::span::Span,
+        scope: ScopeId,
+    ) -> Option<EntityId> {
         let (qual_prefix, model_prefix) = {
             let s = self.symbols.scope(scope);
             (s.qual_prefix.clone(), s.model_prefix.clone())
@@ -72,9 +90,17 @@ impl<'a> Collector<'a, '_, '_> {
         if let Some(prev) = self.symbols.lookup(scope, &name.name) {
             let prev = self.symbols.entity(prev);
             self.diags.push(
-                Diagnostic::new(Code::DuplicateName, format!("`{}` is declared twice", name.name), name.span, "declared again here")
-                    .with_label(prev.span, format!("first declared here as a {}", prev.kind.word()))
-                    .with_help("give each declaration its own name"),
+                Diagnostic::new(
+                    Code::DuplicateName,
+                    format!("`{}` is declared twice", name.name),
+                    name.span,
+                    "declared again here",
+                )
+                .with_label(
+                    prev.span,
+                    format!("first declared here as a {}", prev.kind.word()),
+                )
+                .with_help("give each declaration its own name"),
             );
             return None;
         }
@@ -88,20 +114,36 @@ impl<'a> Collector<'a, '_, '_> {
             inner: None,
             span: name.span,
         });
-        self.symbols.scope_mut(scope).names.insert(name.name.clone(), id);
+        self.symbols
+            .scope_mut(scope)
+            .names
+            .insert(name.name.clone(), id);
         Some(id)
     }
 
     fn instance(&mut self, file: FileId, d: &'a Decl, scope: ScopeId) {
         let Some(name) = d.name() else { return };
-        let Some(id) = self.declare(file, d, EntityKind::Instance, name, name.span, scope) else { return };
+        let Some(id) = self.declare(file, d, EntityKind::Instance, name, name.span, scope) else {
+            return;
+        };
         let module_name = d.kind.name.clone();
-        let Some(&(module, module_file)) = self.modules.get(&module_name) else { return };
+        let Some(&(module, module_file)) = self.modules.get(&module_name) else {
+            return;
+        };
         if self.stack.contains(&module_name) || self.stack.len() >= MAX_MODULE_DEPTH {
             let chain = self.stack.join(" -> ");
             self.diags.push(
-                Diagnostic::new(Code::ModuleRecursion, format!("module `{module_name}` instantiates itself ({chain} -> {module_name})"), d.kind.span, "recursive instance")
-                    .with_help("a module cannot contain an instance of itself, directly or through others"),
+                Diagnostic::new(
+                    Code::ModuleRecursion,
+                    format!(
+                        "module `{module_name}` instantiates itself ({chain} -> {module_name})"
+                    ),
+                    d.kind.span,
+                    "recursive instance",
+                )
+                .with_help(
+                    "a module cannot contain an instance of itself, directly or through others",
+                ),
             );
             return;
         }
@@ -109,11 +151,22 @@ impl<'a> Collector<'a, '_, '_> {
             let e = self.symbols.entity(id);
             (format!("{}.", e.qual_name), format!("{}-", e.model_name))
         };
-        let mut inner = Scope { qual_prefix: qual, model_prefix: model, owner: Some(id), ..Scope::default() };
+        let mut inner = Scope {
+            qual_prefix: qual,
+            model_prefix: model,
+            owner: Some(id),
+            ..Scope::default()
+        };
         let inner_id = ScopeId(self.symbols.scopes.len() as u32);
         for p in module.params.iter().flatten() {
-            let given = d.named_args().find(|(k, _)| k.name == p.name.name).map(|(_, v)| Binding { expr: v, scope });
-            let default = p.default.as_ref().map(|e| Binding { expr: e, scope: inner_id });
+            let given = d
+                .named_args()
+                .find(|(k, _)| k.name == p.name.name)
+                .map(|(_, v)| Binding { expr: v, scope });
+            let default = p.default.as_ref().map(|e| Binding {
+                expr: e,
+                scope: inner_id,
+            });
             if let Some(b) = given.or(default) {
                 inner.params.insert(p.name.name.clone(), b);
             }

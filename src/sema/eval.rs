@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::funcs;
 use super::scope::{EntityId, EntityKind, ScopeId, Symbols};
 use super::value::Value;
-use crate::diag::{did_you_mean, Code, Diagnostic, Diagnostics};
+use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::span::{FileId, SourceMap, Span};
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, StrPart};
 
@@ -78,14 +78,27 @@ impl<'a, 's> Evaluator<'a, 's> {
         }
     }
 
-    pub fn error(&mut self, code: Code, message: impl Into<String>, span: Span, label: impl Into<String>, help: impl Into<String>) -> Value {
-        self.diags.push(Diagnostic::new(code, message, span, label).with_help(help));
+    pub fn error(
+        &mut self,
+        code: Code,
+        message: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Value {
+        self.diags
+            .push(Diagnostic::new(code, message, span, label).with_help(help));
         Value::Poison
     }
 
     pub fn ctx_for(&self, id: EntityId) -> Ctx {
         let e = self.sym.entity(id);
-        Ctx { scope: e.scope, file: e.file, index: None, owner: Some(id) }
+        Ctx {
+            scope: e.scope,
+            file: e.file,
+            index: None,
+            owner: Some(id),
+        }
     }
 
     pub fn eval(&mut self, e: &Expr, ctx: Ctx) -> Value {
@@ -97,11 +110,27 @@ impl<'a, 's> Evaluator<'a, 's> {
             ExprKind::Duration { millis, .. } => Value::Duration(*millis),
             ExprKind::Cidr(c) => Value::Cidr(c.clone()),
             ExprKind::Ip(ip) => Value::Ip(ip.clone()),
-            ExprKind::PortMap { published, target, protocol } => Value::PortMap { published: *published, target: *target, protocol: protocol.clone() },
-            ExprKind::PortSpec { protocol, ports } => Value::PortSpec { protocol: protocol.clone(), ports: ports.clone() },
+            ExprKind::PortMap {
+                published,
+                target,
+                protocol,
+            } => Value::PortMap {
+                published: *published,
+                target: *target,
+                protocol: protocol.clone(),
+            },
+            ExprKind::PortSpec { protocol, ports } => Value::PortSpec {
+                protocol: protocol.clone(),
+                ports: ports.clone(),
+            },
             ExprKind::Str(parts) => self.string(parts, ctx),
             ExprKind::List(items) => Value::List(items.iter().map(|i| self.eval(i, ctx)).collect()),
-            ExprKind::Map(entries) => Value::Map(entries.iter().map(|(k, v)| (k.name.clone(), self.eval(v, ctx))).collect()),
+            ExprKind::Map(entries) => Value::Map(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.name.clone(), self.eval(v, ctx)))
+                    .collect(),
+            ),
             ExprKind::Paren(inner) => self.eval(inner, ctx),
             ExprKind::Name(n) => self.name(&n.name, n.span, ctx),
             ExprKind::Field { base, field } => {
@@ -128,7 +157,13 @@ impl<'a, 's> Evaluator<'a, 's> {
     }
 
     fn type_error(&mut self, span: Span, what: &str, found: &Value) -> Value {
-        self.error(Code::TypeMismatch, format!("{what}, found {}", found.describe()), span, format!("this is {}", found.describe()), "see docs/language.md#expressions")
+        self.error(
+            Code::TypeMismatch,
+            format!("{what}, found {}", found.describe()),
+            span,
+            format!("this is {}", found.describe()),
+            "see docs/language.md#expressions",
+        )
     }
 
     fn binary(&mut self, op: BinaryOp, l: Value, r: Value, span: Span) -> Value {
@@ -137,7 +172,9 @@ impl<'a, 's> Evaluator<'a, 's> {
         }
         match op {
             BinaryOp::And | BinaryOp::Or => match (l, r) {
-                (Value::Bool(a), Value::Bool(b)) => Value::Bool(if op == BinaryOp::And { a && b } else { a || b }),
+                (Value::Bool(a), Value::Bool(b)) => {
+                    Value::Bool(if op == BinaryOp::And { a && b } else { a || b })
+                }
                 (l, _) => self.type_error(span, &format!("`{}` needs booleans", op.as_str()), &l),
             },
             BinaryOp::Eq => Value::Bool(l == r),
@@ -149,7 +186,9 @@ impl<'a, 's> Evaluator<'a, 's> {
                     BinaryOp::Gt => a > b,
                     _ => a >= b,
                 }),
-                (l, _) => self.type_error(span, &format!("`{}` compares integers", op.as_str()), &l),
+                (l, _) => {
+                    self.type_error(span, &format!("`{}` compares integers", op.as_str()), &l)
+                }
             },
         }
     }
@@ -180,11 +219,19 @@ impl<'a, 's> Evaluator<'a, 's> {
             Value::Bool(b) => b.to_string(),
             Value::Duration(ms) if ms % 1000 == 0 => format!("{}s", ms / 1000),
             Value::Duration(ms) => format!("{ms}ms"),
-            Value::PortMap { published, target, .. } => format!("{published}:{target}"),
+            Value::PortMap {
+                published, target, ..
+            } => format!("{published}:{target}"),
             Value::Entity(id) => return self.entity_text(*id, span),
             Value::Member(id, i) => return self.vms.ips.get(&(*id, *i)).cloned(),
             Value::Deferred(node, field) => {
-                self.error(Code::KnownAfterApply, format!("`{field}` of `{node}` is known only after apply"), span, "not known yet", "use it in an `output`, which is shown after apply");
+                self.error(
+                    Code::KnownAfterApply,
+                    format!("`{field}` of `{node}` is known only after apply"),
+                    span,
+                    "not known yet",
+                    "use it in an `output`, which is shown after apply",
+                );
                 return None;
             }
             Value::Poison => return None,
@@ -199,7 +246,9 @@ impl<'a, 's> Evaluator<'a, 's> {
         let e = self.sym.entity(id);
         match e.kind {
             EntityKind::Service => Some(e.model_name.clone()),
-            EntityKind::Vm if self.vms.counts.get(&id) == Some(&None) => self.vms.ips.get(&(id, 0)).cloned(),
+            EntityKind::Vm if self.vms.counts.get(&id) == Some(&None) => {
+                self.vms.ips.get(&(id, 0)).cloned()
+            }
             EntityKind::Secret => {
                 let name = e.qual_name.clone();
                 self.error(
@@ -211,10 +260,20 @@ impl<'a, 's> Evaluator<'a, 's> {
                 );
                 None
             }
-            EntityKind::Disk | EntityKind::Network | EntityKind::Config | EntityKind::Address | EntityKind::Firewall => Some(e.model_name.clone()),
+            EntityKind::Disk
+            | EntityKind::Network
+            | EntityKind::Config
+            | EntityKind::Address
+            | EntityKind::Firewall => Some(e.model_name.clone()),
             _ => {
                 let word = e.kind.word();
-                self.error(Code::TypeMismatch, format!("a {word} has no text form"), span, format!("this is a {word}"), "use one of its fields, e.g. `.name`");
+                self.error(
+                    Code::TypeMismatch,
+                    format!("a {word} has no text form"),
+                    span,
+                    format!("this is a {word}"),
+                    "use one of its fields, e.g. `.name`",
+                );
                 None
             }
         }
@@ -224,7 +283,13 @@ impl<'a, 's> Evaluator<'a, 's> {
         if name == "index" {
             return match ctx.index {
                 Some(i) => Value::Int(u64::from(i)),
-                None => self.error(Code::IndexOutsideGroup, "`index` outside a VM group", span, "no group here", "`index` means the member's number inside `vm NAME[COUNT] ..`"),
+                None => self.error(
+                    Code::IndexOutsideGroup,
+                    "`index` outside a VM group",
+                    span,
+                    "no group here",
+                    "`index` means the member's number inside `vm NAME[COUNT] ..`",
+                ),
             };
         }
         if let Some(id) = self.sym.lookup(ctx.scope, name) {
@@ -233,15 +298,33 @@ impl<'a, 's> Evaluator<'a, 's> {
         if let Some(binding) = self.sym.scope(ctx.scope).params.get(name).copied() {
             let key = (ctx.scope, name.to_string());
             if !self.busy_params.insert(key.clone()) {
-                return self.error(Code::Cycle, format!("parameter `{name}` depends on itself"), span, "used in its own value", "give it a value that does not refer to itself");
+                return self.error(
+                    Code::Cycle,
+                    format!("parameter `{name}` depends on itself"),
+                    span,
+                    "used in its own value",
+                    "give it a value that does not refer to itself",
+                );
             }
-            let inner = Ctx { scope: binding.scope, file: self.file_of_scope(binding.scope, ctx.file), index: ctx.index, owner: ctx.owner };
+            let inner = Ctx {
+                scope: binding.scope,
+                file: self.file_of_scope(binding.scope, ctx.file),
+                index: ctx.index,
+                owner: ctx.owner,
+            };
             let v = self.eval(binding.expr, inner);
             self.busy_params.remove(&key);
             return v;
         }
-        let help = did_you_mean(name, self.sym.visible(ctx.scope)).unwrap_or_else(|| String::from("declare it, or check the spelling"));
-        self.error(Code::UndefinedName, format!("`{name}` is not defined"), span, "not defined", help)
+        let help = did_you_mean(name, self.sym.visible(ctx.scope))
+            .unwrap_or_else(|| String::from("declare it, or check the spelling"));
+        self.error(
+            Code::UndefinedName,
+            format!("`{name}` is not defined"),
+            span,
+            "not defined",
+            help,
+        )
     }
 
     fn file_of_scope(&self, scope: ScopeId, fallback: FileId) -> FileId {
@@ -267,7 +350,13 @@ impl<'a, 's> Evaluator<'a, 's> {
             }
             EntityKind::Output | EntityKind::Module => {
                 let word = kind.word();
-                self.error(Code::WrongReference, format!("an {word} cannot be referred to"), span, format!("this is an {word}"), "refer to the declarations it is made of")
+                self.error(
+                    Code::WrongReference,
+                    format!("an {word} cannot be referred to"),
+                    span,
+                    format!("this is an {word}"),
+                    "refer to the declarations it is made of",
+                )
             }
             _ => {
                 self.dep(ctx, id, span, "reference");
@@ -279,7 +368,12 @@ impl<'a, 's> Evaluator<'a, 's> {
     pub fn dep(&mut self, ctx: Ctx, to: EntityId, span: Span, reason: &str) {
         if let Some(from) = ctx.owner {
             if from != to {
-                self.deps.push(Dep { from, to, span, reason: reason.to_string() });
+                self.deps.push(Dep {
+                    from,
+                    to,
+                    span,
+                    reason: reason.to_string(),
+                });
             }
         }
     }
@@ -292,11 +386,25 @@ impl<'a, 's> Evaluator<'a, 's> {
         let e = self.sym.entity(id);
         let (name, decl_span) = (e.qual_name.clone(), e.span);
         if !self.busy.insert(id) {
-            return self
-                .error(Code::Cycle, format!("`{name}` depends on itself"), use_span, "used in its own value", "give it a value that does not refer to itself");
+            return self.error(
+                Code::Cycle,
+                format!("`{name}` depends on itself"),
+                use_span,
+                "used in its own value",
+                "give it a value that does not refer to itself",
+            );
         }
-        let ctx = Ctx { scope: e.scope, file: e.file, index: None, owner: None };
-        let v = if e.kind == EntityKind::Param { self.param_value(id, &name, decl_span, ctx) } else { self.decl_value(id, ctx) };
+        let ctx = Ctx {
+            scope: e.scope,
+            file: e.file,
+            index: None,
+            owner: None,
+        };
+        let v = if e.kind == EntityKind::Param {
+            self.param_value(id, &name, decl_span, ctx)
+        } else {
+            self.decl_value(id, ctx)
+        };
         self.busy.remove(&id);
         self.memo.insert(id, v.clone());
         v
@@ -311,7 +419,12 @@ impl<'a, 's> Evaluator<'a, 's> {
 
     fn param_value(&mut self, id: EntityId, name: &str, span: Span, ctx: Ctx) -> Value {
         let env_name = format!("SDB_VAR_{name}");
-        let given = self.env.vars.get(name).cloned().or_else(|| (self.env.getenv)(&env_name));
+        let given = self
+            .env
+            .vars
+            .get(name)
+            .cloned()
+            .or_else(|| (self.env.getenv)(&env_name));
         let default = self.sym.entity(id).decl.value.as_ref();
         match (given, default) {
             (Some(text), Some(d)) => {
@@ -337,20 +450,40 @@ impl<'a, 's> Evaluator<'a, 's> {
             other => return self.type_error(span, "an index must be an integer", &other),
         };
         match base {
-            Value::Entity(id) if self.sym.entity(id).kind == EntityKind::Vm => match self.vms.counts.get(&id).copied().flatten() {
-                Some(n) if i < u64::from(n) => Value::Member(id, i as u32),
-                Some(n) => {
-                    let name = self.sym.entity(id).qual_name.clone();
-                    self.error(Code::IndexOutOfRange, format!("`{name}[{i}]` is out of range"), span, format!("`{name}` has {n} members"), format!("members are numbered 0 to {}", n - 1))
+            Value::Entity(id) if self.sym.entity(id).kind == EntityKind::Vm => {
+                match self.vms.counts.get(&id).copied().flatten() {
+                    Some(n) if i < u64::from(n) => Value::Member(id, i as u32),
+                    Some(n) => {
+                        let name = self.sym.entity(id).qual_name.clone();
+                        self.error(
+                            Code::IndexOutOfRange,
+                            format!("`{name}[{i}]` is out of range"),
+                            span,
+                            format!("`{name}` has {n} members"),
+                            format!("members are numbered 0 to {}", n - 1),
+                        )
+                    }
+                    None => {
+                        let name = self.sym.entity(id).qual_name.clone();
+                        self.error(
+                            Code::IndexOutOfRange,
+                            format!("`{name}` is a single VM, not a group"),
+                            span,
+                            "cannot index",
+                            format!("refer to it as `{name}`"),
+                        )
+                    }
                 }
-                None => {
-                    let name = self.sym.entity(id).qual_name.clone();
-                    self.error(Code::IndexOutOfRange, format!("`{name}` is a single VM, not a group"), span, "cannot index", format!("refer to it as `{name}`"))
-                }
-            },
+            }
             Value::List(items) => match items.get(i as usize) {
                 Some(v) => v.clone(),
-                None => self.error(Code::IndexOutOfRange, format!("index {i} is out of range"), span, format!("the list has {} items", items.len()), "lists are numbered from 0"),
+                None => self.error(
+                    Code::IndexOutOfRange,
+                    format!("index {i} is out of range"),
+                    span,
+                    format!("the list has {} items", items.len()),
+                    "lists are numbered from 0",
+                ),
             },
             Value::Poison => Value::Poison,
             other => self.type_error(span, "only a VM group or a list can be indexed", &other),
@@ -365,7 +498,10 @@ impl<'a, 's> Evaluator<'a, 's> {
 /// A `--var` string read as the same type as the default.
 fn coerce_like(text: &str, default: &Value) -> Value {
     match default {
-        Value::Int(_) => text.parse().map(Value::Int).unwrap_or_else(|_| Value::Str(text.to_string())),
+        Value::Int(_) => text
+            .parse()
+            .map(Value::Int)
+            .unwrap_or_else(|_| Value::Str(text.to_string())),
         Value::Bool(_) => match text {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),

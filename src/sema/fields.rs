@@ -4,7 +4,7 @@
 use super::eval::{Ctx, Evaluator};
 use super::scope::{EntityId, EntityKind};
 use super::value::Value;
-use crate::diag::{did_you_mean, Code};
+use crate::diag::{Code, did_you_mean};
 use crate::span::Span;
 use crate::syntax::ast::ExprKind;
 
@@ -16,7 +16,13 @@ pub fn field(ev: &mut Evaluator, base: Value, field: &str, span: Span, ctx: Ctx)
         Value::Entity(id) => entity_field(ev, id, field, span, ctx),
         other => {
             let what = other.describe();
-            ev.error(Code::UnknownField, format!("{what} has no field `{field}`"), span, "no such field", "only references have fields")
+            ev.error(
+                Code::UnknownField,
+                format!("{what} has no field `{field}`"),
+                span,
+                "no such field",
+                "only references have fields",
+            )
         }
     }
 }
@@ -26,7 +32,12 @@ const VM_FIELDS: &[&str] = &["internal_ip", "external_ip", "name", "nfs"];
 fn member_field(ev: &mut Evaluator, id: EntityId, i: u32, field: &str, span: Span) -> Value {
     let name = ev.vms.names.get(&(id, i)).cloned().unwrap_or_default();
     match field {
-        "internal_ip" => ev.vms.ips.get(&(id, i)).cloned().map_or(Value::Poison, Value::Str),
+        "internal_ip" => ev
+            .vms
+            .ips
+            .get(&(id, i))
+            .cloned()
+            .map_or(Value::Poison, Value::Str),
         "external_ip" => {
             if ev.vms.static_ip.get(&(id, i)).copied().unwrap_or(false) {
                 Value::Deferred(format!("gce.address.{name}-ip"), String::from("address"))
@@ -65,7 +76,9 @@ fn entity_field(ev: &mut Evaluator, id: EntityId, field: &str, span: Span, ctx: 
             _ => unknown(ev, "a service", field, &["host", "name"], span),
         },
         EntityKind::Address => match field {
-            "address" => Value::Deferred(format!("gce.address.{model_name}"), String::from("address")),
+            "address" => {
+                Value::Deferred(format!("gce.address.{model_name}"), String::from("address"))
+            }
             "name" => Value::Str(model_name),
             _ => unknown(ev, "an address", field, &["address", "name"], span),
         },
@@ -75,9 +88,31 @@ fn entity_field(ev: &mut Evaluator, id: EntityId, field: &str, span: Span, ctx: 
                 Some(target) => ev.use_entity(target, span, ctx),
                 None => {
                     let help = inner
-                        .and_then(|s| did_you_mean(field, ev.sym.scope(s).names.keys().map(String::as_str)))
-                        .unwrap_or_else(|| format!("`{qual}` declares: {}", inner.map(|s| ev.sym.scope(s).names.keys().cloned().collect::<Vec<_>>().join(", ")).unwrap_or_default()));
-                    ev.error(Code::UnknownField, format!("`{qual}` declares no `{field}`"), span, "not in this module instance", help)
+                        .and_then(|s| {
+                            did_you_mean(field, ev.sym.scope(s).names.keys().map(String::as_str))
+                        })
+                        .unwrap_or_else(|| {
+                            format!(
+                                "`{qual}` declares: {}",
+                                inner
+                                    .map(|s| ev
+                                        .sym
+                                        .scope(s)
+                                        .names
+                                        .keys()
+                                        .cloned()
+                                        .collect::<Vec<_>>()
+                                        .join(", "))
+                                    .unwrap_or_default()
+                            )
+                        });
+                    ev.error(
+                        Code::UnknownField,
+                        format!("`{qual}` declares no `{field}`"),
+                        span,
+                        "not in this module instance",
+                        help,
+                    )
                 }
             }
         }
@@ -108,7 +143,13 @@ fn nfs_export(ev: &mut Evaluator, vm: EntityId, disk_name: &str, span: Span, ctx
                 format!("`{qual}` exports {}", exports.join(", "))
             }
         });
-        return ev.error(Code::UnknownField, format!("`{qual}` does not export `{disk_name}`"), span, "no such NFS export", help);
+        return ev.error(
+            Code::UnknownField,
+            format!("`{qual}` does not export `{disk_name}`"),
+            span,
+            "no such NFS export",
+            help,
+        );
     }
     let vm_scope = ev.sym.entity(vm).scope;
     match ev.sym.lookup(vm_scope, disk_name) {
@@ -121,6 +162,21 @@ fn nfs_export(ev: &mut Evaluator, vm: EntityId, disk_name: &str, span: Span, ctx
 }
 
 fn unknown(ev: &mut Evaluator, what: &str, field: &str, known: &[&str], span: Span) -> Value {
-    let help = did_you_mean(field, known.iter().copied()).unwrap_or_else(|| format!("{what} has {}", known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")));
-    ev.error(Code::UnknownField, format!("{what} has no field `{field}`"), span, "no such field", help)
+    let help = did_you_mean(field, known.iter().copied()).unwrap_or_else(|| {
+        format!(
+            "{what} has {}",
+            known
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    });
+    ev.error(
+        Code::UnknownField,
+        format!("{what} has no field `{field}`"),
+        span,
+        "no such field",
+        help,
+    )
 }

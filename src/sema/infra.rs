@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::attrs::{word_of, Attrs};
+use super::attrs::{Attrs, word_of};
 use super::collect::TOP;
 use super::eval::{Ctx, Evaluator};
 use super::scope::{EntityId, EntityKind};
@@ -19,11 +19,27 @@ pub const DEFAULT_CIDR: &str = "10.128.0.0/20";
 /// The first host number given to VMs in a subnetwork (lower ones are GCE's).
 const FIRST_HOST: u32 = 10;
 
-pub fn gce(ev: &mut Evaluator, decl: Option<(&Decl, crate::span::FileId)>, stack_default: &str) -> (GceSettings, String) {
-    let mut g = GceSettings { region: DEFAULT_REGION.into(), image: DEFAULT_IMAGE.into(), ..GceSettings::default() };
+pub fn gce(
+    ev: &mut Evaluator,
+    decl: Option<(&Decl, crate::span::FileId)>,
+    stack_default: &str,
+) -> (GceSettings, String) {
+    let mut g = GceSettings {
+        region: DEFAULT_REGION.into(),
+        image: DEFAULT_IMAGE.into(),
+        ..GceSettings::default()
+    };
     let mut stack = stack_default.to_string();
     if let Some((d, file)) = decl {
-        let a = Attrs::new(d, Ctx { scope: TOP, file, index: None, owner: None });
+        let a = Attrs::new(
+            d,
+            Ctx {
+                scope: TOP,
+                file,
+                index: None,
+                owner: None,
+            },
+        );
         g.span = d.kind.span;
         g.project = a.string(ev, "project");
         if let Some(r) = a.word(ev, "region") {
@@ -55,10 +71,20 @@ pub fn networks(ev: &mut Evaluator, gce: &GceSettings, stack: &str) -> Vec<Netwo
             _ => continue,
         };
         let region = a.word(ev, "region").unwrap_or_else(|| gce.region.clone());
-        out.push(Network { name, cidr, region, span: d.span });
+        out.push(Network {
+            name,
+            cidr,
+            region,
+            span: d.span,
+        });
     }
     if out.is_empty() {
-        out.push(Network { name: stack.to_string(), cidr: DEFAULT_CIDR.into(), region: gce.region.clone(), span: gce.span });
+        out.push(Network {
+            name: stack.to_string(),
+            cidr: DEFAULT_CIDR.into(),
+            region: gce.region.clone(),
+            span: gce.span,
+        });
     }
     out
 }
@@ -76,14 +102,24 @@ pub fn disks(ev: &mut Evaluator, gce: &GceSettings) -> Vec<Disk> {
         };
         let disk_type = a.word(ev, "type").unwrap_or_else(|| "pd-balanced".into());
         let zone = a.word(ev, "zone").unwrap_or_else(|| gce.zone.clone());
-        out.push(Disk { name, size_gb, disk_type, zone, span: d.span });
+        out.push(Disk {
+            name,
+            size_gb,
+            disk_type,
+            zone,
+            span: d.span,
+        });
     }
     out
 }
 
 /// Compute Engine sizes are whole GB: binary sizes are taken as GiB, decimal ones rounded up.
 pub fn gce_gb(bytes: u64) -> u64 {
-    if bytes % (1 << 30) == 0 { bytes >> 30 } else { bytes.div_ceil(1_000_000_000) }
+    if bytes % (1 << 30) == 0 {
+        bytes >> 30
+    } else {
+        bytes.div_ceil(1_000_000_000)
+    }
 }
 
 pub fn explicit_addresses(ev: &mut Evaluator, gce: &GceSettings) -> Vec<Address> {
@@ -93,7 +129,12 @@ pub fn explicit_addresses(ev: &mut Evaluator, gce: &GceSettings) -> Vec<Address>
         let (d, name) = (e.decl, e.model_name.clone());
         let a = Attrs::new(d, ev.ctx_for(id));
         let region = a.word(ev, "region").unwrap_or_else(|| gce.region.clone());
-        out.push(Address { name, region, vm: None, span: d.span });
+        out.push(Address {
+            name,
+            region,
+            vm: None,
+            span: d.span,
+        });
     }
     out
 }
@@ -108,7 +149,13 @@ fn network_of(ev: &mut Evaluator, a: &Attrs, networks: &[Network]) -> Option<usi
         Some(Value::Poison) => None,
         Some(other) => {
             let span = a.span("network").unwrap_or_default();
-            ev.error(Code::WrongReference, format!("`network` must name a network, found {}", other.describe()), span, "not a network", "write `network=NAME`");
+            ev.error(
+                Code::WrongReference,
+                format!("`network` must name a network, found {}", other.describe()),
+                span,
+                "not a network",
+                "write `network=NAME`",
+            );
             None
         }
         None => (!networks.is_empty()).then_some(0),
@@ -129,7 +176,16 @@ pub fn vm_facts(ev: &mut Evaluator, networks: &[Network]) {
                 Value::Int(n) if (1..=1000).contains(&n) => Some(n as u32),
                 Value::Int(_) | Value::Poison => Some(0),
                 other => {
-                    ev.error(Code::BadCount, format!("a group count must be a whole number, found {}", other.describe()), c.span, "not a count", "write e.g. `worker[4]`");
+                    ev.error(
+                        Code::BadCount,
+                        format!(
+                            "a group count must be a whole number, found {}",
+                            other.describe()
+                        ),
+                        c.span,
+                        "not a count",
+                        "write e.g. `worker[4]`",
+                    );
                     Some(0)
                 }
             },
@@ -138,10 +194,20 @@ pub fn vm_facts(ev: &mut Evaluator, networks: &[Network]) {
         let a = Attrs::new(d, ctx);
         let net = network_of(ev, &a, networks);
         for i in 0..count.unwrap_or(1) {
-            let member = if count.is_some() { format!("{name}-{i}") } else { name.clone() };
+            let member = if count.is_some() {
+                format!("{name}-{i}")
+            } else {
+                name.clone()
+            };
             ev.vms.names.insert((id, i), member);
-            let index_ctx = Ctx { index: count.map(|_| i), ..ctx };
-            let member_attrs = Attrs { map: a.map.clone(), ctx: index_ctx };
+            let index_ctx = Ctx {
+                index: count.map(|_| i),
+                ..ctx
+            };
+            let member_attrs = Attrs {
+                map: a.map.clone(),
+                ctx: index_ctx,
+            };
             let is_static = member_attrs.bool(ev, "static_ip").unwrap_or(false);
             ev.vms.static_ip.insert((id, i), is_static);
             if let Some(n) = net {
@@ -149,7 +215,17 @@ pub fn vm_facts(ev: &mut Evaluator, networks: &[Network]) {
                 if let Some(ip) = host_ip(&networks[n].cidr, *host) {
                     ev.vms.ips.insert((id, i), ip);
                 } else {
-                    ev.error(Code::BadValue, format!("network `{}` has no room for `{}`", networks[n].name, ev.vms.names[&(id, i)]), d.span, "no address left", "use a larger range, e.g. a /20");
+                    ev.error(
+                        Code::BadValue,
+                        format!(
+                            "network `{}` has no room for `{}`",
+                            networks[n].name,
+                            ev.vms.names[&(id, i)]
+                        ),
+                        d.span,
+                        "no address left",
+                        "use a larger range, e.g. a /20",
+                    );
                 }
                 *host += 1;
             }
@@ -161,14 +237,23 @@ pub fn vm_facts(ev: &mut Evaluator, networks: &[Network]) {
 fn host_ip(cidr: &str, host: u32) -> Option<String> {
     let (ip, prefix) = cidr.split_once('/')?;
     let prefix: u32 = prefix.parse().ok()?;
-    let octets: Vec<u32> = ip.split('.').map(|o| o.parse().ok()).collect::<Option<_>>()?;
+    let octets: Vec<u32> = ip
+        .split('.')
+        .map(|o| o.parse().ok())
+        .collect::<Option<_>>()?;
     let base = octets.iter().fold(0u32, |acc, o| (acc << 8) | o);
     let size = 1u64 << (32 - prefix.min(32));
     if u64::from(host) + 2 > size {
         return None;
     }
     let n = base.checked_add(host)?;
-    Some(format!("{}.{}.{}.{}", n >> 24, (n >> 16) & 255, (n >> 8) & 255, n & 255))
+    Some(format!(
+        "{}.{}.{}.{}",
+        n >> 24,
+        (n >> 16) & 255,
+        (n >> 8) & 255,
+        n & 255
+    ))
 }
 
 pub struct VmLowering {
@@ -179,7 +264,11 @@ pub struct VmLowering {
 }
 
 pub fn vms(ev: &mut Evaluator, gce: &GceSettings, networks: &[Network]) -> VmLowering {
-    let mut out = VmLowering { vms: Vec::new(), addresses: Vec::new(), exports: Vec::new() };
+    let mut out = VmLowering {
+        vms: Vec::new(),
+        addresses: Vec::new(),
+        exports: Vec::new(),
+    };
     for id in ev.sym.of_kind(EntityKind::Vm).collect::<Vec<_>>() {
         let e = ev.sym.entity(id);
         let (d, group) = (e.decl, e.model_name.clone());
@@ -191,36 +280,82 @@ pub fn vms(ev: &mut Evaluator, gce: &GceSettings, networks: &[Network]) -> VmLow
             None => continue,
         };
         for i in 0..count.unwrap_or(1) {
-            let index_ctx = Ctx { index: count.map(|_| i), ..ctx };
+            let index_ctx = Ctx {
+                index: count.map(|_| i),
+                ..ctx
+            };
             let a = Attrs::new(d, index_ctx);
             let name = ev.vms.names.get(&(id, i)).cloned().unwrap_or_default();
-            let vm = member(ev, &a, gce, networks, (id, i), &group, &name, &machine_type, &exports);
+            let vm = member(
+                ev,
+                &a,
+                gce,
+                networks,
+                (id, i),
+                &group,
+                &name,
+                &machine_type,
+                &exports,
+            );
             if ev.vms.static_ip.get(&(id, i)).copied().unwrap_or(false) {
-                out.addresses.push(Address { name: format!("{name}-ip"), region: gce.region.clone(), vm: Some(name.clone()), span: d.span });
+                out.addresses.push(Address {
+                    name: format!("{name}-ip"),
+                    region: gce.region.clone(),
+                    vm: Some(name.clone()),
+                    span: d.span,
+                });
             }
             out.vms.push(vm);
         }
-        out.exports.extend(exports.into_iter().map(|x| (id, x.disk, x.path)));
+        out.exports
+            .extend(exports.into_iter().map(|x| (id, x.disk, x.path)));
     }
     out
 }
 
-fn nfs_exports(ev: &mut Evaluator, id: EntityId, d: &Decl, ctx: Ctx, is_group: bool) -> Vec<NfsExport> {
+fn nfs_exports(
+    ev: &mut Evaluator,
+    id: EntityId,
+    d: &Decl,
+    ctx: Ctx,
+    is_group: bool,
+) -> Vec<NfsExport> {
     let mut out = Vec::new();
     for x in d.body_decls().filter(|x| x.kind.name == "nfs_export") {
         if is_group {
-            ev.error(Code::BadValue, "an NFS export needs a single VM, not a group", x.kind.span, "in a group", "export from a VM declared without `[COUNT]`");
+            ev.error(
+                Code::BadValue,
+                "an NFS export needs a single VM, not a group",
+                x.kind.span,
+                "in a group",
+                "export from a VM declared without `[COUNT]`",
+            );
             continue;
         }
         let path = Attrs::new(x, ctx).string(ev, "at").unwrap_or_default();
         for s in &x.subjects {
-            match ev.eval(s, Ctx { owner: Some(id), ..ctx }) {
+            match ev.eval(
+                s,
+                Ctx {
+                    owner: Some(id),
+                    ..ctx
+                },
+            ) {
                 Value::Entity(disk) if ev.sym.entity(disk).kind == EntityKind::Disk => {
-                    out.push(NfsExport { disk: ev.sym.entity(disk).model_name.clone(), path: path.clone() });
+                    out.push(NfsExport {
+                        disk: ev.sym.entity(disk).model_name.clone(),
+                        path: path.clone(),
+                    });
                 }
                 Value::Poison => {}
                 other => {
-                    ev.error(Code::WrongReference, format!("`nfs_export` needs a disk, found {}", other.describe()), s.span, "not a disk", "declare it with `disk NAME SIZE;`");
+                    ev.error(
+                        Code::WrongReference,
+                        format!("`nfs_export` needs a disk, found {}", other.describe()),
+                        s.span,
+                        "not a disk",
+                        "declare it with `disk NAME SIZE;`",
+                    );
                 }
             }
         }
@@ -229,13 +364,25 @@ fn nfs_exports(ev: &mut Evaluator, id: EntityId, d: &Decl, ctx: Ctx, is_group: b
 }
 
 #[allow(clippy::too_many_arguments)]
-fn member(ev: &mut Evaluator, a: &Attrs, gce: &GceSettings, networks: &[Network], key: (EntityId, u32), group: &str, name: &str, machine_type: &str, exports: &[NfsExport]) -> Vm {
+fn member(
+    ev: &mut Evaluator,
+    a: &Attrs,
+    gce: &GceSettings,
+    networks: &[Network],
+    key: (EntityId, u32),
+    group: &str,
+    name: &str,
+    machine_type: &str,
+    exports: &[NfsExport],
+) -> Vm {
     let swarm = match a.word(ev, "swarm").as_deref() {
         Some("manager") => SwarmRole::Manager,
         Some("worker") => SwarmRole::Worker,
         _ => SwarmRole::None,
     };
-    let network = network_of(ev, a, networks).map(|n| networks[n].name.clone()).unwrap_or_default();
+    let network = network_of(ev, a, networks)
+        .map(|n| networks[n].name.clone())
+        .unwrap_or_default();
     let mut tags = vec![group.to_string()];
     if name != group {
         tags.push(name.to_string());
@@ -276,7 +423,12 @@ pub fn nfs_mounts(ev: &Evaluator, vms: &mut [Vm], exports: &[(EntityId, String, 
         let server_name = ev.vms.names.get(&(*server, 0)).cloned().unwrap_or_default();
         let server_ip = ev.vms.ips.get(&(*server, 0)).cloned().unwrap_or_default();
         for vm in vms.iter_mut().filter(|v| v.name != server_name) {
-            let mount = NfsMount { server: server_name.clone(), server_ip: server_ip.clone(), export_path: path.clone(), mount_path: path.clone() };
+            let mount = NfsMount {
+                server: server_name.clone(),
+                server_ip: server_ip.clone(),
+                export_path: path.clone(),
+                mount_path: path.clone(),
+            };
             if !vm.nfs_mounts.contains(&mount) {
                 vm.nfs_mounts.push(mount);
             }
@@ -301,21 +453,45 @@ pub fn firewalls(ev: &mut Evaluator, networks: &[Network]) -> Vec<Firewall> {
         }
         let source_ranges = match a.value(ev, "from") {
             None => vec![String::from("0.0.0.0/0")],
-            Some(Value::List(items)) => items.iter().filter_map(|v| ev.to_text(v, a.span("from").unwrap_or_default())).collect(),
-            Some(v) => ev.to_text(&v, a.span("from").unwrap_or_default()).into_iter().collect(),
+            Some(Value::List(items)) => items
+                .iter()
+                .filter_map(|v| ev.to_text(v, a.span("from").unwrap_or_default()))
+                .collect(),
+            Some(v) => ev
+                .to_text(&v, a.span("from").unwrap_or_default())
+                .into_iter()
+                .collect(),
         };
         let target_tags = match a.value(ev, "to") {
             None | Some(Value::Poison) => Vec::new(),
-            Some(Value::Entity(vm)) if ev.sym.entity(vm).kind == EntityKind::Vm => vec![ev.sym.entity(vm).model_name.clone()],
+            Some(Value::Entity(vm)) if ev.sym.entity(vm).kind == EntityKind::Vm => {
+                vec![ev.sym.entity(vm).model_name.clone()]
+            }
             Some(Value::Member(vm, i)) => ev.vms.names.get(&(vm, i)).cloned().into_iter().collect(),
             Some(other) => {
                 let span = a.span("to").unwrap_or_default();
-                ev.error(Code::WrongReference, format!("`to` must name a VM or group, found {}", other.describe()), span, "not a VM", "write `to=GROUP` or `to=GROUP[N]`");
+                ev.error(
+                    Code::WrongReference,
+                    format!("`to` must name a VM or group, found {}", other.describe()),
+                    span,
+                    "not a VM",
+                    "write `to=GROUP` or `to=GROUP[N]`",
+                );
                 Vec::new()
             }
         };
-        let network = network_of(ev, &a, networks).map(|n| networks[n].name.clone()).unwrap_or_default();
-        out.push(Firewall { name, network, allow, source_ranges, target_tags, generated: false, span: d.span });
+        let network = network_of(ev, &a, networks)
+            .map(|n| networks[n].name.clone())
+            .unwrap_or_default();
+        out.push(Firewall {
+            name,
+            network,
+            allow,
+            source_ranges,
+            target_tags,
+            generated: false,
+            span: d.span,
+        });
     }
     out
 }
@@ -323,11 +499,23 @@ pub fn firewalls(ev: &mut Evaluator, networks: &[Network]) -> Vec<Firewall> {
 fn port_rules(ev: &mut Evaluator, v: Value, span: crate::span::Span, out: &mut Vec<PortRule>) {
     match v {
         Value::PortSpec { protocol, ports } => out.push(PortRule { protocol, ports }),
-        Value::Str(s) if matches!(s.as_str(), "icmp" | "tcp" | "udp") => out.push(PortRule { protocol: s, ports: Vec::new() }),
+        Value::Str(s) if matches!(s.as_str(), "icmp" | "tcp" | "udp") => out.push(PortRule {
+            protocol: s,
+            ports: Vec::new(),
+        }),
         Value::List(items) => items.into_iter().for_each(|i| port_rules(ev, i, span, out)),
         Value::Poison => {}
         other => {
-            ev.error(Code::WrongType, format!("expected ports such as `tcp:80,443`, found {}", other.describe()), span, "not ports", "write `PROTOCOL:PORT,PORT`, e.g. `tcp:80,443`");
+            ev.error(
+                Code::WrongType,
+                format!(
+                    "expected ports such as `tcp:80,443`, found {}",
+                    other.describe()
+                ),
+                span,
+                "not ports",
+                "write `PROTOCOL:PORT,PORT`, e.g. `tcp:80,443`",
+            );
         }
     }
 }
@@ -337,12 +525,19 @@ fn port_rules(ev: &mut Evaluator, v: Value, span: crate::span::Span, out: &mut V
 pub fn generated_firewalls(networks: &[Network], any_swarm: bool, any_nfs: bool) -> Vec<Firewall> {
     let mut out = Vec::new();
     for n in networks {
-        let rule = |proto: &str, ports: &[&str]| PortRule { protocol: proto.into(), ports: ports.iter().map(|p| p.to_string()).collect() };
+        let rule = |proto: &str, ports: &[&str]| PortRule {
+            protocol: proto.into(),
+            ports: ports.iter().map(|p| p.to_string()).collect(),
+        };
         if any_swarm {
             out.push(Firewall {
                 name: format!("{}-swarm", n.name),
                 network: n.name.clone(),
-                allow: vec![rule("tcp", &["2377", "7946"]), rule("udp", &["7946", "4789"]), rule("esp", &[])],
+                allow: vec![
+                    rule("tcp", &["2377", "7946"]),
+                    rule("udp", &["7946", "4789"]),
+                    rule("esp", &[]),
+                ],
                 source_ranges: vec![n.cidr.clone()],
                 target_tags: Vec::new(),
                 generated: true,
@@ -363,4 +558,3 @@ pub fn generated_firewalls(networks: &[Network], any_swarm: bool, any_nfs: bool)
     }
     out
 }
-

@@ -11,9 +11,21 @@ use crate::syntax::ast::{ExprKind, Item, SourceAst};
 
 /// The standard library, embedded: `(import path, file name, text)`.
 pub const STDLIB: &[(&str, &str, &str)] = &[
-    ("std/redis_ha", "std/redis_ha.sdb", include_str!("../../stdlib/redis_ha.sdb")),
-    ("std/elastic", "std/elastic.sdb", include_str!("../../stdlib/elastic.sdb")),
-    ("std/postgres", "std/postgres.sdb", include_str!("../../stdlib/postgres.sdb")),
+    (
+        "std/redis_ha",
+        "std/redis_ha.sdb",
+        include_str!("../../stdlib/redis_ha.sdb"),
+    ),
+    (
+        "std/elastic",
+        "std/elastic.sdb",
+        include_str!("../../stdlib/elastic.sdb"),
+    ),
+    (
+        "std/postgres",
+        "std/postgres.sdb",
+        include_str!("../../stdlib/postgres.sdb"),
+    ),
 ];
 
 /// Every parsed file of a program, root first.
@@ -42,7 +54,13 @@ impl FileReader for DiskReader {
 }
 
 /// Turns bytes into text, reporting invalid UTF-8 as a diagnostic at the first bad byte.
-pub fn decode(file_name: &str, path: Option<PathBuf>, bytes: Vec<u8>, sources: &mut SourceMap, diags: &mut Diagnostics) -> FileId {
+pub fn decode(
+    file_name: &str,
+    path: Option<PathBuf>,
+    bytes: Vec<u8>,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> FileId {
     match String::from_utf8(bytes) {
         Ok(text) => sources.add(SourceFile::new(file_name, path, text)),
         Err(err) => {
@@ -50,8 +68,13 @@ pub fn decode(file_name: &str, path: Option<PathBuf>, bytes: Vec<u8>, sources: &
             let text = String::from_utf8_lossy(err.as_bytes()).into_owned();
             let id = sources.add(SourceFile::new(file_name, path, text));
             diags.push(
-                Diagnostic::new(Code::InvalidUtf8, "source is not valid UTF-8", Span::new(id, bad, bad + 1), "this byte is not UTF-8")
-                    .with_help("save the file as UTF-8"),
+                Diagnostic::new(
+                    Code::InvalidUtf8,
+                    "source is not valid UTF-8",
+                    Span::new(id, bad, bad + 1),
+                    "this byte is not UTF-8",
+                )
+                .with_help("save the file as UTF-8"),
             );
             id
         }
@@ -59,7 +82,12 @@ pub fn decode(file_name: &str, path: Option<PathBuf>, bytes: Vec<u8>, sources: &
 }
 
 /// Parses the root (already in `sources`) and, transitively, its imports.
-pub fn load(root: FileId, sources: &mut SourceMap, reader: &dyn FileReader, diags: &mut Diagnostics) -> Program {
+pub fn load(
+    root: FileId,
+    sources: &mut SourceMap,
+    reader: &dyn FileReader,
+    diags: &mut Diagnostics,
+) -> Program {
     let mut loader = Loader {
         sources,
         reader,
@@ -85,7 +113,10 @@ struct Loader<'a> {
 
 fn key_of(file: &SourceFile) -> String {
     match &file.path {
-        Some(p) => std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()).display().to_string(),
+        Some(p) => std::fs::canonicalize(p)
+            .unwrap_or_else(|_| p.clone())
+            .display()
+            .to_string(),
         None => file.name.clone(),
     }
 }
@@ -125,8 +156,13 @@ impl Loader<'_> {
         if self.stack.contains(&key) {
             let chain: Vec<&str> = self.stack.iter().map(|k| short(k)).collect();
             self.diags.push(
-                Diagnostic::new(Code::ImportCycle, format!("import cycle: {} -> {}", chain.join(" -> "), short(&key)), span, "this import closes the cycle")
-                    .with_help("move what both files need into a third file that neither imports"),
+                Diagnostic::new(
+                    Code::ImportCycle,
+                    format!("import cycle: {} -> {}", chain.join(" -> "), short(&key)),
+                    span,
+                    "this import closes the cycle",
+                )
+                .with_help("move what both files need into a third file that neither imports"),
             );
             return;
         }
@@ -141,28 +177,61 @@ impl Loader<'_> {
     }
 
     #[allow(clippy::type_complexity)]
-    fn resolve(&mut self, from: FileId, path: &str, span: Span) -> Option<(String, String, Option<PathBuf>, Result<Vec<u8>, ()>)> {
+    fn resolve(
+        &mut self,
+        from: FileId,
+        path: &str,
+        span: Span,
+    ) -> Option<(String, String, Option<PathBuf>, Result<Vec<u8>, ()>)> {
         if let Some(stdname) = path.strip_prefix("std/") {
             let wanted = format!("std/{}", stdname.trim_end_matches(".sdb"));
             return match STDLIB.iter().find(|(k, _, _)| *k == wanted) {
-                Some((k, name, text)) => Some((k.to_string(), name.to_string(), None, Ok(text.as_bytes().to_vec()))),
+                Some((k, name, text)) => Some((
+                    k.to_string(),
+                    name.to_string(),
+                    None,
+                    Ok(text.as_bytes().to_vec()),
+                )),
                 None => {
                     let names = STDLIB.iter().map(|(k, _, _)| *k);
-                    let mut d = Diagnostic::new(Code::ImportNotFound, format!("no standard module `{path}`"), span, "not in the standard library");
-                    d = d.with_help(crate::diag::did_you_mean(&wanted, names).unwrap_or_else(|| {
-                        format!("the standard library has {}", STDLIB.iter().map(|(k, _, _)| format!("`{k}`")).collect::<Vec<_>>().join(", "))
-                    }));
+                    let mut d = Diagnostic::new(
+                        Code::ImportNotFound,
+                        format!("no standard module `{path}`"),
+                        span,
+                        "not in the standard library",
+                    );
+                    d = d.with_help(crate::diag::did_you_mean(&wanted, names).unwrap_or_else(
+                        || {
+                            format!(
+                                "the standard library has {}",
+                                STDLIB
+                                    .iter()
+                                    .map(|(k, _, _)| format!("`{k}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        },
+                    ));
                     self.diags.push(d);
                     None
                 }
             };
         }
-        let base = self.sources.get(from).path.as_ref().and_then(|p| p.parent().map(Path::to_path_buf)).unwrap_or_default();
+        let base = self
+            .sources
+            .get(from)
+            .path
+            .as_ref()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .unwrap_or_default();
         let mut full = base.join(path);
         if full.extension().is_none() {
             full.set_extension("sdb");
         }
-        let key = std::fs::canonicalize(&full).unwrap_or_else(|_| full.clone()).display().to_string();
+        let key = std::fs::canonicalize(&full)
+            .unwrap_or_else(|_| full.clone())
+            .display()
+            .to_string();
         if self.by_key.contains_key(&key) || self.stack.contains(&key) {
             return Some((key, String::new(), None, Err(())));
         }

@@ -79,8 +79,17 @@ impl Analysis {
 /// Analyses a file on disk.
 pub fn analyze_path(path: &Path, vars: &BTreeMap<String, String>) -> std::io::Result<Analysis> {
     let bytes = std::fs::read(path)?;
-    let env = Env { vars: vars.clone(), getenv: Box::new(|k| std::env::var(k).ok()), reader: &DiskReader };
-    Ok(analyze_bytes(&path.display().to_string(), Some(path.to_path_buf()), bytes, &env))
+    let env = Env {
+        vars: vars.clone(),
+        getenv: Box::new(|k| std::env::var(k).ok()),
+        reader: &DiskReader,
+    };
+    Ok(analyze_bytes(
+        &path.display().to_string(),
+        Some(path.to_path_buf()),
+        bytes,
+        &env,
+    ))
 }
 
 /// Analyses a source given as bytes (from disk, stdin or an editor buffer).
@@ -94,17 +103,40 @@ pub fn analyze_bytes(name: &str, path: Option<PathBuf>, bytes: Vec<u8>, env: &En
         .and_then(|p| p.file_stem())
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| String::from("stack"));
-    let mut analysis = Analysis { root, ..Analysis::default() };
-    run(&program, &sources, env, &stack_default, &mut analysis, &mut diags);
+    let mut analysis = Analysis {
+        root,
+        ..Analysis::default()
+    };
+    run(
+        &program,
+        &sources,
+        env,
+        &stack_default,
+        &mut analysis,
+        &mut diags,
+    );
     analysis.sources = sources;
     analysis.diagnostics = diags.into_sorted();
     analysis
 }
 
-fn run(program: &load::Program, sources: &SourceMap, env: &Env, stack_default: &str, out: &mut Analysis, diags: &mut Diagnostics) {
+fn run(
+    program: &load::Program,
+    sources: &SourceMap,
+    env: &Env,
+    stack_default: &str,
+    out: &mut Analysis,
+    diags: &mut Diagnostics,
+) {
     let modules = decls::module_sigs(program.files.iter().flat_map(|(_, ast)| ast.items.iter()));
     for (file, ast) in &program.files {
-        decls::check_items(&sources.get(*file).text, &ast.items, Place::Top, &modules, diags);
+        decls::check_items(
+            &sources.get(*file).text,
+            &ast.items,
+            Place::Top,
+            &modules,
+            diags,
+        );
     }
     let (symbols, _modules) = collect::collect(program, diags);
     let gce_decl = program.files.iter().find_map(|(file, ast)| {
@@ -115,7 +147,11 @@ fn run(program: &load::Program, sources: &SourceMap, env: &Env, stack_default: &
     });
     let mut ev = eval::Evaluator::new(&symbols, sources, env);
     let (gce, stack) = infra::gce(&mut ev, gce_decl, stack_default);
-    let mut model = Model { stack: sanitize_stack(&stack), gce, ..Model::default() };
+    let mut model = Model {
+        stack: sanitize_stack(&stack),
+        gce,
+        ..Model::default()
+    };
     model.networks = infra::networks(&mut ev, &model.gce, &model.stack);
     infra::vm_facts(&mut ev, &model.networks);
     model.disks = infra::disks(&mut ev, &model.gce);
@@ -131,26 +167,52 @@ fn run(program: &load::Program, sources: &SourceMap, env: &Env, stack_default: &
     model.services = svcs;
     services::apply_host_sysctl(&mut model.vms, &host_sysctl);
     model.outputs = services::outputs(&mut ev);
-    let any_swarm = model.vms.iter().any(|v| v.swarm != crate::model::SwarmRole::None);
-    model.firewalls.extend(infra::generated_firewalls(&model.networks, any_swarm, !lowered.exports.is_empty()));
+    let any_swarm = model
+        .vms
+        .iter()
+        .any(|v| v.swarm != crate::model::SwarmRole::None);
+    model.firewalls.extend(infra::generated_firewalls(
+        &model.networks,
+        any_swarm,
+        !lowered.exports.is_empty(),
+    ));
     let kind_word = |id: scope::EntityId| -> (&'static str, String) {
         let e = symbols.entity(id);
         (e.kind.word(), e.model_name.clone())
     };
-    out.deps = ev.deps.iter().map(|d| ModelDep { from: kind_word(d.from), to: kind_word(d.to), reason: d.reason.clone(), span: d.span }).collect();
+    out.deps = ev
+        .deps
+        .iter()
+        .map(|d| ModelDep {
+            from: kind_word(d.from),
+            to: kind_word(d.to),
+            reason: d.reason.clone(),
+            span: d.span,
+        })
+        .collect();
     out.references = ev
         .uses
         .iter()
         .map(|(span, id)| {
             let e = symbols.entity(*id);
-            Reference { use_span: *span, def_span: e.span, name: e.qual_name.clone(), kind: e.kind.word() }
+            Reference {
+                use_span: *span,
+                def_span: e.span,
+                name: e.qual_name.clone(),
+                kind: e.kind.word(),
+            }
         })
         .collect();
     out.definitions = symbols
         .ids()
         .map(|id| {
             let e = symbols.entity(id);
-            Definition { name: e.qual_name.clone(), kind: e.kind.word(), span: e.span, decl_span: e.decl.span }
+            Definition {
+                name: e.qual_name.clone(),
+                kind: e.kind.word(),
+                span: e.span,
+                decl_span: e.decl.span,
+            }
         })
         .collect();
     diags.extend(ev.diags);
@@ -159,7 +221,17 @@ fn run(program: &load::Program, sources: &SourceMap, env: &Env, stack_default: &
 
 /// A stack name usable as a GCE label value and name prefix.
 fn sanitize_stack(s: &str) -> String {
-    let mut out: String = s.to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
+    let mut out: String = s
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
     if !out.starts_with(|c: char| c.is_ascii_lowercase()) {
         out.insert_str(0, "s-");
     }

@@ -17,7 +17,10 @@ pub fn secrets(ev: &mut Evaluator) -> Vec<Secret> {
         .of_kind(EntityKind::Secret)
         .map(|id| {
             let e = ev.sym.entity(id);
-            Secret { name: e.model_name.clone(), span: e.span }
+            Secret {
+                name: e.model_name.clone(),
+                span: e.span,
+            }
         })
         .collect()
 }
@@ -28,10 +31,16 @@ pub fn configs(ev: &mut Evaluator) -> Vec<Config> {
         let e = ev.sym.entity(id);
         let (d, name) = (e.decl, e.model_name.clone());
         let ctx = ev.ctx_for(id);
-        let Some(p) = d.positional_args().next() else { continue };
+        let Some(p) = d.positional_args().next() else {
+            continue;
+        };
         let v = ev.eval(p, ctx);
         if let Some(content) = ev.to_text(&v, p.span) {
-            out.push(Config { name, content, span: d.span });
+            out.push(Config {
+                name,
+                content,
+                span: d.span,
+            });
         }
     }
     out
@@ -40,7 +49,10 @@ pub fn configs(ev: &mut Evaluator) -> Vec<Config> {
 /// (service name, kernel settings) of services that ask for them.
 pub type HostSysctl = Vec<(Placement, BTreeMap<String, String>)>;
 
-pub fn services(ev: &mut Evaluator, exports: &[(EntityId, String, String)]) -> (Vec<Service>, HostSysctl) {
+pub fn services(
+    ev: &mut Evaluator,
+    exports: &[(EntityId, String, String)],
+) -> (Vec<Service>, HostSysctl) {
     let mut out = Vec::new();
     let mut sysctl = Vec::new();
     for id in ev.sym.of_kind(EntityKind::Service).collect::<Vec<_>>() {
@@ -58,7 +70,15 @@ pub fn services(ev: &mut Evaluator, exports: &[(EntityId, String, String)]) -> (
     (out, sysctl)
 }
 
-fn service(ev: &mut Evaluator, id: EntityId, d: &Decl, a: &Attrs, name: String, ctx: Ctx, exports: &[(EntityId, String, String)]) -> Service {
+fn service(
+    ev: &mut Evaluator,
+    id: EntityId,
+    d: &Decl,
+    a: &Attrs,
+    name: String,
+    ctx: Ctx,
+    exports: &[(EntityId, String, String)],
+) -> Service {
     let mode = match a.word(ev, "mode").as_deref() {
         Some("global") => ServiceMode::Global,
         _ => ServiceMode::Replicated,
@@ -70,10 +90,18 @@ fn service(ev: &mut Evaluator, id: EntityId, d: &Decl, a: &Attrs, name: String, 
         entrypoint: a.text_list(ev, "entrypoint"),
         env: BTreeMap::new(),
         mode,
-        replicas: a.int(ev, "replicas").map_or(1, |n| u32::try_from(n).unwrap_or(u32::MAX)),
+        replicas: a
+            .int(ev, "replicas")
+            .map_or(1, |n| u32::try_from(n).unwrap_or(u32::MAX)),
         placement: placement(ev, a),
-        reserve: Resources { cpus: a.number(ev, "cpus"), memory_bytes: a.size(ev, "memory") },
-        limit: Resources { cpus: a.number(ev, "limit_cpus"), memory_bytes: a.size(ev, "limit_memory") },
+        reserve: Resources {
+            cpus: a.number(ev, "cpus"),
+            memory_bytes: a.size(ev, "memory"),
+        },
+        limit: Resources {
+            cpus: a.number(ev, "limit_cpus"),
+            memory_bytes: a.size(ev, "limit_memory"),
+        },
         publish: publish(ev, a),
         secrets: Vec::new(),
         configs: Vec::new(),
@@ -83,10 +111,15 @@ fn service(ev: &mut Evaluator, id: EntityId, d: &Decl, a: &Attrs, name: String, 
         healthcheck: None,
         update: UpdatePolicy {
             parallelism: a.int(ev, "update_parallelism").map_or(1, |n| n as u32),
-            order: a.word(ev, "update_order").unwrap_or_else(|| "stop-first".into()),
+            order: a
+                .word(ev, "update_order")
+                .unwrap_or_else(|| "stop-first".into()),
             ..UpdatePolicy::default()
         },
-        restart: RestartPolicy { condition: a.word(ev, "restart").unwrap_or_else(|| "any".into()), ..RestartPolicy::default() },
+        restart: RestartPolicy {
+            condition: a.word(ev, "restart").unwrap_or_else(|| "any".into()),
+            ..RestartPolicy::default()
+        },
         after: after(ev, a, ctx),
         span: d.span,
     };
@@ -97,28 +130,44 @@ fn service(ev: &mut Evaluator, id: EntityId, d: &Decl, a: &Attrs, name: String, 
             "secret" => uses(ev, item, ctx, EntityKind::Secret, |ev, target| {
                 let n = ev.sym.entity(target).model_name.clone();
                 let at = ia.string(ev, "at").unwrap_or_else(|| n.clone());
-                s.secrets.push(SecretUse { secret: n, target: at });
+                s.secrets.push(SecretUse {
+                    secret: n,
+                    target: at,
+                });
             }),
             "config" => uses(ev, item, ctx, EntityKind::Config, |ev, target| {
                 let n = ev.sym.entity(target).model_name.clone();
                 let at = ia.string(ev, "at").unwrap_or_default();
-                s.configs.push(ConfigUse { config: n, target: at });
+                s.configs.push(ConfigUse {
+                    config: n,
+                    target: at,
+                });
             }),
             "volume" => {
                 let prefix = ev.sym.scope(ctx.scope).model_prefix.clone();
                 if let Some(n) = item.name() {
                     let target = ia.string(ev, "at").unwrap_or_default();
-                    s.volumes.push(VolumeUse { volume: format!("{prefix}{}", n.name), target });
+                    s.volumes.push(VolumeUse {
+                        volume: format!("{prefix}{}", n.name),
+                        target,
+                    });
                 }
             }
             "mount" => mount(ev, item, &ia, ctx, exports, &mut s),
             "healthcheck" => s.healthcheck = healthcheck(ev, item, &ia, ctx),
             "bind" => {
-                let readonly = item.positional_args().skip(1).any(|p| p.as_name().is_some_and(|n| n.name == "readonly"));
+                let readonly = item
+                    .positional_args()
+                    .skip(1)
+                    .any(|p| p.as_name().is_some_and(|n| n.name == "readonly"));
                 let source = item.positional_args().next().map(|p| ev.eval(p, ctx));
                 if let Some(Value::Str(source)) = source {
                     let target = ia.string(ev, "at").unwrap_or_default();
-                    s.binds.push(BindMount { source, target, readonly });
+                    s.binds.push(BindMount {
+                        source,
+                        target,
+                        readonly,
+                    });
                 }
             }
             _ => {}
@@ -133,7 +182,10 @@ fn auto_secrets(ev: &Evaluator, id: EntityId, s: &mut Service) {
     for dep in ev.deps.iter().filter(|d| d.from == id) {
         let e = ev.sym.entity(dep.to);
         if e.kind == EntityKind::Secret && !s.secrets.iter().any(|u| u.secret == e.model_name) {
-            s.secrets.push(SecretUse { secret: e.model_name.clone(), target: e.model_name.clone() });
+            s.secrets.push(SecretUse {
+                secret: e.model_name.clone(),
+                target: e.model_name.clone(),
+            });
         }
     }
 }
@@ -145,11 +197,26 @@ fn placement(ev: &mut Evaluator, a: &Attrs) -> Placement {
         Some(Value::Entity(vm)) if ev.sym.entity(vm).kind == EntityKind::Vm => {
             let group = ev.sym.entity(vm).model_name.clone();
             let single = ev.vms.counts.get(&vm) == Some(&None);
-            Placement { member: single.then(|| group.clone()), group: Some(group) }
+            Placement {
+                member: single.then(|| group.clone()),
+                group: Some(group),
+            }
         }
-        Some(Value::Member(vm, i)) => Placement { group: Some(ev.sym.entity(vm).model_name.clone()), member: ev.vms.names.get(&(vm, i)).cloned() },
+        Some(Value::Member(vm, i)) => Placement {
+            group: Some(ev.sym.entity(vm).model_name.clone()),
+            member: ev.vms.names.get(&(vm, i)).cloned(),
+        },
         Some(other) => {
-            ev.error(Code::WrongReference, format!("`on` must name a VM, a group or a member, found {}", other.describe()), span, "not a VM", "write `on=GROUP` or `on=GROUP[N]`");
+            ev.error(
+                Code::WrongReference,
+                format!(
+                    "`on` must name a VM, a group or a member, found {}",
+                    other.describe()
+                ),
+                span,
+                "not a VM",
+                "write `on=GROUP` or `on=GROUP[N]`",
+            );
             Placement::default()
         }
     }
@@ -165,11 +232,32 @@ fn publish(ev: &mut Evaluator, a: &Attrs) -> Vec<PortMapping> {
     let mut out = Vec::new();
     for v in items {
         match v {
-            Value::PortMap { published, target, protocol } => out.push(PortMapping { published, target, protocol }),
-            Value::Int(p) if (1..=65535).contains(&p) => out.push(PortMapping { published: p as u16, target: p as u16, protocol: "tcp".into() }),
+            Value::PortMap {
+                published,
+                target,
+                protocol,
+            } => out.push(PortMapping {
+                published,
+                target,
+                protocol,
+            }),
+            Value::Int(p) if (1..=65535).contains(&p) => out.push(PortMapping {
+                published: p as u16,
+                target: p as u16,
+                protocol: "tcp".into(),
+            }),
             Value::Poison => {}
             other => {
-                ev.error(Code::WrongType, format!("`publish` expects port mappings such as `80:8080`, found {}", other.describe()), span, "not a port mapping", "write `PUBLISHED:TARGET`, e.g. `80:8080`");
+                ev.error(
+                    Code::WrongType,
+                    format!(
+                        "`publish` expects port mappings such as `80:8080`, found {}",
+                        other.describe()
+                    ),
+                    span,
+                    "not a port mapping",
+                    "write `PUBLISHED:TARGET`, e.g. `80:8080`",
+                );
             }
         }
     }
@@ -178,8 +266,12 @@ fn publish(ev: &mut Evaluator, a: &Attrs) -> Vec<PortMapping> {
 
 fn after(ev: &mut Evaluator, a: &Attrs, ctx: Ctx) -> Vec<String> {
     let span = a.span("after").unwrap_or_default();
-    let Some(e) = a.map.get("after") else { return Vec::new() };
-    let Some(id) = ctx.owner else { return Vec::new() };
+    let Some(e) = a.map.get("after") else {
+        return Vec::new();
+    };
+    let Some(id) = ctx.owner else {
+        return Vec::new();
+    };
     let before = ev.deps.len();
     let v = ev.eval(e, ctx);
     for d in &mut ev.deps[before..] {
@@ -193,10 +285,18 @@ fn after(ev: &mut Evaluator, a: &Attrs, ctx: Ctx) -> Vec<String> {
     let mut out = Vec::new();
     for v in items {
         match v {
-            Value::Entity(s) if ev.sym.entity(s).kind == EntityKind::Service && s != id => out.push(ev.sym.entity(s).model_name.clone()),
+            Value::Entity(s) if ev.sym.entity(s).kind == EntityKind::Service && s != id => {
+                out.push(ev.sym.entity(s).model_name.clone())
+            }
             Value::Poison => {}
             other => {
-                ev.error(Code::WrongReference, format!("`after` lists services, found {}", other.describe()), span, "not a service", "write `after = [SERVICE, ..]`");
+                ev.error(
+                    Code::WrongReference,
+                    format!("`after` lists services, found {}", other.describe()),
+                    span,
+                    "not a service",
+                    "write `after = [SERVICE, ..]`",
+                );
             }
         }
     }
@@ -204,36 +304,69 @@ fn after(ev: &mut Evaluator, a: &Attrs, ctx: Ctx) -> Vec<String> {
 }
 
 fn env(ev: &mut Evaluator, item: &Decl, ctx: Ctx, s: &mut Service) {
-    let (Some(name), Some(value)) = (item.name(), item.value.as_ref()) else { return };
+    let (Some(name), Some(value)) = (item.name(), item.value.as_ref()) else {
+        return;
+    };
     let v = ev.eval(value, ctx);
     if let Some(text) = ev.to_text(&v, value.span) {
         s.env.insert(name.name.clone(), text);
     }
 }
 
-fn uses(ev: &mut Evaluator, item: &Decl, ctx: Ctx, kind: EntityKind, mut add: impl FnMut(&mut Evaluator, EntityId)) {
+fn uses(
+    ev: &mut Evaluator,
+    item: &Decl,
+    ctx: Ctx,
+    kind: EntityKind,
+    mut add: impl FnMut(&mut Evaluator, EntityId),
+) {
     for subject in &item.subjects {
         match ev.eval(subject, ctx) {
             Value::Entity(target) if ev.sym.entity(target).kind == kind => add(ev, target),
             Value::Poison => {}
             other => {
                 let word = kind.word();
-                ev.error(Code::WrongReference, format!("expected a {word}, found {}", other.describe()), subject.span, format!("not a {word}"), format!("declare it with `{word} NAME ..;`"));
+                ev.error(
+                    Code::WrongReference,
+                    format!("expected a {word}, found {}", other.describe()),
+                    subject.span,
+                    format!("not a {word}"),
+                    format!("declare it with `{word} NAME ..;`"),
+                );
             }
         }
     }
 }
 
-fn mount(ev: &mut Evaluator, item: &Decl, ia: &Attrs, ctx: Ctx, exports: &[(EntityId, String, String)], s: &mut Service) {
-    let readonly = item.positional_args().any(|p| p.as_name().is_some_and(|n| n.name == "readonly"));
+fn mount(
+    ev: &mut Evaluator,
+    item: &Decl,
+    ia: &Attrs,
+    ctx: Ctx,
+    exports: &[(EntityId, String, String)],
+    s: &mut Service,
+) {
+    let readonly = item
+        .positional_args()
+        .any(|p| p.as_name().is_some_and(|n| n.name == "readonly"));
     let target = ia.string(ev, "at").unwrap_or_default();
     for subject in &item.subjects {
         match ev.eval(subject, ctx) {
             Value::NfsExport { vm, disk } => {
                 let disk_name = ev.sym.entity(disk).model_name.clone();
-                let path = exports.iter().find(|(v, d, _)| *v == vm && *d == disk_name).map(|(_, _, p)| p.clone()).unwrap_or_default();
+                let path = exports
+                    .iter()
+                    .find(|(v, d, _)| *v == vm && *d == disk_name)
+                    .map(|(_, _, p)| p.clone())
+                    .unwrap_or_default();
                 let server_ip = ev.vms.ips.get(&(vm, 0)).cloned().unwrap_or_default();
-                s.nfs_mounts.push(NfsVolumeUse { volume: disk_name, server_ip, export_path: path, target: target.clone(), readonly });
+                s.nfs_mounts.push(NfsVolumeUse {
+                    volume: disk_name,
+                    server_ip,
+                    export_path: path,
+                    target: target.clone(),
+                    readonly,
+                });
             }
             Value::Poison => {}
             other => {
@@ -248,15 +381,30 @@ fn healthcheck(ev: &mut Evaluator, item: &Decl, ia: &Attrs, ctx: Ctx) -> Option<
     let test = match ev.eval(test_expr, ctx) {
         Value::Str(cmd) => vec!["CMD-SHELL".to_string(), cmd],
         Value::List(items) => {
-            let mut words: Vec<String> = items.iter().filter_map(|v| ev.to_text(v, test_expr.span)).collect();
-            if !matches!(words.first().map(String::as_str), Some("CMD" | "CMD-SHELL" | "NONE")) {
+            let mut words: Vec<String> = items
+                .iter()
+                .filter_map(|v| ev.to_text(v, test_expr.span))
+                .collect();
+            if !matches!(
+                words.first().map(String::as_str),
+                Some("CMD" | "CMD-SHELL" | "NONE")
+            ) {
                 words.insert(0, "CMD".into());
             }
             words
         }
         Value::Poison => return None,
         other => {
-            ev.error(Code::WrongType, format!("a healthcheck test is a list or a shell string, found {}", other.describe()), test_expr.span, "not a test", "e.g. `healthcheck [\"CMD\", \"redis-cli\", \"ping\"];`");
+            ev.error(
+                Code::WrongType,
+                format!(
+                    "a healthcheck test is a list or a shell string, found {}",
+                    other.describe()
+                ),
+                test_expr.span,
+                "not a test",
+                "e.g. `healthcheck [\"CMD\", \"redis-cli\", \"ping\"];`",
+            );
             return None;
         }
     };
@@ -284,7 +432,11 @@ pub fn outputs(ev: &mut Evaluator) -> Vec<Output> {
                 None => continue,
             },
         };
-        out.push(Output { name, value, span: d.span });
+        out.push(Output {
+            name,
+            value,
+            span: d.span,
+        });
     }
     out
 }
@@ -299,7 +451,8 @@ pub fn apply_host_sysctl(vms: &mut [Vm], wanted: &HostSysctl) {
                 (None, None) => vm.swarm != SwarmRole::None,
             };
             if on {
-                vm.sysctl.extend(settings.iter().map(|(k, v)| (k.clone(), v.clone())));
+                vm.sysctl
+                    .extend(settings.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
         }
     }

@@ -15,8 +15,15 @@ pub enum Value {
     Duration(u64),
     Cidr(String),
     Ip(String),
-    PortMap { published: u16, target: u16, protocol: String },
-    PortSpec { protocol: String, ports: Vec<String> },
+    PortMap {
+        published: u16,
+        target: u16,
+        protocol: String,
+    },
+    PortSpec {
+        protocol: String,
+        ports: Vec<String>,
+    },
     List(Vec<Value>),
     Map(BTreeMap<String, Value>),
     /// A declaration (a whole VM group, a service, a disk, ...).
@@ -26,7 +33,10 @@ pub enum Value {
     /// `vm.nfs`: the exports of a VM.
     NfsOf(EntityId),
     /// `vm.nfs.disk`.
-    NfsExport { vm: EntityId, disk: EntityId },
+    NfsExport {
+        vm: EntityId,
+        disk: EntityId,
+    },
     /// Known only after apply: (resource node, field).
     Deferred(String, String),
     /// Something already diagnosed; using it reports nothing more.

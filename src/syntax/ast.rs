@@ -64,7 +64,9 @@ impl Decl {
     /// The group count expression of `name[count]`.
     pub fn count(&self) -> Option<&Expr> {
         match &self.subjects.first()?.kind {
-            ExprKind::Index { base, index } if matches!(base.kind, ExprKind::Name(_)) => Some(index),
+            ExprKind::Index { base, index } if matches!(base.kind, ExprKind::Name(_)) => {
+                Some(index)
+            }
             _ => None,
         }
     }
@@ -85,17 +87,23 @@ impl Decl {
 
     /// Attributes written in the body as `key = value`.
     pub fn body_attrs(&self) -> impl Iterator<Item = &Attr> {
-        self.body.iter().flat_map(|b| b.items.iter()).filter_map(|i| match i {
-            Item::Attr(a) => Some(a),
-            Item::Decl(_) => None,
-        })
+        self.body
+            .iter()
+            .flat_map(|b| b.items.iter())
+            .filter_map(|i| match i {
+                Item::Attr(a) => Some(a),
+                Item::Decl(_) => None,
+            })
     }
 
     pub fn body_decls(&self) -> impl Iterator<Item = &Decl> {
-        self.body.iter().flat_map(|b| b.items.iter()).filter_map(|i| match i {
-            Item::Decl(d) => Some(d),
-            Item::Attr(_) => None,
-        })
+        self.body
+            .iter()
+            .flat_map(|b| b.items.iter())
+            .filter_map(|i| match i {
+                Item::Decl(d) => Some(d),
+                Item::Attr(_) => None,
+            })
     }
 }
 
@@ -124,7 +132,10 @@ pub struct Param {
 pub enum Arg {
     Positional(Expr),
     /// `key=value`, and `at PATH` as key `at`.
-    Named { key: Ident, value: Expr },
+    Named {
+        key: Ident,
+        value: Expr,
+    },
 }
 
 impl Arg {
@@ -190,25 +201,51 @@ pub enum ExprKind {
     Bool(bool),
     Str(Vec<StrPart>),
     /// Bytes, with the text as written (`20GB`) for the formatter.
-    Size { bytes: u64, text: String },
+    Size {
+        bytes: u64,
+        text: String,
+    },
     /// Milliseconds, with the text as written (`30s`).
-    Duration { millis: u64, text: String },
+    Duration {
+        millis: u64,
+        text: String,
+    },
     /// `10.10.0.0/24`
     Cidr(String),
     /// `10.10.0.2`
     Ip(String),
     /// `80:8080` or `80:8080/udp`
-    PortMap { published: u16, target: u16, protocol: String },
+    PortMap {
+        published: u16,
+        target: u16,
+        protocol: String,
+    },
     /// `tcp:80,443`, `tcp:8000-8100`
-    PortSpec { protocol: String, ports: Vec<String> },
+    PortSpec {
+        protocol: String,
+        ports: Vec<String>,
+    },
     List(Vec<Expr>),
     Map(Vec<(MapKey, Expr)>),
     Name(Ident),
-    Field { base: Box<Expr>, field: Ident },
-    Index { base: Box<Expr>, index: Box<Expr> },
-    Call { func: Ident, args: Vec<Expr> },
+    Field {
+        base: Box<Expr>,
+        field: Ident,
+    },
+    Index {
+        base: Box<Expr>,
+        index: Box<Expr>,
+    },
+    Call {
+        func: Ident,
+        args: Vec<Expr>,
+    },
     Not(Box<Expr>),
-    Binary { op: BinaryOp, lhs: Box<Expr>, rhs: Box<Expr> },
+    Binary {
+        op: BinaryOp,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
     Paren(Box<Expr>),
 }
 

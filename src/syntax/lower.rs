@@ -64,7 +64,8 @@ impl Lowerer {
 
     fn bad_literal(&mut self, span: Span, message: String, help: &str) {
         self.diags.push(
-            Diagnostic::new(Code::BadLiteral, message, span, "this literal").with_help(help.to_string()),
+            Diagnostic::new(Code::BadLiteral, message, span, "this literal")
+                .with_help(help.to_string()),
         );
     }
 
@@ -175,7 +176,11 @@ impl Lowerer {
         let mut kids = self.kids(pair).into_iter();
         let name = self.ident(kids.next().expect("param has a name"));
         let default = kids.next().map(|e| self.expr(e));
-        Param { name, default, span }
+        Param {
+            name,
+            default,
+            span,
+        }
     }
 
     fn expr(&mut self, pair: P) -> Expr {
@@ -277,7 +282,9 @@ impl Lowerer {
                 let e = self.first(pair, "paren holds an expr");
                 ExprKind::Paren(Box::new(self.expr(e)))
             }
-            Rule::list => ExprKind::List(self.kids(pair).into_iter().map(|e| self.expr(e)).collect()),
+            Rule::list => {
+                ExprKind::List(self.kids(pair).into_iter().map(|e| self.expr(e)).collect())
+            }
             Rule::map => {
                 let mut entries = Vec::new();
                 for entry in self.kids(pair) {
@@ -328,7 +335,11 @@ impl Lowerer {
                     StrPart::Interp(_) => "",
                 })
                 .collect();
-            MapKey { name, quoted: true, span }
+            MapKey {
+                name,
+                quoted: true,
+                span,
+            }
         } else {
             MapKey {
                 name: pair.as_str().to_string(),
@@ -370,7 +381,11 @@ impl Lowerer {
 
     fn int(&mut self, text: &str, span: Span) -> u64 {
         text.parse().unwrap_or_else(|_| {
-            self.bad_literal(span, format!("integer `{text}` is too large"), "integers go up to 18446744073709551615");
+            self.bad_literal(
+                span,
+                format!("integer `{text}` is too large"),
+                "integers go up to 18446744073709551615",
+            );
             0
         })
     }
@@ -391,7 +406,11 @@ impl Lowerer {
         };
         let n = self.int(digits, span);
         let bytes = n.checked_mul(factor).unwrap_or_else(|| {
-            self.bad_literal(span, format!("size `{text}` is too large"), "sizes go up to about 18 EB");
+            self.bad_literal(
+                span,
+                format!("size `{text}` is too large"),
+                "sizes go up to about 18 EB",
+            );
             0
         });
         ExprKind::Size {
@@ -412,7 +431,11 @@ impl Lowerer {
         };
         let n = self.int(digits, span);
         let millis = n.checked_mul(factor).unwrap_or_else(|| {
-            self.bad_literal(span, format!("duration `{text}` is too long"), "use a smaller number");
+            self.bad_literal(
+                span,
+                format!("duration `{text}` is too long"),
+                "use a smaller number",
+            );
             0
         });
         ExprKind::Duration {
@@ -423,15 +446,25 @@ impl Lowerer {
 
     fn check_ip(&mut self, ip: &str, span: Span) {
         if ip.split('.').any(|o| o.parse::<u8>().is_err()) {
-            self.bad_literal(span, format!("`{ip}` is not an IPv4 address"), "each part of an address is 0 to 255");
+            self.bad_literal(
+                span,
+                format!("`{ip}` is not an IPv4 address"),
+                "each part of an address is 0 to 255",
+            );
         }
     }
 
     fn cidr(&mut self, text: &str, span: Span) -> ExprKind {
-        let (ip, prefix) = text.split_once('/').expect("the grammar puts a `/` in a CIDR");
+        let (ip, prefix) = text
+            .split_once('/')
+            .expect("the grammar puts a `/` in a CIDR");
         self.check_ip(ip, span);
         if prefix.parse::<u8>().map_or(true, |p| p > 32) {
-            self.bad_literal(span, format!("`/{prefix}` is not a valid prefix length"), "a prefix length is 0 to 32");
+            self.bad_literal(
+                span,
+                format!("`/{prefix}` is not a valid prefix length"),
+                "a prefix length is 0 to 32",
+            );
         }
         ExprKind::Cidr(text.to_string())
     }
@@ -440,7 +473,11 @@ impl Lowerer {
         match text.parse::<u16>() {
             Ok(p) if p > 0 => p,
             _ => {
-                self.bad_literal(span, format!("`{text}` is not a port number"), "ports are 1 to 65535");
+                self.bad_literal(
+                    span,
+                    format!("`{text}` is not a port number"),
+                    "ports are 1 to 65535",
+                );
                 0
             }
         }
@@ -451,7 +488,9 @@ impl Lowerer {
             Some((p, proto)) => (p, proto.to_string()),
             None => (text, String::from("tcp")),
         };
-        let (published, target) = ports.split_once(':').expect("the grammar puts a `:` in a port map");
+        let (published, target) = ports
+            .split_once(':')
+            .expect("the grammar puts a `:` in a port map");
         ExprKind::PortMap {
             published: self.port(published, span),
             target: self.port(target, span),
@@ -460,13 +499,19 @@ impl Lowerer {
     }
 
     fn port_spec(&mut self, text: &str, span: Span) -> ExprKind {
-        let (protocol, list) = text.split_once(':').expect("the grammar puts a `:` in a port spec");
+        let (protocol, list) = text
+            .split_once(':')
+            .expect("the grammar puts a `:` in a port spec");
         let mut ports = Vec::new();
         for range in list.split(',') {
             let (lo, hi) = range.split_once('-').unwrap_or((range, range));
             let (lo_n, hi_n) = (self.port(lo, span), self.port(hi, span));
             if lo_n > hi_n {
-                self.bad_literal(span, format!("port range `{range}` is backwards"), "write the lower port first");
+                self.bad_literal(
+                    span,
+                    format!("port range `{range}` is backwards"),
+                    "write the lower port first",
+                );
             }
             ports.push(range.to_string());
         }
@@ -494,7 +539,10 @@ fn dedent(parts: Vec<StrPart>) -> Vec<StrPart> {
             }
         }
     }
-    let body = flat.strip_prefix("\r\n").or_else(|| flat.strip_prefix('\n')).unwrap_or(&flat);
+    let body = flat
+        .strip_prefix("\r\n")
+        .or_else(|| flat.strip_prefix('\n'))
+        .unwrap_or(&flat);
     let body = match body.rfind('\n') {
         Some(n) if body[n + 1..].chars().all(|c| c == ' ' || c == '\t') => &body[..=n],
         _ => body,

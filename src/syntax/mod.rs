@@ -8,4 +8,4 @@ mod lower;
 mod parser;
 mod scan;
 
-pub use parser::{parse, MAX_NESTING};
+pub use parser::{MAX_NESTING, parse};

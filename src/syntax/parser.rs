@@ -57,7 +57,9 @@ pub fn parse(file: FileId, text: &str) -> (SourceAst, Vec<Diagnostic>) {
                     Some(deep) if err_pos >= deep.saturating_sub(1) => nesting_diag(file, deep),
                     _ => syntax_diag(file, text, pos, err_pos, &err),
                 };
-                let resume_from = limit.filter(|&d| err_pos >= d.saturating_sub(1)).unwrap_or(err_pos);
+                let resume_from = limit
+                    .filter(|&d| err_pos >= d.saturating_sub(1))
+                    .unwrap_or(err_pos);
                 diags.push(diag);
                 pos = scan::next_sync_point(text, resume_from.max(pos + 1));
             }
@@ -108,7 +110,13 @@ fn nesting_diag(file: FileId, at: usize) -> Diagnostic {
     .with_help("flatten the value: no declaration needs this much nesting")
 }
 
-fn syntax_diag(file: FileId, text: &str, item_start: usize, at: usize, err: &pest::error::Error<Rule>) -> Diagnostic {
+fn syntax_diag(
+    file: FileId,
+    text: &str,
+    item_start: usize,
+    at: usize,
+    err: &pest::error::Error<Rule>,
+) -> Diagnostic {
     if let Some(open) = scan::unterminated_string(text, item_start, at) {
         let end = text[open..].find('\n').map_or(text.len(), |n| open + n);
         return Diagnostic::new(
@@ -117,14 +125,21 @@ fn syntax_diag(file: FileId, text: &str, item_start: usize, at: usize, err: &pes
             Span::new(file, open, end),
             "this string has no closing `\"`",
         )
-        .with_help("close the string with `\"` on the same line; use `\\\"` for a quote inside it");
+        .with_help(
+            "close the string with `\"` on the same line; use `\\\"` for a quote inside it",
+        );
     }
     let expected = expected_words(err);
     let found = scan::describe_token(text, at);
     let (message, help) = phrase(&expected, &found);
     let end = scan::token_end(text, at);
-    Diagnostic::new(Code::Syntax, message, Span::new(file, at, end), format!("unexpected {found}"))
-        .with_help(help)
+    Diagnostic::new(
+        Code::Syntax,
+        message,
+        Span::new(file, at, end),
+        format!("unexpected {found}"),
+    )
+    .with_help(help)
 }
 
 /// What the parser wanted, in words, deduplicated and sorted.
@@ -171,7 +186,9 @@ fn rule_word(rule: Rule) -> &'static str {
     match rule {
         Rule::semi => "`;`",
         Rule::block => "`{`",
-        Rule::ident | Rule::key | Rule::kind | Rule::name | Rule::subject | Rule::subjects => "a name",
+        Rule::ident | Rule::key | Rule::kind | Rule::name | Rule::subject | Rule::subjects => {
+            "a name"
+        }
         Rule::param | Rule::params => "a parameter",
         Rule::expr
         | Rule::or_expr

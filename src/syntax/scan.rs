@@ -180,7 +180,9 @@ pub fn describe_token(text: &str, at: usize) -> String {
     match &text[at..end] {
         "" => String::from("end of file"),
         "\n" | "\r" => String::from("a line break"),
-        tok if tok.chars().count() > 24 => format!("`{}…`", tok.chars().take(24).collect::<String>()),
+        tok if tok.chars().count() > 24 => {
+            format!("`{}…`", tok.chars().take(24).collect::<String>())
+        }
         tok => format!("`{tok}`"),
     }
 }

@@ -1,0 +1,49 @@
+//! `sdbc graph FILE [--format dot|json]`: the dependency graph, as Graphviz
+//! DOT (one cluster per layer) or JSON (nodes, edges with reasons, levels).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::common::{self, DiagFormat, ExitStatus};
+use crate::diag::ColorChoice;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphFormat {
+    Dot,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The program.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+    /// Set a `param`: NAME=VALUE (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = common::parse_var)]
+    pub vars: Vec<(String, String)>,
+}
+
+pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
+    let Some(checked) = common::load_checked(&args.file, &args.vars, color) else {
+        return ExitStatus::Usage;
+    };
+    if checked.analysis.has_errors() {
+        common::emit(
+            &checked.analysis.sources,
+            &checked.analysis.diagnostics,
+            DiagFormat::Human,
+            color,
+        );
+        return ExitStatus::Errors;
+    }
+    let text = match args.format {
+        GraphFormat::Dot => checked.graph.to_dot(),
+        GraphFormat::Json => checked.graph.to_json(),
+    };
+    match std::io::stdout().write_all(text.as_bytes()) {
+        Ok(()) => ExitStatus::Ok,
+        Err(_) => ExitStatus::Usage,
+    }
+}

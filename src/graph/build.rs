@@ -1,0 +1,233 @@
+//! Building the graph from the model: nodes for every unit of work, edges
+//! for the orders the platform implies (a disk before the VM that attaches
+//! it, the Swarm before its services) and for every reference and `after`
+//! the program writes.
+
+use std::collections::BTreeMap;
+
+use super::{DepGraph, Layer};
+use crate::model::{Model, SwarmRole};
+use crate::sema::ModelDep;
+use crate::span::Span;
+
+pub fn build(model: &Model, deps: &[ModelDep]) -> DepGraph {
+    let mut g = DepGraph::default();
+    cloud(&mut g, model);
+    let swarm_nodes = swarm(&mut g, model);
+    stack(&mut g, model, &swarm_nodes);
+    references(&mut g, model, deps, &swarm_nodes);
+    g
+}
+
+fn cloud(g: &mut DepGraph, m: &Model) {
+    for n in &m.networks {
+        let net = format!("gce.network.{}", n.name);
+        let sub = format!("gce.subnetwork.{}", n.name);
+        g.add_node(net.clone(), Layer::Cloud, n.span);
+        g.add_node(sub.clone(), Layer::Cloud, n.span);
+        g.add_edge(&net, &sub, "the subnetwork is part of the network", n.span);
+    }
+    for f in &m.firewalls {
+        let id = format!("gce.firewall.{}", f.name);
+        g.add_node(id.clone(), Layer::Cloud, f.span);
+        g.add_edge(
+            &format!("gce.network.{}", f.network),
+            &id,
+            "the rule belongs to the network",
+            f.span,
+        );
+    }
+    for a in &m.addresses {
+        g.add_node(format!("gce.address.{}", a.name), Layer::Cloud, a.span);
+    }
+    for d in &m.disks {
+        g.add_node(format!("gce.disk.{}", d.name), Layer::Cloud, d.span);
+    }
+    for vm in &m.vms {
+        let id = format!("gce.vm.{}", vm.name);
+        g.add_node(id.clone(), Layer::Hosts, vm.span);
+        g.add_edge(
+            &format!("gce.subnetwork.{}", vm.network),
+            &id,
+            "the VM's interface is in the subnetwork",
+            vm.span,
+        );
+        for d in &vm.disks {
+            g.add_edge(
+                &format!("gce.disk.{d}"),
+                &id,
+                "the disk exists before the VM that attaches it",
+                vm.span,
+            );
+        }
+        if let Some(a) = &vm.address {
+            g.add_edge(
+                &format!("gce.address.{a}"),
+                &id,
+                "the static address is reserved before the VM uses it",
+                vm.span,
+            );
+        }
+        for mount in &vm.nfs_mounts {
+            g.add_edge(
+                &format!("gce.vm.{}", mount.server),
+                &id,
+                "the NFS server boots before the VMs that mount it",
+                vm.span,
+            );
+        }
+    }
+}
+
+/// The Swarm formation steps; returns the step that makes each VM a node.
+fn swarm(g: &mut DepGraph, m: &Model) -> BTreeMap<String, String> {
+    let mut steps = BTreeMap::new();
+    let Some(first) = m.vms.iter().find(|v| v.swarm == SwarmRole::Manager) else {
+        return steps;
+    };
+    g.add_node("swarm.init".into(), Layer::Swarm, first.span);
+    g.add_edge(
+        &format!("gce.vm.{}", first.name),
+        "swarm.init",
+        "the first manager initialises the swarm",
+        first.span,
+    );
+    steps.insert(first.name.clone(), String::from("swarm.init"));
+    for vm in m
+        .vms
+        .iter()
+        .filter(|v| v.swarm != SwarmRole::None && v.name != first.name)
+    {
+        let id = format!("swarm.join.{}", vm.name);
+        g.add_node(id.clone(), Layer::Swarm, vm.span);
+        g.add_edge("swarm.init", &id, "a node joins an existing swarm", vm.span);
+        g.add_edge(
+            &format!("gce.vm.{}", vm.name),
+            &id,
+            "the VM is up before it joins",
+            vm.span,
+        );
+        steps.insert(vm.name.clone(), id);
+    }
+    steps
+}
+
+fn stack(g: &mut DepGraph, m: &Model, swarm_nodes: &BTreeMap<String, String>) {
+    if swarm_nodes.is_empty() {
+        return;
+    }
+    let init_span = g
+        .node("swarm.init")
+        .map_or(Span::default(), |n| g.graph[n].span);
+    g.add_node("stack.network".into(), Layer::Stack, init_span);
+    g.add_edge(
+        "swarm.init",
+        "stack.network",
+        "the overlay network lives in the swarm",
+        init_span,
+    );
+    for s in &m.secrets {
+        let id = format!("stack.secret.{}", s.name);
+        g.add_node(id.clone(), Layer::Stack, s.span);
+        g.add_edge("swarm.init", &id, "secrets are stored by the swarm", s.span);
+    }
+    for c in &m.configs {
+        let id = format!("stack.config.{}", c.name);
+        g.add_node(id.clone(), Layer::Stack, c.span);
+        g.add_edge("swarm.init", &id, "configs are stored by the swarm", c.span);
+    }
+    for s in &m.services {
+        let id = format!("stack.service.{}", s.name);
+        g.add_node(id.clone(), Layer::Stack, s.span);
+        g.add_edge(
+            "stack.network",
+            &id,
+            "the service joins the stack network",
+            s.span,
+        );
+        for u in &s.secrets {
+            g.add_edge(
+                &format!("stack.secret.{}", u.secret),
+                &id,
+                "the service reads the secret",
+                s.span,
+            );
+        }
+        for u in &s.configs {
+            g.add_edge(
+                &format!("stack.config.{}", u.config),
+                &id,
+                "the service reads the config",
+                s.span,
+            );
+        }
+        for vm in m.vms.iter().filter(|v| placed_on(s, v)) {
+            if let Some(step) = swarm_nodes.get(&vm.name) {
+                g.add_edge(step, &id, "the service runs on this node", s.span);
+            }
+        }
+    }
+}
+
+fn placed_on(s: &crate::model::Service, vm: &crate::model::Vm) -> bool {
+    match (&s.placement.member, &s.placement.group) {
+        (Some(m), _) => *m == vm.name,
+        (None, Some(g)) => *g == vm.group,
+        (None, None) => vm.swarm != SwarmRole::None,
+    }
+}
+
+/// The node ids a model part stands for (a VM group stands for its members).
+fn nodes_of(
+    m: &Model,
+    kind: &str,
+    name: &str,
+    as_swarm_node: Option<&BTreeMap<String, String>>,
+) -> Vec<String> {
+    match kind {
+        "service" => vec![format!("stack.service.{name}")],
+        "config" => vec![format!("stack.config.{name}")],
+        "secret" => vec![format!("stack.secret.{name}")],
+        "disk" => vec![format!("gce.disk.{name}")],
+        "network" => vec![format!("gce.network.{name}")],
+        "address" => vec![format!("gce.address.{name}")],
+        "firewall" => vec![format!("gce.firewall.{name}")],
+        "vm" => m
+            .vms
+            .iter()
+            .filter(|v| v.group == name)
+            .map(|v| match as_swarm_node.and_then(|s| s.get(&v.name)) {
+                Some(step) => step.clone(),
+                None => format!("gce.vm.{}", v.name),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn references(
+    g: &mut DepGraph,
+    m: &Model,
+    deps: &[ModelDep],
+    swarm_nodes: &BTreeMap<String, String>,
+) {
+    for d in deps {
+        // A firewall names its targets by tag: it needs no VM to exist.
+        if d.from.0 == "firewall" && d.to.0 == "vm" {
+            continue;
+        }
+        let in_stack = matches!(d.from.0, "service" | "config" | "secret");
+        let froms = nodes_of(m, d.from.0, &d.from.1, None);
+        let tos = nodes_of(m, d.to.0, &d.to.1, in_stack.then_some(swarm_nodes));
+        let reason = match d.reason.as_str() {
+            "after" => format!("`after` lists {}", d.to.1),
+            "reference" => format!("refers to {}", d.to.1),
+            other => format!("{other} {}", d.to.1),
+        };
+        for from in &froms {
+            for to in &tos {
+                g.add_edge(to, from, &reason, d.span);
+            }
+        }
+    }
+}
