@@ -1,0 +1,1 @@
+//! The Swarm stack file (placeholder).
