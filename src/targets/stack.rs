@@ -16,8 +16,10 @@
 //!   makes a changed value roll out as a new object. sdbc creates the objects
 //!   before deploying; the names come from the caller in [`ObjectNames`],
 //!   because secret values are not in the model.
-//! - Every string the user wrote is escaped for Compose interpolation (`$` is
-//!   written `$$`), so `docker stack deploy` passes it through unchanged.
+//! - Every free-form string the user wrote (image, command, entrypoint,
+//!   environment values, healthcheck test, mount/secret/config targets) is
+//!   escaped for Compose interpolation (`$` is written `$$`), so
+//!   `docker stack deploy` passes it through unchanged.
 //!
 //! The output is byte-stable: services in source order, everything else
 //! sorted by name.
@@ -144,7 +146,7 @@ fn service_def(
         volumes.push(MountDef {
             kind: "volume",
             source: v.volume.clone(),
-            target: v.target.clone(),
+            target: escape(&v.target),
             read_only: false,
         });
     }
@@ -167,7 +169,7 @@ fn service_def(
         volumes.push(MountDef {
             kind: "volume",
             source: name,
-            target: n.target.clone(),
+            target: escape(&n.target),
             read_only: n.readonly,
         });
     }
@@ -185,7 +187,7 @@ fn service_def(
             .insert(object.clone(), ExternalObject { external: true });
         secrets.push(ObjectRef {
             source: object.clone(),
-            target: s.target.clone(),
+            target: escape(&s.target),
         });
     }
     let mut configs = Vec::new();
@@ -201,7 +203,7 @@ fn service_def(
             .insert(object.clone(), ExternalObject { external: true });
         configs.push(ObjectRef {
             source: object.clone(),
-            target: c.target.clone(),
+            target: escape(&c.target),
         });
     }
 
