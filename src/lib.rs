@@ -3,6 +3,7 @@
 //! See `ARCHITECTURE.md` for the bird's-eye view. Phases depend one way:
 //! syntax -> semantics/model -> graph -> targets -> plan -> exec.
 
+pub mod catalog;
 pub mod cli;
 pub mod diag;
 pub mod exec;

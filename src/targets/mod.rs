@@ -2,3 +2,6 @@
 //! review before anything runs: Compute Engine requests, cloud-init
 //! user-data per VM, and the Swarm stack file. Targets read only
 //! [`crate::model`]; they do no network I/O.
+
+pub mod stack;
+pub mod yaml;
