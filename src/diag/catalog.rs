@@ -83,7 +83,7 @@ impl Code {
         self.info().code
     }
 
-    pub fn from_str(code: &str) -> Option<Code> {
+    pub fn parse(code: &str) -> Option<Code> {
         Code::ALL.iter().copied().find(|c| c.as_str() == code)
     }
 }
