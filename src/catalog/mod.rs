@@ -286,22 +286,8 @@ pub fn disk_types() -> impl Iterator<Item = &'static DiskType> {
     get().file.disk_types.iter()
 }
 
-/// The candidate closest to `name` for a "did you mean" help, if any is
-/// close enough (normalized Damerau-Levenshtein similarity of at least 0.7,
-/// or `name` being a prefix of it). Ties go to the earlier candidate.
-pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let mut best: Option<(f64, &'a str)> = None;
-    for candidate in candidates {
-        let mut score = strsim::normalized_damerau_levenshtein(name, candidate);
-        if !name.is_empty() && candidate.starts_with(name) {
-            score = score.max(0.7);
-        }
-        if score >= 0.7 && best.is_none_or(|(b, _)| score > b) {
-            best = Some((score, candidate));
-        }
-    }
-    best.map(|(_, c)| c)
-}
+/// "Did you mean" for catalog names is [`crate::diag::closest`].
+pub use crate::diag::closest;
 
 #[cfg(test)]
 mod tests;

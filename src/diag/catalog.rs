@@ -73,7 +73,21 @@ catalog! {
     IndexOutsideGroup = "E0215", Error, "`index` outside a group";
     TypeMismatch = "E0216", Error, "type mismatch in an expression";
     KnownAfterApply = "E0217", Error, "value known only after apply";
+    UnknownMachineType = "E0301", Error, "unknown machine type";
+    UnknownLocation = "E0302", Error, "unknown region or zone";
+    UnknownImage = "E0303", Error, "unknown image family";
+    BadGceName = "E0304", Error, "name Compute Engine would reject";
+    UserDataTooLarge = "E0305", Error, "user-data over 256 KiB";
+    NoCloudInit = "E0306", Warning, "image does not run cloud-init";
+    OpenToWorld = "E0307", Warning, "sensitive port open to the internet";
+    ZoneNotInRegion = "E0308", Error, "zone outside the network's region";
+    BadDiskType = "E0309", Error, "unknown or unsupported disk type";
+    NoSwarmNodes = "E0401", Error, "placement on VMs outside the swarm";
+    PortPublishedTwice = "E0402", Error, "port published twice";
+    DoesNotFit = "E0403", Error, "reservations do not fit the machines";
+    StatefulReplicas = "E0404", Error, "stateful service with several replicas";
     SecretPrinted = "E0405", Error, "secret would be printed";
+    NoManager = "E0406", Error, "services but no swarm manager";
     TemplateError = "E0501", Error, "template does not render";
     FileNotUtf8 = "E0502", Error, "file is not UTF-8";
 }

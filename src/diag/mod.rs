@@ -144,12 +144,19 @@ impl IntoIterator for Diagnostics {
 }
 
 /// The closest candidate to `name` (for "did you mean" help), if any is close.
+///
+/// Scores by normalised Damerau-Levenshtein similarity, counting a
+/// candidate that starts with `name` as close (`n2-standard` finds
+/// `n2-standard-2`).
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let mut best: Option<(f64, &str)> = None;
-    for c in candidates {
-        let score = strsim::jaro_winkler(name, c);
-        if score >= 0.8 && best.is_none_or(|(s, _)| score > s) {
-            best = Some((score, c));
+    let mut best: Option<(f64, &'a str)> = None;
+    for candidate in candidates {
+        let mut score = strsim::normalized_damerau_levenshtein(name, candidate);
+        if !name.is_empty() && candidate.starts_with(name) {
+            score = score.max(0.7);
+        }
+        if score >= 0.7 && best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, candidate));
         }
     }
     best.map(|(_, c)| c)

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::attrs::{Attrs, word_of};
+use super::checks;
 use super::collect::TOP;
 use super::eval::{Ctx, Evaluator};
 use super::scope::{EntityId, EntityKind};
@@ -51,6 +52,13 @@ pub fn gce(
         }
         if let Some(s) = a.word(ev, "stack") {
             stack = s;
+        }
+        let region_ok = checks::region(ev, &g.region, a.span("region").unwrap_or(g.span));
+        if let Some(span) = a.span("zone") {
+            checks::zone(ev, &g.zone, region_ok.then_some(g.region.as_str()), span);
+        }
+        if let Some(span) = a.span("image") {
+            checks::image(ev, &g.image, span);
         }
     }
     if g.zone.is_empty() {
@@ -102,6 +110,13 @@ pub fn disks(ev: &mut Evaluator, gce: &GceSettings) -> Vec<Disk> {
         };
         let disk_type = a.word(ev, "type").unwrap_or_else(|| "pd-balanced".into());
         let zone = a.word(ev, "zone").unwrap_or_else(|| gce.zone.clone());
+        if let Some(span) = a.span("type") {
+            checks::disk_type(ev, &disk_type, span);
+        }
+        if let Some(span) = a.span("zone") {
+            checks::zone(ev, &zone, None, span);
+        }
+        checks::gce_name(ev, &name, "disk", ev.sym.entity(id).span);
         out.push(Disk {
             name,
             size_gb,
@@ -276,9 +291,14 @@ pub fn vms(ev: &mut Evaluator, gce: &GceSettings, networks: &[Network]) -> VmLow
         let count = ev.vms.counts.get(&id).copied().flatten();
         let exports = nfs_exports(ev, id, d, ctx, count.is_some());
         let machine_type = match d.positional_args().next() {
-            Some(p) => word_of(ev, p, ctx, "machine_type").unwrap_or_default(),
+            Some(p) => {
+                let mt = word_of(ev, p, ctx, "machine_type").unwrap_or_default();
+                checks::machine_type(ev, &mt, p.span);
+                mt
+            }
             None => continue,
         };
+        vm_decl_checks(ev, id, d, ctx, gce, networks, count);
         for i in 0..count.unwrap_or(1) {
             let index_ctx = Ctx {
                 index: count.map(|_| i),
@@ -311,6 +331,45 @@ pub fn vms(ev: &mut Evaluator, gce: &GceSettings, networks: &[Network]) -> VmLow
             .extend(exports.into_iter().map(|x| (id, x.disk, x.path)));
     }
     out
+}
+
+/// Checks made once per VM declaration (not per member).
+fn vm_decl_checks(
+    ev: &mut Evaluator,
+    id: EntityId,
+    d: &Decl,
+    ctx: Ctx,
+    gce: &GceSettings,
+    networks: &[Network],
+    count: Option<u32>,
+) {
+    let a = Attrs::new(
+        d,
+        Ctx {
+            index: count.map(|_| 0),
+            ..ctx
+        },
+    );
+    let name_span = ev.sym.entity(id).span;
+    let last = count.unwrap_or(1).saturating_sub(1);
+    if let Some(longest) = ev.vms.names.get(&(id, last)).cloned() {
+        checks::gce_name(ev, &longest, "VM", name_span);
+        if ev.vms.static_ip.get(&(id, last)).copied().unwrap_or(false) {
+            checks::gce_name(ev, &format!("{longest}-ip"), "address", name_span);
+        }
+    }
+    let region = network_of(ev, &a, networks).map(|n| networks[n].region.clone());
+    if let Some(span) = a.span("zone") {
+        let zone = a.word(ev, "zone").unwrap_or_default();
+        checks::zone(ev, &zone, region.as_deref(), span);
+    } else if let Some(r) = region.filter(|r| *r != gce.region) {
+        let zone = gce.zone.clone();
+        checks::zone(ev, &zone, Some(&r), d.kind.span);
+    }
+    if let Some(span) = a.span("image") {
+        let image = a.string(ev, "image").unwrap_or_default();
+        checks::image(ev, &image, span);
+    }
 }
 
 fn nfs_exports(
@@ -483,6 +542,8 @@ pub fn firewalls(ev: &mut Evaluator, networks: &[Network]) -> Vec<Firewall> {
         let network = network_of(ev, &a, networks)
             .map(|n| networks[n].name.clone())
             .unwrap_or_default();
+        checks::gce_name(ev, &name, "firewall", ev.sym.entity(id).span);
+        checks::firewall_exposure(ev, &name, &allow, &source_ranges, d.span);
         out.push(Firewall {
             name,
             network,

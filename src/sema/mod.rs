@@ -6,10 +6,12 @@
 //! as the errors allow.
 
 mod attrs;
+mod checks;
 mod collect;
 mod decls;
 mod eval;
 mod fields;
+mod fit;
 mod funcs;
 mod infra;
 pub mod load;
@@ -163,7 +165,7 @@ fn run(
     model.firewalls = infra::firewalls(&mut ev, &model.networks);
     model.secrets = services::secrets(&mut ev);
     model.configs = services::configs(&mut ev);
-    let (svcs, host_sysctl) = services::services(&mut ev, &lowered.exports);
+    let (svcs, host_sysctl, service_spans) = services::services(&mut ev, &lowered.exports);
     model.services = svcs;
     services::apply_host_sysctl(&mut model.vms, &host_sysctl);
     model.outputs = services::outputs(&mut ev);
@@ -216,6 +218,7 @@ fn run(
         })
         .collect();
     diags.extend(ev.diags);
+    checks::swarm(&model, &service_spans, diags);
     out.model = model;
 }
 

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::attrs::Attrs;
+use super::checks::ServiceSpans;
 use super::eval::{Ctx, Evaluator};
 use super::scope::{EntityId, EntityKind};
 use super::value::Value;
@@ -52,22 +53,29 @@ pub type HostSysctl = Vec<(Placement, BTreeMap<String, String>)>;
 pub fn services(
     ev: &mut Evaluator,
     exports: &[(EntityId, String, String)],
-) -> (Vec<Service>, HostSysctl) {
+) -> (Vec<Service>, HostSysctl, Vec<ServiceSpans>) {
     let mut out = Vec::new();
     let mut sysctl = Vec::new();
+    let mut spans = Vec::new();
     for id in ev.sym.of_kind(EntityKind::Service).collect::<Vec<_>>() {
         let e = ev.sym.entity(id);
         let (d, name) = (e.decl, e.model_name.clone());
         let ctx = ev.ctx_for(id);
         let a = Attrs::new(d, ctx);
         let service = service(ev, id, d, &a, name, ctx, exports);
+        spans.push(ServiceSpans {
+            decl: ev.sym.entity(id).span,
+            on: a.span("on"),
+            replicas: a.span("replicas"),
+            publish: a.span("publish"),
+        });
         let host = a.text_map(ev, "host_sysctl");
         if !host.is_empty() {
             sysctl.push((service.placement.clone(), host));
         }
         out.push(service);
     }
-    (out, sysctl)
+    (out, sysctl, spans)
 }
 
 fn service(
