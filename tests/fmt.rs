@@ -151,11 +151,15 @@ fn comment_texts(ast: &SourceAst) -> Vec<String> {
 fn check_properties(name: &str, text: &str, ast: &SourceAst) -> Result<(), String> {
     let once = fmt::format(ast, text);
     let Some(again) = parse_clean(&once) else {
-        return Err(format!("{name}: the formatted text does not parse:\n{once}"));
+        return Err(format!(
+            "{name}: the formatted text does not parse:\n{once}"
+        ));
     };
     let twice = fmt::format(&again, &once);
     if twice != once {
-        return Err(format!("{name}: not idempotent\n--- once\n{once}\n--- twice\n{twice}"));
+        return Err(format!(
+            "{name}: not idempotent\n--- once\n{once}\n--- twice\n{twice}"
+        ));
     }
     if erased_items(&again) != erased_items(ast) {
         return Err(format!("{name}: formatting changed the meaning:\n{once}"));
@@ -171,7 +175,10 @@ fn check_properties(name: &str, text: &str, ast: &SourceAst) -> Result<(), Strin
 }
 
 fn fmt_inputs() -> Vec<PathBuf> {
-    sdb_files(&root().join("tests/fmt")).into_iter().filter(|p| !is_expected(p)).collect()
+    sdb_files(&root().join("tests/fmt"))
+        .into_iter()
+        .filter(|p| !is_expected(p))
+        .collect()
 }
 
 #[test]
@@ -196,7 +203,10 @@ fn formats_to_expected_text() {
             ));
         }
     }
-    assert!(compared >= 12, "only {compared} input/expected pairs in tests/fmt");
+    assert!(
+        compared >= 12,
+        "only {compared} input/expected pairs in tests/fmt"
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
@@ -208,7 +218,10 @@ fn fmt_inputs_keep_meaning_comments_and_are_idempotent() {
         let name = input.display().to_string();
         match parse_clean(&text) {
             Some(ast) => failures.extend(check_properties(&name, &text, &ast).err()),
-            None => failures.push(format!("{name}: the input has errors")),
+            None => {
+                let (_, diags) = parse(FileId(0), &text);
+                failures.push(format!("{name}: the input has errors: {diags:?}"));
+            }
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

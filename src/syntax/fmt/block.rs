@@ -73,7 +73,10 @@ impl<'a> Ctx<'a> {
 
     /// Decide where each comment in `range` goes.
     fn place(&self, items: &[Item], range: Range<usize>, in_braces: bool) -> Placed<'a> {
-        let ends: Vec<usize> = items.iter().map(|i| code_end(self.source, i.span())).collect();
+        let ends: Vec<usize> = items
+            .iter()
+            .map(|i| code_end(self.source, i.span()))
+            .collect();
         let mut placed = Placed {
             lifted: vec![Vec::new(); items.len()],
             trailing: vec![None; items.len()],
@@ -81,7 +84,11 @@ impl<'a> Ctx<'a> {
             open: None,
             ends,
         };
-        for c in self.comments.iter().filter(|c| range.contains(&(c.span.start as usize))) {
+        for c in self
+            .comments
+            .iter()
+            .filter(|c| range.contains(&(c.span.start as usize)))
+        {
             let at = c.span.start as usize;
             let inside = items
                 .iter()
@@ -94,9 +101,16 @@ impl<'a> Ctx<'a> {
                 continue;
             }
             let k = placed.ends.partition_point(|&e| e <= at);
-            if k > 0 && placed.trailing[k - 1].is_none() && !newline_between(self.source, placed.ends[k - 1], at) {
+            if k > 0
+                && placed.trailing[k - 1].is_none()
+                && !newline_between(self.source, placed.ends[k - 1], at)
+            {
                 placed.trailing[k - 1] = Some(c);
-            } else if k == 0 && in_braces && placed.open.is_none() && !newline_between(self.source, range.start, at) {
+            } else if k == 0
+                && in_braces
+                && placed.open.is_none()
+                && !newline_between(self.source, range.start, at)
+            {
                 placed.open = Some(c);
             } else {
                 placed.before[k].push(c);
@@ -231,7 +245,9 @@ fn entries<'a>(items: &[Item], placed: &Placed<'a>) -> Vec<Entry<'a>> {
 /// Whether `at` is inside the braces of a declaration's body.
 fn in_body(item: &Item, at: usize) -> bool {
     match item {
-        Item::Decl(Decl { body: Some(b), .. }) => (b.span.start as usize) < at && at < (b.span.end as usize),
+        Item::Decl(Decl { body: Some(b), .. }) => {
+            (b.span.start as usize) < at && at < (b.span.end as usize)
+        }
         _ => false,
     }
 }

@@ -97,7 +97,8 @@ fn push_all<'d>(stack: &mut Vec<Cmd<'d>>, ind: usize, mode: Mode, ds: &'d [Doc])
 }
 
 /// Whether `next` printed flat, followed by the rest of the line (what is
-/// still on `rest`, up to its first line break), fits in `remaining` columns.
+/// still on `rest` up to its first forced line break, with any groups in it
+/// flat), fits in `remaining` columns.
 fn fits(next: &[Doc], rest: &[Cmd], remaining: usize) -> bool {
     let mut remaining = remaining;
     let mut work: Vec<(Mode, &Doc)> = next.iter().rev().map(|d| (Mode::Flat, d)).collect();
@@ -119,7 +120,13 @@ fn fits(next: &[Doc], rest: &[Cmd], remaining: usize) -> bool {
             Doc::SoftLine => 0,
             Doc::IfBreak(s) if mode == Mode::Break => s.chars().count(),
             Doc::IfBreak(_) => 0,
-            Doc::Nest(ds) | Doc::Group(ds) | Doc::Concat(ds) => {
+            // A later group on the same line counts as flat: a group breaks
+            // when the whole line it starts would not fit.
+            Doc::Group(ds) => {
+                work.extend(ds.iter().rev().map(|d| (Mode::Flat, d)));
+                0
+            }
+            Doc::Nest(ds) | Doc::Concat(ds) => {
                 work.extend(ds.iter().rev().map(|d| (mode, d)));
                 0
             }
@@ -145,7 +152,12 @@ mod tests {
             inner.push(Doc::text(*it));
         }
         inner.push(Doc::IfBreak(","));
-        Doc::Group(vec![Doc::text("["), Doc::Nest(inner), Doc::SoftLine, Doc::text("]")])
+        Doc::Group(vec![
+            Doc::text("["),
+            Doc::Nest(inner),
+            Doc::SoftLine,
+            Doc::text("]"),
+        ])
     }
 
     #[test]
@@ -159,6 +171,12 @@ mod tests {
     fn group_breaks_with_trailing_comma() {
         let d = Doc::Concat(vec![list(&["aaaa", "bbbb"]), Doc::text(";")]);
         assert_eq!(render(&d, 2, 12), "[\n    aaaa,\n    bbbb,\n  ];");
+    }
+
+    #[test]
+    fn a_later_group_on_the_line_counts_as_flat() {
+        let d = Doc::Concat(vec![list(&["aaaa"]), Doc::text(" "), list(&["b"])]);
+        assert_eq!(render(&d, 0, 9), "[\n  aaaa,\n] [b]");
     }
 
     #[test]

@@ -15,7 +15,9 @@ impl Ctx<'_> {
             ExprKind::Float(f) => Doc::text(self.float(*f, e.span)),
             ExprKind::Bool(b) => Doc::text(b.to_string()),
             ExprKind::Str(parts) => Doc::text(self.string(parts)),
-            ExprKind::Size { text, .. } | ExprKind::Duration { text, .. } => Doc::text(text.clone()),
+            ExprKind::Size { text, .. } | ExprKind::Duration { text, .. } => {
+                Doc::text(text.clone())
+            }
             ExprKind::Cidr(text) | ExprKind::Ip(text) => Doc::text(text.clone()),
             ExprKind::PortMap { .. } | ExprKind::PortSpec { .. } => Doc::text(self.port(e)),
             ExprKind::List(items) => self.list(items),
@@ -24,9 +26,12 @@ impl Ctx<'_> {
             ExprKind::Field { base, field } => {
                 Doc::Concat(vec![self.expr(base), Doc::text(format!(".{}", field.name))])
             }
-            ExprKind::Index { base, index } => {
-                Doc::Concat(vec![self.expr(base), Doc::text("["), self.expr(index), Doc::text("]")])
-            }
+            ExprKind::Index { base, index } => Doc::Concat(vec![
+                self.expr(base),
+                Doc::text("["),
+                self.expr(index),
+                Doc::text("]"),
+            ]),
             ExprKind::Call { func, args } => {
                 let mut out = vec![Doc::text(format!("{}(", func.name))];
                 out.extend(self.comma_separated(args));
@@ -39,7 +44,9 @@ impl Ctx<'_> {
                 Doc::text(format!(" {} ", op.as_str())),
                 self.expr(rhs),
             ]),
-            ExprKind::Paren(inner) => Doc::Concat(vec![Doc::text("("), self.expr(inner), Doc::text(")")]),
+            ExprKind::Paren(inner) => {
+                Doc::Concat(vec![Doc::text("("), self.expr(inner), Doc::text(")")])
+            }
         }
     }
 
@@ -74,7 +81,12 @@ impl Ctx<'_> {
         }
         let docs = entries
             .iter()
-            .map(|(k, v)| Doc::Concat(vec![Doc::text(format!("{}: ", self.map_key(k))), self.expr(v)]))
+            .map(|(k, v)| {
+                Doc::Concat(vec![
+                    Doc::text(format!("{}: ", self.map_key(k))),
+                    self.expr(v),
+                ])
+            })
             .collect();
         bracketed("{", "}", Doc::Line, docs)
     }
@@ -95,7 +107,9 @@ impl Ctx<'_> {
     }
 
     fn has_comment_in(&self, span: Span) -> bool {
-        self.comments.iter().any(|c| span.range().contains(&(c.span.start as usize)))
+        self.comments
+            .iter()
+            .any(|c| span.range().contains(&(c.span.start as usize)))
     }
 
     fn string(&self, parts: &[StrPart]) -> String {
@@ -136,10 +150,18 @@ impl Ctx<'_> {
             return t.to_string();
         }
         match &e.kind {
-            ExprKind::PortMap { published, target, protocol } if protocol == "tcp" => {
+            ExprKind::PortMap {
+                published,
+                target,
+                protocol,
+            } if protocol == "tcp" => {
                 format!("{published}:{target}")
             }
-            ExprKind::PortMap { published, target, protocol } => format!("{published}:{target}/{protocol}"),
+            ExprKind::PortMap {
+                published,
+                target,
+                protocol,
+            } => format!("{published}:{target}/{protocol}"),
             ExprKind::PortSpec { protocol, ports } => format!("{protocol}:{}", ports.join(",")),
             _ => String::new(),
         }
@@ -159,7 +181,12 @@ fn bracketed(open: &str, close: &str, pad: Doc, elems: Vec<Doc>) -> Doc {
         inner.push(d);
     }
     inner.push(Doc::IfBreak(","));
-    Doc::Group(vec![Doc::text(open), Doc::Nest(inner), pad, Doc::text(close)])
+    Doc::Group(vec![
+        Doc::text(open),
+        Doc::Nest(inner),
+        pad,
+        Doc::text(close),
+    ])
 }
 
 fn is_digits(t: &str) -> bool {

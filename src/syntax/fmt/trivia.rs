@@ -41,7 +41,10 @@ pub fn code_end(source: &str, span: Span) -> usize {
                     continue;
                 }
                 if b == b'#' || (b == b'/' && bytes.get(i + 1) == Some(&b'/')) {
-                    i += bytes[i..end].iter().position(|&c| c == b'\n').unwrap_or(end - i);
+                    i += bytes[i..end]
+                        .iter()
+                        .position(|&c| c == b'\n')
+                        .unwrap_or(end - i);
                     continue;
                 }
                 code_byte(&mut stack, b, depth);
@@ -74,7 +77,9 @@ fn set_top(stack: &mut [Mode], mode: Mode) {
 
 /// Whether the source between two offsets holds a blank line.
 pub fn blank_between(source: &str, from: usize, to: usize) -> bool {
-    source.get(from..to).is_some_and(|s| s.matches('\n').count() >= 2)
+    source
+        .get(from..to)
+        .is_some_and(|s| s.matches('\n').count() >= 2)
 }
 
 /// Whether the source between two offsets holds a line break.
