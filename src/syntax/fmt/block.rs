@@ -84,19 +84,12 @@ impl<'a> Ctx<'a> {
             open: None,
             ends,
         };
-        for c in self
-            .comments
-            .iter()
-            .filter(|c| range.contains(&(c.span.start as usize)))
-        {
+        for c in self.comments_in(range.clone()) {
             let at = c.span.start as usize;
-            let inside = items
-                .iter()
-                .zip(&placed.ends)
-                .position(|(item, &end)| (item.span().start as usize) <= at && at < end);
-            if let Some(k) = inside {
-                if !in_body(&items[k], at) {
-                    placed.lifted[k].push(c);
+            let k = items.partition_point(|i| (i.span().start as usize) <= at);
+            if k > 0 && at < placed.ends[k - 1] {
+                if !in_body(&items[k - 1], at) {
+                    placed.lifted[k - 1].push(c);
                 }
                 continue;
             }

@@ -4,6 +4,9 @@
 //! width, and otherwise breaks every [`Doc::Line`] that belongs to it.
 
 /// A layout document.
+///
+/// Text normally holds no line breaks; text that does (a string written
+/// over several lines) is printed as it is.
 #[derive(Debug, Clone)]
 pub enum Doc {
     /// Literal text without line breaks.
@@ -47,7 +50,10 @@ pub fn render(doc: &Doc, indent: usize, width: usize) -> String {
         match d {
             Doc::Text(s) => {
                 out.push_str(s);
-                col += s.chars().count();
+                col = match s.rfind('\n') {
+                    Some(n) => s[n + 1..].chars().count(),
+                    None => col + s.chars().count(),
+                };
             }
             Doc::Line | Doc::SoftLine if mode == Mode::Break => {
                 out.push('\n');
@@ -114,6 +120,11 @@ fn fits(next: &[Doc], rest: &[Cmd], remaining: usize) -> bool {
             }
         };
         let used = match d {
+            // Text written over several lines (a `"""` string) ends the line.
+            Doc::Text(s) if s.contains('\n') => {
+                let first = s.split('\n').next().unwrap_or("");
+                return first.chars().count() <= remaining;
+            }
             Doc::Text(s) => s.chars().count(),
             Doc::Line | Doc::SoftLine if mode == Mode::Break => return true,
             Doc::Line => 1,

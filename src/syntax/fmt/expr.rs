@@ -14,7 +14,7 @@ impl Ctx<'_> {
             ExprKind::Int(n) => Doc::text(self.int(*n, e.span)),
             ExprKind::Float(f) => Doc::text(self.float(*f, e.span)),
             ExprKind::Bool(b) => Doc::text(b.to_string()),
-            ExprKind::Str(parts) => Doc::text(self.string(parts)),
+            ExprKind::Str(parts) => Doc::text(self.string(parts, e.span)),
             ExprKind::Size { text, .. } | ExprKind::Duration { text, .. } => {
                 Doc::text(text.clone())
             }
@@ -107,16 +107,29 @@ impl Ctx<'_> {
     }
 
     fn has_comment_in(&self, span: Span) -> bool {
-        self.comments
-            .iter()
-            .any(|c| span.range().contains(&(c.span.start as usize)))
+        !self.comments_in(span.range()).is_empty()
     }
 
-    fn string(&self, parts: &[StrPart]) -> String {
+    fn string(&self, parts: &[StrPart], span: Span) -> String {
+        // A `"""` string (in grammars that have them) is kept as written.
+        let written = self.source.get(span.range()).unwrap_or("");
+        if written.starts_with("\"\"\"") && !self.has_comment_in(span) {
+            return written.to_string();
+        }
         let mut out = String::from("\"");
-        for part in parts {
+        for (i, part) in parts.iter().enumerate() {
             match part {
-                StrPart::Text(t) => escape_into(t, &mut out),
+                StrPart::Text(t) => {
+                    let before_interp = matches!(parts.get(i + 1), Some(StrPart::Interp(_)));
+                    match t.strip_suffix('$').filter(|_| before_interp) {
+                        // `$${` could read as an escaped `${`: escape the `$`.
+                        Some(head) => {
+                            escape_into(head, &mut out);
+                            out.push_str("\\$");
+                        }
+                        None => escape_into(t, &mut out),
+                    }
+                }
                 StrPart::Interp(e) => {
                     out.push_str("${");
                     out.push_str(&self.flat(e));

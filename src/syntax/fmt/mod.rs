@@ -28,10 +28,16 @@ pub const WIDTH: usize = 100;
 /// exactly one newline (or is empty for a file with neither items nor
 /// comments); formatting it again gives the same text.
 pub fn format(ast: &SourceAst, source: &str) -> String {
-    let ctx = Ctx {
-        source,
-        comments: &ast.comments,
+    let sorted;
+    let comments = if ast.comments.is_sorted_by_key(|c| c.span.start) {
+        &ast.comments
+    } else {
+        let mut copy = ast.comments.clone();
+        copy.sort_by_key(|c| c.span.start);
+        sorted = copy;
+        &sorted
     };
+    let ctx = Ctx { source, comments };
     let (_, lines) = ctx.block(&ast.items, 0..source.len(), 0, false);
     if lines.is_empty() {
         return String::new();
@@ -44,5 +50,16 @@ pub fn format(ast: &SourceAst, source: &str) -> String {
 /// What every printing function needs: the source and its comments.
 pub(crate) struct Ctx<'a> {
     source: &'a str,
+    /// Sorted by start offset.
     comments: &'a [Comment],
+}
+
+impl<'a> Ctx<'a> {
+    /// The comments that start in `range`.
+    fn comments_in(&self, range: std::ops::Range<usize>) -> &'a [Comment] {
+        let start = |c: &Comment| c.span.start as usize;
+        let lo = self.comments.partition_point(|c| start(c) < range.start);
+        let hi = self.comments.partition_point(|c| start(c) < range.end);
+        self.comments.get(lo..hi.max(lo)).unwrap_or(&[])
+    }
 }
