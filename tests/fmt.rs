@@ -241,3 +241,42 @@ fn examples_stdlib_and_fixtures_format_stably() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// Variants of an input: each line deleted, each line doubled, and the
+/// whole text on one line (comments end their lines, so those are dropped).
+fn variants(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for i in 0..lines.len() {
+        let mut deleted = lines.clone();
+        deleted.remove(i);
+        out.push(deleted.join("\n"));
+        let mut doubled = lines.clone();
+        doubled.insert(i, lines[i]);
+        out.push(doubled.join("\n"));
+    }
+    let code_only: Vec<&str> = lines
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.starts_with('#') && !l.starts_with("//"))
+        .collect();
+    out.push(code_only.join(" "));
+    out
+}
+
+#[test]
+fn variants_of_inputs_that_parse_keep_the_properties() {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for input in fmt_inputs() {
+        for (i, text) in variants(&read(&input)).iter().enumerate() {
+            if let Some(ast) = parse_clean(text) {
+                checked += 1;
+                let name = format!("{} (variant {i})", input.display());
+                failures.extend(check_properties(&name, text, &ast).err());
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} variants parsed");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
