@@ -3,6 +3,7 @@
 
 mod check;
 mod common;
+mod fmt;
 mod graph;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +24,8 @@ pub struct Cli {
 pub enum Command {
     /// Check programs and report every problem found.
     Check(check::Args),
+    /// Format programs in the canonical layout.
+    Fmt(fmt::Args),
     /// Print the dependency graph (DOT for Graphviz, or JSON).
     Graph(graph::Args),
 }
@@ -43,6 +46,7 @@ pub fn main() -> std::process::ExitCode {
     let color = cli.color.resolve();
     let status = match cli.command {
         Command::Check(args) => check::run(args, color),
+        Command::Fmt(args) => fmt::run(args, color),
         Command::Graph(args) => graph::run(args, color),
     };
     status.into()

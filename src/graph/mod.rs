@@ -83,17 +83,18 @@ impl DepGraph {
 
     /// `before` must be done before `after`.
     pub fn add_edge(&mut self, before: &str, after: &str, reason: &str, span: Span) {
-        if let (Some(b), Some(a)) = (self.node(before), self.node(after)) {
-            if b != a && self.graph.find_edge(b, a).is_none() {
-                self.graph.add_edge(
-                    b,
-                    a,
-                    Edge {
-                        reason: reason.to_string(),
-                        span,
-                    },
-                );
-            }
+        if let (Some(b), Some(a)) = (self.node(before), self.node(after))
+            && b != a
+            && self.graph.find_edge(b, a).is_none()
+        {
+            self.graph.add_edge(
+                b,
+                a,
+                Edge {
+                    reason: reason.to_string(),
+                    span,
+                },
+            );
         }
     }
 

@@ -112,7 +112,7 @@ impl<'d> Attrs<'d> {
         match ev.eval(e, self.ctx) {
             Value::Map(m) => m
                 .into_iter()
-                .filter_map(|(k, v)| Some((k, ev.to_text(&v, e.span)?)))
+                .filter_map(|(k, v)| Some((k, ev.text_of(&v, e.span)?)))
                 .collect(),
             Value::Poison => BTreeMap::new(),
             other => {
@@ -126,7 +126,7 @@ impl<'d> Attrs<'d> {
     pub fn text_list(&self, ev: &mut Evaluator, key: &str) -> Option<Vec<String>> {
         let e = self.map.get(key)?;
         match ev.eval(e, self.ctx) {
-            Value::List(items) => items.iter().map(|v| ev.to_text(v, e.span)).collect(),
+            Value::List(items) => items.iter().map(|v| ev.text_of(v, e.span)).collect(),
             Value::Poison => None,
             other => wrong(ev, &other, e.span, key, "a list of strings"),
         }

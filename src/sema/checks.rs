@@ -209,20 +209,18 @@ pub struct ServiceSpans {
 
 pub fn swarm(model: &Model, spans: &[ServiceSpans], diags: &mut Diagnostics) {
     let has_manager = model.vms.iter().any(|v| v.swarm == SwarmRole::Manager);
-    if !has_manager {
-        if let (Some(s), Some(sp)) = (model.services.first(), spans.first()) {
-            diags.push(
-                Diagnostic::new(
-                    Code::NoManager,
-                    format!("service `{}` needs a swarm, but no VM is a manager", s.name),
-                    sp.decl,
-                    "no swarm to run on",
-                )
-                .with_help(
-                    "make at least one VM a manager: `vm manager[3] e2-standard-2 swarm=manager;`",
-                ),
-            );
-        }
+    if !has_manager && let (Some(s), Some(sp)) = (model.services.first(), spans.first()) {
+        diags.push(
+            Diagnostic::new(
+                Code::NoManager,
+                format!("service `{}` needs a swarm, but no VM is a manager", s.name),
+                sp.decl,
+                "no swarm to run on",
+            )
+            .with_help(
+                "make at least one VM a manager: `vm manager[3] e2-standard-2 swarm=manager;`",
+            ),
+        );
     }
     let mut published: BTreeMap<(u16, &str), (&str, Span)> = BTreeMap::new();
     for (s, sp) in model.services.iter().zip(spans) {

@@ -25,12 +25,11 @@ pub fn collect<'a>(
     let mut modules: BTreeMap<String, (&'a Decl, FileId)> = BTreeMap::new();
     for (file, ast) in &program.files {
         for item in &ast.items {
-            if let Item::Decl(d) = item {
-                if d.kind.name == "module" {
-                    if let Some(name) = d.name() {
-                        modules.entry(name.name.clone()).or_insert((d, *file));
-                    }
-                }
+            if let Item::Decl(d) = item
+                && d.kind.name == "module"
+                && let Some(name) = d.name()
+            {
+                modules.entry(name.name.clone()).or_insert((d, *file));
             }
         }
     }

@@ -41,18 +41,18 @@ fn check_decl(text: &str, d: &Decl, place: Place, modules: &ModuleSigs, diags: &
     let name = d.kind.name.as_str();
     if let Some(schema) = schema::kind(name, place) {
         check_against(text, d, schema, modules, diags);
-        if name == "module" {
-            if let Some(body) = &d.body {
-                check_items(text, &body.items, Place::Top, modules, diags);
-            }
+        if name == "module"
+            && let Some(body) = &d.body
+        {
+            check_items(text, &body.items, Place::Top, modules, diags);
         }
         return;
     }
-    if place == Place::Top {
-        if let Some(params) = modules.get(name) {
-            check_instance(d, params, diags);
-            return;
-        }
+    if place == Place::Top
+        && let Some(params) = modules.get(name)
+    {
+        check_instance(d, params, diags);
+        return;
     }
     if let Some(other) = schema::kinds_named(name).next() {
         let where_ = match other.place {
@@ -635,18 +635,17 @@ fn param_list(params: &[(String, bool)]) -> String {
 pub fn module_sigs<'a>(items: impl IntoIterator<Item = &'a Item>) -> ModuleSigs {
     let mut out = ModuleSigs::new();
     for item in items {
-        if let Item::Decl(d) = item {
-            if d.kind.name == "module" {
-                if let Some(name) = d.name() {
-                    let params = d
-                        .params
-                        .iter()
-                        .flatten()
-                        .map(|p| (p.name.name.clone(), p.default.is_some()))
-                        .collect();
-                    out.insert(name.name.clone(), params);
-                }
-            }
+        if let Item::Decl(d) = item
+            && d.kind.name == "module"
+            && let Some(name) = d.name()
+        {
+            let params = d
+                .params
+                .iter()
+                .flatten()
+                .map(|p| (p.name.name.clone(), p.default.is_some()))
+                .collect();
+            out.insert(name.name.clone(), params);
         }
     }
     out

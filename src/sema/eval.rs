@@ -11,10 +11,13 @@ use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
 use crate::span::{FileId, SourceMap, Span};
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, StrPart};
 
+/// Reads an environment variable (swapped in tests and the editor).
+pub type GetEnv<'r> = Box<dyn Fn(&str) -> Option<String> + 'r>;
+
 /// The outside world a program may read: `--var`s, the environment, files.
 pub struct Env<'r> {
     pub vars: BTreeMap<String, String>,
-    pub getenv: Box<dyn Fn(&str) -> Option<String> + 'r>,
+    pub getenv: GetEnv<'r>,
     pub reader: &'r dyn super::load::FileReader,
 }
 
@@ -200,7 +203,7 @@ impl<'a, 's> Evaluator<'a, 's> {
                 StrPart::Text(t) => out.push_str(t),
                 StrPart::Interp(e) => {
                     let v = self.eval(e, ctx);
-                    match self.to_text(&v, e.span) {
+                    match self.text_of(&v, e.span) {
                         Some(s) => out.push_str(&s),
                         None => return Value::Poison,
                     }
@@ -211,7 +214,7 @@ impl<'a, 's> Evaluator<'a, 's> {
     }
 
     /// The text a value stands for in a string, an env variable or an output.
-    pub fn to_text(&mut self, v: &Value, span: Span) -> Option<String> {
+    pub fn text_of(&mut self, v: &Value, span: Span) -> Option<String> {
         Some(match v {
             Value::Str(s) | Value::Cidr(s) | Value::Ip(s) => s.clone(),
             Value::Int(n) | Value::Size(n) => n.to_string(),
@@ -366,15 +369,15 @@ impl<'a, 's> Evaluator<'a, 's> {
     }
 
     pub fn dep(&mut self, ctx: Ctx, to: EntityId, span: Span, reason: &str) {
-        if let Some(from) = ctx.owner {
-            if from != to {
-                self.deps.push(Dep {
-                    from,
-                    to,
-                    span,
-                    reason: reason.to_string(),
-                });
-            }
+        if let Some(from) = ctx.owner
+            && from != to
+        {
+            self.deps.push(Dep {
+                from,
+                to,
+                span,
+                reason: reason.to_string(),
+            });
         }
     }
 

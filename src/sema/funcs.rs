@@ -80,7 +80,7 @@ pub fn call(ev: &mut Evaluator, func: &Ident, args: &[Expr], span: Span, ctx: Ct
         ("join", _) => match (&values[0], &values[1]) {
             (Value::List(items), Value::Str(sep)) => {
                 let parts: Option<Vec<String>> =
-                    items.iter().map(|i| ev.to_text(i, span)).collect();
+                    items.iter().map(|i| ev.text_of(i, span)).collect();
                 parts.map_or(Value::Poison, |p| Value::Str(p.join(sep)))
             }
             _ => ev.error(
@@ -214,6 +214,6 @@ fn to_json(ev: &mut Evaluator, v: &Value, span: Span) -> Option<serde_json::Valu
         Value::Entity(id) if ev.sym.entity(*id).kind == super::scope::EntityKind::Secret => {
             return None;
         }
-        other => serde_json::Value::String(ev.to_text(other, span)?),
+        other => serde_json::Value::String(ev.text_of(other, span)?),
     })
 }

@@ -130,7 +130,7 @@ pub fn disks(ev: &mut Evaluator, gce: &GceSettings) -> Vec<Disk> {
 
 /// Compute Engine sizes are whole GB: binary sizes are taken as GiB, decimal ones rounded up.
 pub fn gce_gb(bytes: u64) -> u64 {
-    if bytes % (1 << 30) == 0 {
+    if bytes.is_multiple_of(1 << 30) {
         bytes >> 30
     } else {
         bytes.div_ceil(1_000_000_000)
@@ -514,10 +514,10 @@ pub fn firewalls(ev: &mut Evaluator, networks: &[Network]) -> Vec<Firewall> {
             None => vec![String::from("0.0.0.0/0")],
             Some(Value::List(items)) => items
                 .iter()
-                .filter_map(|v| ev.to_text(v, a.span("from").unwrap_or_default()))
+                .filter_map(|v| ev.text_of(v, a.span("from").unwrap_or_default()))
                 .collect(),
             Some(v) => ev
-                .to_text(&v, a.span("from").unwrap_or_default())
+                .text_of(&v, a.span("from").unwrap_or_default())
                 .into_iter()
                 .collect(),
         };

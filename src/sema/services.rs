@@ -36,7 +36,7 @@ pub fn configs(ev: &mut Evaluator) -> Vec<Config> {
             continue;
         };
         let v = ev.eval(p, ctx);
-        if let Some(content) = ev.to_text(&v, p.span) {
+        if let Some(content) = ev.text_of(&v, p.span) {
             out.push(Config {
                 name,
                 content,
@@ -316,7 +316,7 @@ fn env(ev: &mut Evaluator, item: &Decl, ctx: Ctx, s: &mut Service) {
         return;
     };
     let v = ev.eval(value, ctx);
-    if let Some(text) = ev.to_text(&v, value.span) {
+    if let Some(text) = ev.text_of(&v, value.span) {
         s.env.insert(name.name.clone(), text);
     }
 }
@@ -391,7 +391,7 @@ fn healthcheck(ev: &mut Evaluator, item: &Decl, ia: &Attrs, ctx: Ctx) -> Option<
         Value::List(items) => {
             let mut words: Vec<String> = items
                 .iter()
-                .filter_map(|v| ev.to_text(v, test_expr.span))
+                .filter_map(|v| ev.text_of(v, test_expr.span))
                 .collect();
             if !matches!(
                 words.first().map(String::as_str),
@@ -435,7 +435,7 @@ pub fn outputs(ev: &mut Evaluator) -> Vec<Output> {
         let value = match ev.eval(expr, ctx) {
             Value::Deferred(resource, field) => OutputValue::AfterApply { resource, field },
             Value::Poison => continue,
-            v => match ev.to_text(&v, expr.span) {
+            v => match ev.text_of(&v, expr.span) {
                 Some(t) => OutputValue::Known(t),
                 None => continue,
             },

@@ -89,10 +89,24 @@ impl Lowerer {
     }
 
     fn attr(&mut self, pair: P) -> Attr {
-        let span = self.span(&pair);
+        let full = self.span(&pair);
+        let text = pair.as_str();
         let mut kids = self.kids(pair).into_iter();
         let key = self.ident(kids.next().expect("attr starts with a key"));
         let value = self.expr(kids.next().expect("attr has a value"));
+        // pest lets an attribute without `;` run over the trivia after it:
+        // end the span at the value, or at the `;` that follows it.
+        let after_value = (value.span.end - full.start) as usize;
+        let rest = text.get(after_value..).unwrap_or("");
+        let mut end = value.span.end as usize;
+        let mut pos = 0;
+        while let Some(t) = super::scan::trivia_at(rest, pos) {
+            pos = t.end();
+        }
+        if rest[pos..].starts_with(';') {
+            end = full.start as usize + after_value + pos + 1;
+        }
+        let span = Span::new(self.file, key.span.start as usize, end);
         Attr { key, value, span }
     }
 
@@ -561,10 +575,10 @@ fn dedent(parts: Vec<StrPart>) -> Vec<StrPart> {
     let mut out = Vec::new();
     let mut holes = holes.into_iter();
     for (i, piece) in text.split(HOLE).enumerate() {
-        if i > 0 {
-            if let Some(e) = holes.next() {
-                out.push(StrPart::Interp(e));
-            }
+        if i > 0
+            && let Some(e) = holes.next()
+        {
+            out.push(StrPart::Interp(e));
         }
         if !piece.is_empty() {
             out.push(StrPart::Text(piece.to_string()));

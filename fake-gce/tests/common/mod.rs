@@ -33,7 +33,7 @@ impl Api {
         let fake = fake_gce::start(config).await;
         Api {
             fake,
-            client: reqwest::Client::new(),
+            client: client(),
         }
     }
 
@@ -163,4 +163,12 @@ pub fn vm(name: &str) -> Value {
 
 pub fn uuid(n: u32) -> String {
     format!("123e4567-e89b-12d3-a456-{n:012x}")
+}
+
+/// A plain HTTP client. Built in a workspace where another crate turns on
+/// reqwest's `rustls-no-provider`, reqwest needs a crypto provider installed
+/// even for plain HTTP, so install ring's (once; a second install is a no-op).
+fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }

@@ -152,26 +152,99 @@ impl<'a> Ctx<'a> {
     }
 
     fn decl(&self, d: &Decl, depth: usize, lines: &mut Vec<String>) {
-        let mut head = self.decl_head(d);
         let Some(body) = &d.body else {
-            head.push(Doc::text(";"));
-            push_rendered(lines, depth, &Doc::Concat(head));
+            self.push_head(d, depth, ";", lines);
             return;
         };
         let interior = body.span.start as usize + 1..(body.span.end as usize).saturating_sub(1);
         let (open, body_lines) = self.block(&body.items, interior, depth + 1, true);
         if open.is_none() && body_lines.is_empty() {
-            head.push(Doc::text(" {}"));
-            push_rendered(lines, depth, &Doc::Concat(head));
+            self.push_head(d, depth, " {}", lines);
             return;
         }
-        head.push(Doc::text(" {"));
-        push_rendered(lines, depth, &Doc::Concat(head));
+        self.push_head(d, depth, " {", lines);
         if let Some(c) = open {
             append(lines, &c.text);
         }
         lines.extend(body_lines);
         lines.push(format!("{}}}", "  ".repeat(depth)));
+    }
+
+    /// The head of a declaration followed by `tail`. A head too wide for one
+    /// line keeps what fits and packs the other arguments onto continuation
+    /// lines indented four more spaces; module parameters wrap under `(`.
+    fn push_head(&self, d: &Decl, depth: usize, tail: &str, lines: &mut Vec<String>) {
+        let mut head = self.decl_head(d);
+        head.push(Doc::text(tail));
+        let indent = depth * 2;
+        if indent + first_line_width(&doc::flat(&Doc::Concat(head.clone()))) <= WIDTH
+            || (d.args.is_empty() && d.params.is_none())
+        {
+            push_rendered(lines, depth, &Doc::Concat(head));
+            return;
+        }
+        let first = lines.len();
+        let mut line = format!("{}{}", " ".repeat(indent), self.head_start(d, indent));
+        if let Some(params) = &d.params {
+            let align = line.chars().count() + 1;
+            let texts: Vec<String> = params.iter().map(|p| self.param(p)).collect();
+            line.push('(');
+            for (i, t) in texts.iter().enumerate() {
+                let sep = if i + 1 < texts.len() { "," } else { ")" };
+                let piece = format!("{t}{sep}");
+                if i > 0 && line.chars().count() + 1 + piece.chars().count() > WIDTH {
+                    lines.push(line);
+                    line = format!("{}{piece}", " ".repeat(align));
+                } else {
+                    line.push_str(if i > 0 { " " } else { "" });
+                    line.push_str(&piece);
+                }
+            }
+            if texts.is_empty() {
+                line.push(')');
+            }
+        }
+        if let Some(value) = &d.value {
+            line.push_str(" = ");
+            line.push_str(&doc::flat(&self.expr(value)));
+        }
+        let cont = indent + 4;
+        for arg in &d.args {
+            let piece = Doc::Concat(self.arg(arg));
+            let text = doc::flat(&piece);
+            if line.chars().count() + 1 + first_line_width(&text) <= WIDTH {
+                line.push(' ');
+                line.push_str(&text);
+                continue;
+            }
+            lines.push(line);
+            line = format!("{}{}", " ".repeat(cont), doc::render(&piece, cont, WIDTH));
+        }
+        line.push_str(tail);
+        lines.push(line);
+        debug_assert!(lines.len() > first);
+    }
+
+    /// `kind subjects`, the part of a head that never wraps.
+    fn head_start(&self, d: &Decl, indent: usize) -> String {
+        let mut start = vec![Doc::text(d.kind.name.clone())];
+        if !d.subjects.is_empty() {
+            start.push(Doc::text(" "));
+            start.extend(self.comma_separated(&d.subjects));
+        }
+        doc::render(&Doc::Concat(start), indent, WIDTH)
+    }
+
+    fn arg(&self, arg: &Arg) -> Vec<Doc> {
+        match arg {
+            Arg::Positional(e) => vec![self.expr(e)],
+            Arg::Named { key, value } if key.name == "at" => {
+                vec![Doc::text("at "), self.expr(value)]
+            }
+            Arg::Named { key, value } => {
+                vec![Doc::text(format!("{}=", key.name)), self.expr(value)]
+            }
+        }
     }
 
     /// `kind subjects(params) = value args`, without the `;` or `{`.
@@ -191,17 +264,7 @@ impl<'a> Ctx<'a> {
         }
         for arg in &d.args {
             head.push(Doc::text(" "));
-            match arg {
-                Arg::Positional(e) => head.push(self.expr(e)),
-                Arg::Named { key, value } if key.name == "at" => {
-                    head.push(Doc::text("at "));
-                    head.push(self.expr(value));
-                }
-                Arg::Named { key, value } => {
-                    head.push(Doc::text(format!("{}=", key.name)));
-                    head.push(self.expr(value));
-                }
-            }
+            head.extend(self.arg(arg));
         }
         head
     }
@@ -264,6 +327,11 @@ fn push_rendered(lines: &mut Vec<String>, depth: usize, d: &Doc) {
             lines.push(line.to_string());
         }
     }
+}
+
+/// Columns up to the first line break (a `"""` string runs over several lines).
+fn first_line_width(s: &str) -> usize {
+    s.split('\n').next().unwrap_or("").chars().count()
 }
 
 /// Put a trailing comment at the end of the last line.

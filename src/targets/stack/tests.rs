@@ -26,6 +26,7 @@ fn service(name: &str) -> Service {
         configs: vec![],
         volumes: vec![],
         nfs_mounts: vec![],
+        binds: vec![],
         healthcheck: None,
         update: UpdatePolicy::default(),
         restart: RestartPolicy::default(),
