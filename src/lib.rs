@@ -16,3 +16,4 @@ pub mod span;
 pub mod state;
 pub mod syntax;
 pub mod targets;
+pub mod plan;

@@ -30,3 +30,5 @@ pub use endpoint::{DEFAULT_BASE_URL, ENDPOINT_ENV, Endpoint, PROJECT_ENV};
 pub use error::{GceError, OperationError, TransportKind};
 pub use request_id::request_id;
 pub use retry::RetryPolicy;
+pub mod apply;
+pub mod refresh;

@@ -62,6 +62,15 @@ pub struct ResourceState {
     /// The last fingerprint seen (metadata, labels, ...), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+    /// The collection it was inserted into, e.g. `projects/P/zones/Z/instances`.
+    #[serde(default)]
+    pub collection: String,
+    /// Graph nodes it depends on (deletion runs in the reverse order).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+    /// Values Compute Engine assigned that others refer to (`address`, `natIP`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub assigned: BTreeMap<String, String>,
 }
 
 impl State {

@@ -1,0 +1,275 @@
+//! Applying a plan: every change becomes one step (a replace becomes a
+//! delete step and a create step), steps run as soon as what they depend on
+//! is done, at most `parallel` at a time, inside the client's request
+//! budget. State is saved after every completed step. A failed step stops
+//! only the steps that depend on it; everything independent still runs,
+//! and all failures are reported at the end. When `cancel` is set (Ctrl-C)
+//! no new step starts; the ones in flight finish and are saved.
+
+mod steps;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+
+pub use steps::{Assigned, StepCtx, StepError, state_of};
+
+use crate::plan::{Action, Change, Plan};
+use crate::state::{State, StateError, StateStore};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Create, update, adopt, or the second half of a replace.
+    Forward,
+    /// Delete, or the first half of a replace.
+    Delete,
+}
+
+/// One unit of work.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub id: String,
+    pub change: usize,
+    pub phase: Phase,
+    pub deps: Vec<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    Failed(String),
+    /// Not run because a step it depends on failed.
+    Skipped(String),
+    /// Not started because the run was interrupted.
+    NotStarted,
+}
+
+#[derive(Debug, Clone)]
+pub struct StepReport {
+    pub id: String,
+    pub node: String,
+    pub action: Action,
+    pub phase: Phase,
+    pub outcome: Outcome,
+    pub duration: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApplyReport {
+    pub steps: Vec<StepReport>,
+    pub interrupted: bool,
+    pub elapsed: Duration,
+}
+
+impl ApplyReport {
+    pub fn failed(&self) -> impl Iterator<Item = &StepReport> {
+        self.steps.iter().filter(|s| matches!(s.outcome, Outcome::Failed(_)))
+    }
+
+    pub fn ok(&self) -> bool {
+        !self.interrupted && self.steps.iter().all(|s| s.outcome == Outcome::Done)
+    }
+}
+
+/// Told about steps as they start and finish (the CLI's progress display).
+pub trait Progress {
+    fn started(&self, step: &Step, change: &Change, running: usize, done: usize, total: usize);
+    fn finished(&self, report: &StepReport, running: usize, done: usize, total: usize);
+}
+
+/// The steps of a plan with their dependencies.
+pub fn steps(plan: &Plan, state: &State) -> Vec<Step> {
+    let mut out: Vec<Step> = Vec::new();
+    let mut forward: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut delete: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, c) in plan.changes.iter().enumerate() {
+        let mut push = |phase: Phase, out: &mut Vec<Step>| {
+            let verb = if phase == Phase::Delete { "delete" } else { "apply" };
+            out.push(Step { id: format!("{verb}:{}", c.node), change: i, phase, deps: Vec::new() });
+            out.len() - 1
+        };
+        match c.action {
+            Action::NoOp => {}
+            Action::Delete => {
+                delete.insert(&c.node, push(Phase::Delete, &mut out));
+            }
+            Action::Replace => {
+                let d = push(Phase::Delete, &mut out);
+                let f = push(Phase::Forward, &mut out);
+                out[f].deps.push(d);
+                delete.insert(&c.node, d);
+                forward.insert(&c.node, f);
+            }
+            _ => {
+                forward.insert(&c.node, push(Phase::Forward, &mut out));
+            }
+        }
+    }
+    let deps: Vec<Vec<usize>> = out
+        .iter()
+        .enumerate()
+        .map(|(me, s)| {
+            let c = &plan.changes[s.change];
+            let mut deps: Vec<usize> = match s.phase {
+                Phase::Forward => s.deps.iter().copied().chain(c.depends_on.iter().filter_map(|d| forward.get(d.as_str()).copied())).collect(),
+                // Deleted after everything being deleted that needed it.
+                Phase::Delete => delete
+                    .iter()
+                    .filter(|(node, d)| **d != me && state.resources.get(**node).is_some_and(|r| r.depends_on.contains(&c.node)))
+                    .map(|(_, d)| *d)
+                    .collect(),
+            };
+            deps.sort_unstable();
+            deps.dedup();
+            deps
+        })
+        .collect();
+    for (s, d) in out.iter_mut().zip(deps) {
+        s.deps = d;
+    }
+    out
+}
+
+pub struct Runner<'a> {
+    pub ctx: StepCtx,
+    pub store: &'a StateStore,
+    pub parallel: usize,
+    pub cancel: &'a AtomicBool,
+    pub progress: &'a dyn Progress,
+}
+
+impl Runner<'_> {
+    /// Runs the plan's steps, saving `state` after each; returns what happened.
+    pub async fn run(&self, plan: &Plan, state: &mut State) -> Result<ApplyReport, StateError> {
+        let start = Instant::now();
+        let all = steps(plan, state);
+        {
+            let mut known = self.ctx.assigned.lock().unwrap_or_else(|p| p.into_inner());
+            for (node, r) in &state.resources {
+                known.insert(node.clone(), r.assigned.clone());
+            }
+        }
+        let mut waiting: Vec<usize> = all.iter().map(|s| s.deps.len()).collect();
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); all.len()];
+        for (i, s) in all.iter().enumerate() {
+            for &d in &s.deps {
+                dependents[d].push(i);
+            }
+        }
+        let mut outcome: Vec<Option<StepReport>> = vec![None; all.len()];
+        let mut ready: Vec<usize> = (0..all.len()).filter(|&i| waiting[i] == 0).rev().collect();
+        let mut running: JoinSet<(usize, Result<Option<crate::state::ResourceState>, String>, Duration)> = JoinSet::new();
+        let mut done = 0;
+        loop {
+            while running.len() < self.parallel.max(1) && !self.cancel.load(Ordering::SeqCst) {
+                let Some(i) = ready.pop() else { break };
+                let step = all[i].clone();
+                let change = plan.changes[step.change].clone();
+                self.progress.started(&step, &change, running.len() + 1, done, all.len());
+                let ctx = self.ctx.clone();
+                running.spawn(async move {
+                    let t = Instant::now();
+                    let r = run_step(&ctx, &step, &change).await.map_err(|e| e.to_string());
+                    (i, r, t.elapsed())
+                });
+            }
+            let Some(joined) = running.join_next().await else { break };
+            let (i, result, duration) = match joined {
+                Ok(x) => x,
+                Err(e) => return Err(StateError::Io(std::io::Error::other(format!("a step panicked: {e}")))),
+            };
+            done += 1;
+            let step = &all[i];
+            let change = &plan.changes[step.change];
+            let report_outcome = match result {
+                Ok(resource) => {
+                    self.commit(state, step, change, resource)?;
+                    for &n in &dependents[i] {
+                        waiting[n] -= 1;
+                        if waiting[n] == 0 {
+                            ready.push(n);
+                        }
+                    }
+                    ready.sort_by(|a, b| all[*b].id.cmp(&all[*a].id));
+                    Outcome::Done
+                }
+                Err(message) => {
+                    skip_dependents(i, &all, &dependents, &mut outcome, plan);
+                    Outcome::Failed(message)
+                }
+            };
+            let report = StepReport { id: step.id.clone(), node: change.node.clone(), action: change.action, phase: step.phase, outcome: report_outcome, duration };
+            self.progress.finished(&report, running.len(), done, all.len());
+            outcome[i] = Some(report);
+        }
+        let interrupted = self.cancel.load(Ordering::SeqCst);
+        let steps = all
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                outcome[i].clone().unwrap_or_else(|| {
+                    let c = &plan.changes[s.change];
+                    StepReport { id: s.id.clone(), node: c.node.clone(), action: c.action, phase: s.phase, outcome: Outcome::NotStarted, duration: Duration::ZERO }
+                })
+            })
+            .collect();
+        Ok(ApplyReport { steps, interrupted, elapsed: start.elapsed() })
+    }
+
+    /// Records a finished step in the state and saves it.
+    fn commit(&self, state: &mut State, step: &Step, change: &Change, resource: Option<crate::state::ResourceState>) -> Result<(), StateError> {
+        let mut known = self.ctx.assigned.lock().unwrap_or_else(|p| p.into_inner());
+        match (step.phase, resource) {
+            (Phase::Delete, _) | (_, None) => {
+                state.resources.remove(&change.node);
+                known.remove(&change.node);
+            }
+            (Phase::Forward, Some(r)) => {
+                known.insert(change.node.clone(), r.assigned.clone());
+                state.resources.insert(change.node.clone(), r);
+            }
+        }
+        drop(known);
+        self.store.save(state)
+    }
+}
+
+fn skip_dependents(failed: usize, all: &[Step], dependents: &[Vec<usize>], outcome: &mut [Option<StepReport>], plan: &Plan) {
+    let mut stack = dependents[failed].clone();
+    while let Some(n) = stack.pop() {
+        if outcome[n].is_some() {
+            continue;
+        }
+        let c = &plan.changes[all[n].change];
+        outcome[n] = Some(StepReport {
+            id: all[n].id.clone(),
+            node: c.node.clone(),
+            action: c.action,
+            phase: all[n].phase,
+            outcome: Outcome::Skipped(format!("`{}` failed", all[failed].id)),
+            duration: Duration::ZERO,
+        });
+        stack.extend(dependents[n].iter().copied());
+    }
+}
+
+async fn run_step(ctx: &StepCtx, step: &Step, change: &Change) -> Result<Option<crate::state::ResourceState>, StepError> {
+    match (step.phase, change.action) {
+        (Phase::Delete, _) => ctx.delete(change).await.map(|()| None),
+        (Phase::Forward, Action::Create | Action::Replace) => ctx.create(change).await.map(Some),
+        (Phase::Forward, Action::Update | Action::UpdateRestart) => ctx.update(change).await.map(Some),
+        (Phase::Forward, Action::Adopt) => {
+            let body = change.body.clone().unwrap_or_default();
+            ctx.record(change, &body).await.map(Some)
+        }
+        (Phase::Forward, Action::NoOp | Action::Delete) => Ok(None),
+    }
+}
+
+/// Shared handle for a cancel flag that a signal handler sets.
+pub fn cancel_flag() -> Arc<AtomicBool> {
+    Arc::new(AtomicBool::new(false))
+}

@@ -1,0 +1,195 @@
+//! What one step of a plan does against the API: create, update (labels,
+//! metadata), update with restart (stop, set machine type, start), delete,
+//! adopt. Each mutating call carries a `requestId` derived from the state
+//! lineage, the node and the change, so a retried or resumed call cannot
+//! act twice.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::exec::{ApiCall, GceClient, GceError, request_id};
+use crate::plan::{Action, Change};
+use crate::state::ResourceState;
+use crate::targets::gce::refs;
+
+/// `node -> values Compute Engine assigned` (for `${node.field}` placeholders).
+pub type Assigned = Arc<Mutex<BTreeMap<String, BTreeMap<String, String>>>>;
+
+/// What a step needs to know besides its change. Cheap to clone into a task.
+#[derive(Clone)]
+pub struct StepCtx {
+    pub client: Arc<GceClient>,
+    pub project: String,
+    pub lineage: String,
+    pub assigned: Assigned,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error(transparent)]
+    Api(#[from] GceError),
+    #[error("{0}")]
+    Unresolved(#[from] refs::Unresolved),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The project in place of the `{project}` placeholder.
+fn with_project(s: &str, project: &str) -> String {
+    s.replace("{project}", project)
+}
+
+fn body_with_project(v: &Value, project: &str) -> Value {
+    match v {
+        Value::String(s) => Value::String(with_project(s, project)),
+        Value::Array(a) => Value::Array(a.iter().map(|x| body_with_project(x, project)).collect()),
+        Value::Object(o) => Value::Object(o.iter().map(|(k, x)| (k.clone(), body_with_project(x, project))).collect()),
+        other => other.clone(),
+    }
+}
+
+fn digest(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+}
+
+impl StepCtx {
+    fn rid(&self, node: &str, what: &str, body: &Value) -> String {
+        request_id(&self.lineage, node, &digest(&[what, &body.to_string()]))
+    }
+
+    fn path(&self, change: &Change) -> String {
+        format!("{}/{}", with_project(&change.collection, &self.project), change.name)
+    }
+
+    /// Creates the resource and returns its state.
+    pub async fn create(&self, change: &Change) -> Result<ResourceState, StepError> {
+        let desired = change.body.clone().unwrap_or(Value::Null);
+        let body = {
+            let known = self.assigned.lock().unwrap_or_else(|p| p.into_inner());
+            let lookup = |node: &str, field: &str| known.get(node).and_then(|m| m.get(field)).cloned();
+            refs::substitute(&body_with_project(&desired, &self.project), &lookup)?
+        };
+        let collection = with_project(&change.collection, &self.project);
+        let call = ApiCall::post(collection, body.clone()).with_request_id(self.rid(&change.node, "create", &desired));
+        match self.client.execute(call).await {
+            Ok(_) => {}
+            Err(e) if e.is_already_exists() => {} // made by an earlier, interrupted run: adopt it
+            Err(e) => return Err(e.into()),
+        }
+        self.record(change, &desired).await
+    }
+
+    /// Reads the resource back and makes its state entry.
+    pub async fn record(&self, change: &Change, desired: &Value) -> Result<ResourceState, StepError> {
+        let path = self.path(change);
+        let actual = self.client.get(&path).await?.ok_or_else(|| StepError::Other(format!("`{path}` is missing right after it was made")))?;
+        Ok(state_of(change, desired, &actual))
+    }
+
+    pub async fn delete(&self, change: &Change) -> Result<(), StepError> {
+        let path = self.path(change);
+        let rid = self.rid(&change.node, "delete", &Value::String(path.clone()));
+        match self.client.delete(&path, &rid).await {
+            Ok(Some(op)) => {
+                self.client.wait_operation(op).await?;
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Labels and metadata in place; the machine type while stopped.
+    pub async fn update(&self, change: &Change) -> Result<ResourceState, StepError> {
+        let desired = change.body.clone().unwrap_or(Value::Null);
+        let wanted = body_with_project(&desired, &self.project);
+        let path = self.path(change);
+        let changed: Vec<&str> = change.diffs.iter().map(|d| d.path.split(['.', '[']).next().unwrap_or("")).collect();
+        let restart = change.action == Action::UpdateRestart && change.kind == "instance";
+        if restart {
+            self.action(&change.node, &format!("{path}/stop"), json!(null), "stop").await?;
+            let mt = wanted.get("machineType").cloned().unwrap_or(Value::Null);
+            self.action(&change.node, &format!("{path}/setMachineType"), json!({ "machineType": mt }), "setMachineType").await?;
+        }
+        if changed.contains(&"labels") {
+            self.with_fingerprint(change, &path, "labelFingerprint", |fp| {
+                (format!("{path}/setLabels"), json!({ "labels": wanted.get("labels").cloned().unwrap_or(json!({})), "labelFingerprint": fp }))
+            })
+            .await?;
+        }
+        if changed.contains(&"metadata") && change.kind == "instance" {
+            self.with_fingerprint(change, &path, "metadata.fingerprint", |fp| {
+                let items = wanted.pointer("/metadata/items").cloned().unwrap_or(json!([]));
+                (format!("{path}/setMetadata"), json!({ "items": items, "fingerprint": fp }))
+            })
+            .await?;
+        }
+        if restart {
+            self.action(&change.node, &format!("{path}/start"), json!(null), "start").await?;
+        }
+        self.record(change, &desired).await
+    }
+
+    async fn action(&self, node: &str, path: &str, body: Value, what: &str) -> Result<Value, StepError> {
+        let mut call = ApiCall::post(path.to_string(), body.clone());
+        if body.is_null() {
+            call.body = None;
+        }
+        let call = call.with_request_id(self.rid(node, what, &body));
+        Ok(self.client.execute(call).await?)
+    }
+
+    /// A fingerprinted update: read the fingerprint, send, and on 412 read it again.
+    async fn with_fingerprint(&self, change: &Change, path: &str, field: &str, make: impl Fn(&str) -> (String, Value)) -> Result<(), StepError> {
+        for _ in 0..5 {
+            let current = self.client.get(path).await?.ok_or_else(|| StepError::Other(format!("`{path}` is gone")))?;
+            let pointer = format!("/{}", field.replace('.', "/"));
+            let fp = current.pointer(&pointer).and_then(Value::as_str).unwrap_or("").to_string();
+            let (call_path, body) = make(&fp);
+            let call = ApiCall::post(call_path, body.clone()).with_request_id(self.rid(&change.node, field, &body));
+            match self.client.execute(call).await {
+                Ok(_) => return Ok(()),
+                Err(e) if e.needs_refetch() => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StepError::Other(format!("`{path}`: the fingerprint kept changing")))
+    }
+}
+
+/// The state entry of a resource as Compute Engine returned it.
+pub fn state_of(change: &Change, desired: &Value, actual: &Value) -> ResourceState {
+    let s = |p: &str| actual.pointer(p).and_then(Value::as_str).map(str::to_string);
+    let mut assigned = BTreeMap::new();
+    if let Some(a) = s("/address") {
+        assigned.insert("address".to_string(), a);
+    }
+    if let Some(ip) = s("/networkInterfaces/0/accessConfigs/0/natIP") {
+        assigned.insert("natIP".to_string(), ip.clone());
+        assigned.insert("external_ip".to_string(), ip);
+    }
+    if let Some(ip) = s("/networkInterfaces/0/networkIP") {
+        assigned.insert("internal_ip".to_string(), ip);
+    }
+    ResourceState {
+        kind: actual.get("kind").and_then(Value::as_str).unwrap_or(&change.kind).to_string(),
+        name: change.name.clone(),
+        location: Some(change.location.label()),
+        id: s("/id"),
+        self_link: s("/selfLink"),
+        attributes: desired.clone(),
+        fingerprint: s("/labelFingerprint").or_else(|| s("/metadata/fingerprint")),
+        collection: change.collection.clone(),
+        depends_on: change.depends_on.clone(),
+        assigned,
+    }
+}

@@ -1,0 +1,94 @@
+//! Refreshing state from the API before planning: one list call per
+//! collection (type and location), filtered on the stack's label where the
+//! resource has labels, instead of one get per resource. Resources gone
+//! from Compute Engine leave the state; resources that carry this stack's
+//! mark but are missing from state (a run died between the call and the
+//! save) are reported so the plan adopts them instead of creating them
+//! again, or deletes them if the program no longer wants them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::{GceClient, GceError};
+use crate::plan::{Desired, Found, node_id, parse_collection};
+use crate::state::State;
+
+
+#[derive(Debug, Default, Clone)]
+pub struct Refreshed {
+    /// Nodes removed from state because Compute Engine no longer has them.
+    pub gone: BTreeSet<String>,
+    pub untracked: Vec<Found>,
+    /// List calls made.
+    pub lists: usize,
+}
+
+fn labelled(kind: &str) -> bool {
+    matches!(kind, "instance" | "disk" | "address")
+}
+
+fn owned(item: &Value, stack: &str) -> bool {
+    let label = item.pointer("/labels/sdbc-stack").and_then(Value::as_str);
+    let description = item.get("description").and_then(Value::as_str).unwrap_or("");
+    label == Some(stack) || description.starts_with(&format!("sdbc-managed sdbc-stack={stack}"))
+}
+
+/// Refreshes `state` in place (with `{project}` replaced by `project` in
+/// collection paths) and returns what it found.
+pub async fn refresh(client: &GceClient, project: &str, stack: &str, wanted: &[Desired], state: &mut State) -> Result<Refreshed, GceError> {
+    let mut collections: BTreeSet<String> = wanted.iter().map(|d| d.collection.clone()).collect();
+    collections.extend(state.resources.values().map(|r| r.collection.clone()));
+    let instance_names: BTreeSet<String> = wanted
+        .iter()
+        .filter(|d| d.kind == "instance")
+        .map(|d| d.name.clone())
+        .chain(state.resources.values().filter(|r| r.collection.ends_with("/instances")).map(|r| r.name.clone()))
+        .collect();
+    let mut out = Refreshed::default();
+    for collection in collections {
+        let Some((kind, _)) = parse_collection(&collection) else { continue };
+        let real = collection.replace("{project}", project);
+        let filter = labelled(kind).then(|| format!("labels.sdbc-stack={stack}"));
+        let items = client.list(&real, filter.as_deref()).await?;
+        out.lists += 1;
+        let mut present: BTreeMap<String, &Value> = BTreeMap::new();
+        for item in &items {
+            if let Some(name) = item.get("name").and_then(Value::as_str) {
+                present.insert(name.to_string(), item);
+            }
+        }
+        let tracked: Vec<(String, String)> = state.resources.iter().filter(|(_, r)| r.collection == collection).map(|(n, r)| (n.clone(), r.name.clone())).collect();
+        for (node, name) in &tracked {
+            match present.get(name) {
+                None => {
+                    state.resources.remove(node);
+                    out.gone.insert(node.clone());
+                }
+                Some(item) => update_assigned(state, node, item),
+            }
+        }
+        for (name, item) in present {
+            let node = node_id(kind, &name);
+            let is_boot_disk = kind == "disk" && instance_names.contains(&name);
+            if tracked.iter().any(|(_, n)| *n == name) || is_boot_disk || !owned(item, stack) {
+                continue;
+            }
+            out.untracked.push(Found { node, kind: kind.to_string(), name, collection: collection.clone() });
+        }
+    }
+    Ok(out)
+}
+
+fn update_assigned(state: &mut State, node: &str, item: &Value) {
+    let Some(r) = state.resources.get_mut(node) else { return };
+    let s = |p: &str| item.pointer(p).and_then(Value::as_str).map(str::to_string);
+    if let Some(a) = s("/address") {
+        r.assigned.insert("address".into(), a);
+    }
+    if let Some(ip) = s("/networkInterfaces/0/accessConfigs/0/natIP") {
+        r.assigned.insert("natIP".into(), ip.clone());
+        r.assigned.insert("external_ip".into(), ip);
+    }
+    r.fingerprint = s("/labelFingerprint").or_else(|| s("/metadata/fingerprint")).or(r.fingerprint.take());
+}

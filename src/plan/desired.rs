@@ -1,0 +1,110 @@
+//! The desired Compute Engine resources, read from the insert calls that
+//! `targets::gce` generates: each call names its node, its collection and
+//! its body, which is exactly what a resource should look like.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::targets::gce::ApiCall;
+
+/// Where a resource lives.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "scope", content = "name", rename_all = "lowercase")]
+pub enum Location {
+    Global,
+    Region(String),
+    Zone(String),
+}
+
+impl Location {
+    pub fn label(&self) -> String {
+        match self {
+            Location::Global => String::from("global"),
+            Location::Region(r) | Location::Zone(r) => r.clone(),
+        }
+    }
+}
+
+/// One resource as the program wants it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Desired {
+    /// Graph node id, e.g. `gce.vm.worker-2`.
+    pub node: String,
+    /// `instance`, `disk`, `address`, `network`, `subnetwork`, `firewall`.
+    pub kind: String,
+    pub name: String,
+    /// `projects/P/zones/Z/instances`.
+    pub collection: String,
+    pub location: Location,
+    pub body: Value,
+    pub depends_on: Vec<String>,
+}
+
+impl Desired {
+    pub fn from_call(call: &ApiCall) -> Option<Desired> {
+        let (kind, location) = parse_collection(&call.path)?;
+        let name = call.body.get("name")?.as_str()?.to_string();
+        Some(Desired {
+            node: call.node.clone(),
+            kind: kind.to_string(),
+            name,
+            collection: call.path.clone(),
+            location,
+            body: call.body.clone(),
+            depends_on: call.depends_on.clone(),
+        })
+    }
+
+    /// `collection/name`: the resource's own path.
+    pub fn path(&self) -> String {
+        format!("{}/{}", self.collection, self.name)
+    }
+}
+
+/// `(kind, location)` of a collection path such as `projects/P/zones/Z/disks`.
+pub fn parse_collection(path: &str) -> Option<(&'static str, Location)> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let (location, last) = match parts.as_slice() {
+        ["projects", _, "global", last] => (Location::Global, *last),
+        ["projects", _, "regions", r, last] => (Location::Region((*r).to_string()), *last),
+        ["projects", _, "zones", z, last] => (Location::Zone((*z).to_string()), *last),
+        _ => return None,
+    };
+    let kind = match last {
+        "networks" => "network",
+        "subnetworks" => "subnetwork",
+        "firewalls" => "firewall",
+        "addresses" => "address",
+        "disks" => "disk",
+        "instances" => "instance",
+        _ => return None,
+    };
+    Some((kind, location))
+}
+
+/// The graph node id of a resource of `kind` named `name`.
+pub fn node_id(kind: &str, name: &str) -> String {
+    let prefix = match kind {
+        "instance" => "vm",
+        other => other,
+    };
+    format!("gce.{prefix}.{name}")
+}
+
+pub fn desired(calls: &[ApiCall]) -> Vec<Desired> {
+    calls.iter().filter_map(Desired::from_call).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collections_parse() {
+        assert_eq!(parse_collection("projects/p/zones/europe-west1-b/instances"), Some(("instance", Location::Zone("europe-west1-b".into()))));
+        assert_eq!(parse_collection("projects/p/global/firewalls"), Some(("firewall", Location::Global)));
+        assert_eq!(parse_collection("projects/p/regions/r/addresses"), Some(("address", Location::Region("r".into()))));
+        assert_eq!(parse_collection("projects/p/zones/z/bogus"), None);
+        assert_eq!(node_id("instance", "worker-0"), "gce.vm.worker-0");
+    }
+}

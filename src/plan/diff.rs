@@ -1,0 +1,89 @@
+//! Attribute-level differences and what they imply: which fields Compute
+//! Engine can change in place, which need the VM stopped, and which force a
+//! replacement.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Action;
+
+/// One changed attribute, by JSON path (`labels.tier`, `machineType`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttrDiff {
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Value>,
+}
+
+/// How a change from `before` to `after` must be made, and the differences.
+pub fn classify(kind: &str, before: &Value, after: &Value) -> (Action, Option<String>, Vec<AttrDiff>) {
+    let mut diffs = Vec::new();
+    collect("", before, after, &mut diffs);
+    if diffs.is_empty() {
+        return (Action::NoOp, None, diffs);
+    }
+    let top: Vec<&str> = diffs.iter().map(|d| d.path.split(['.', '[']).next().unwrap_or("")).collect();
+    let in_place: &[&str] = match kind {
+        "instance" => &["labels", "metadata", "machineType"],
+        "disk" => &["labels"],
+        _ => &[],
+    };
+    if let Some(field) = top.iter().find(|f| !in_place.contains(f)) {
+        let reason = format!("`{field}` of a {kind} cannot change in place");
+        return (Action::Replace, Some(reason), diffs);
+    }
+    if top.contains(&"machineType") {
+        return (Action::UpdateRestart, Some(String::from("the machine type changes only while the VM is stopped")), diffs);
+    }
+    (Action::Update, None, diffs)
+}
+
+fn collect(path: &str, before: &Value, after: &Value, out: &mut Vec<AttrDiff>) {
+    match (before, after) {
+        (Value::Object(a), Value::Object(b)) => {
+            let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                match (a.get(k), b.get(k)) {
+                    (Some(x), Some(y)) => collect(&p, x, y, out),
+                    (x, y) => out.push(AttrDiff { path: p, before: x.cloned(), after: y.cloned() }),
+                }
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (i, (x, y)) in a.iter().zip(b).enumerate() {
+                collect(&format!("{path}[{i}]"), x, y, out);
+            }
+        }
+        (a, b) if a != b => out.push(AttrDiff { path: path.to_string(), before: Some(a.clone()), after: Some(b.clone()) }),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn machine_type_needs_a_restart() {
+        let (a, _, d) = classify("instance", &json!({"machineType": "x", "name": "a"}), &json!({"machineType": "y", "name": "a"}));
+        assert_eq!(a, Action::UpdateRestart);
+        assert_eq!(d[0].path, "machineType");
+    }
+
+    #[test]
+    fn labels_update_in_place_and_zone_replaces() {
+        let (a, _, _) = classify("instance", &json!({"labels": {"a": "1"}}), &json!({"labels": {"a": "2"}}));
+        assert_eq!(a, Action::Update);
+        let (a, why, _) = classify("instance", &json!({"zone": "a"}), &json!({"zone": "b"}));
+        assert_eq!(a, Action::Replace);
+        assert!(why.unwrap_or_default().contains("zone"));
+        let (a, _, _) = classify("firewall", &json!({"allowed": [1]}), &json!({"allowed": [1]}));
+        assert_eq!(a, Action::NoOp);
+    }
+}

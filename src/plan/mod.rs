@@ -1,0 +1,251 @@
+//! Plans: what `apply` will do, as data. A plan compares the desired
+//! resources (from the model, through `targets::gce`) with the state
+//! (optionally refreshed from the API) and lists one [`Change`] per
+//! resource: create, update in place, update with a restart, replace (with
+//! why), delete, or nothing. Plans serialize to JSON (`plan -out FILE`,
+//! `plan --json`); `apply` only executes a plan, and refuses a saved one
+//! whose state has moved on since.
+
+mod desired;
+mod diff;
+pub mod render;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use desired::{Desired, Location, desired, node_id, parse_collection};
+pub use diff::{AttrDiff, classify};
+
+use crate::state::State;
+
+/// The version of the plan file format.
+pub const PLAN_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    Create,
+    /// Changed through an update call while it runs (labels, metadata).
+    Update,
+    /// Changed while stopped: stop, update, start (machine type).
+    UpdateRestart,
+    /// Deleted and created again.
+    Replace,
+    Delete,
+    /// Found by refresh, owned by this stack, missing from state: recorded, not created again.
+    Adopt,
+    NoOp,
+}
+
+impl Action {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::UpdateRestart => "~",
+            Action::Replace => "-/+",
+            Action::Delete => "-",
+            Action::Adopt => "=",
+            Action::NoOp => " ",
+        }
+    }
+
+    pub fn verb(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update in place",
+            Action::UpdateRestart => "update with restart",
+            Action::Replace => "replace",
+            Action::Delete => "delete",
+            Action::Adopt => "adopt",
+            Action::NoOp => "no change",
+        }
+    }
+
+    pub fn mutates(self) -> bool {
+        !matches!(self, Action::NoOp | Action::Adopt)
+    }
+}
+
+/// One resource's change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub node: String,
+    pub kind: String,
+    pub name: String,
+    pub location: Location,
+    pub action: Action,
+    /// Why a replace (or an update with restart) is needed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diffs: Vec<AttrDiff>,
+    /// The collection path (`projects/P/zones/Z/instances`).
+    pub collection: String,
+    /// The desired body (absent for a delete).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Value>,
+    /// Nodes that must be created first (creates) or, for deletes, the nodes
+    /// this one needed (deleted after them, in reverse).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<String>,
+}
+
+/// Steps for Swarm formation and the stack, which this version does not run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deferred {
+    pub node: String,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub version: u32,
+    pub stack: String,
+    /// `None`: not configured yet (offline plan).
+    pub project: Option<String>,
+    /// The state this plan was made against: `apply` refuses the plan if it moved.
+    pub state_lineage: String,
+    pub state_serial: u64,
+    /// Whether the state was refreshed from the API first.
+    pub refreshed: bool,
+    pub changes: Vec<Change>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deferred: Vec<Deferred>,
+    /// Digest of the program's outputs of `build`, to tell plans apart.
+    #[serde(default)]
+    pub source_digest: String,
+}
+
+impl Plan {
+    /// Whether applying it would change anything.
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action.mutates() || c.action == Action::Adopt)
+    }
+
+    pub fn count(&self, action: Action) -> usize {
+        self.changes.iter().filter(|c| c.action == action).count()
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("a plan always serializes");
+        s.push('\n');
+        s
+    }
+
+    pub fn from_json(text: &str) -> Result<Plan, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+}
+
+/// A resource of the stack found by refresh but missing from state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Found {
+    pub node: String,
+    pub kind: String,
+    pub name: String,
+    pub collection: String,
+}
+
+/// Compares what is wanted with what the state says exists. `found` are
+/// resources of the stack that refresh saw but state did not know: adopted
+/// if wanted, deleted if not.
+pub fn make(stack: &str, project: Option<String>, wanted: &[Desired], state: &State, refreshed: bool, found: &[Found]) -> Plan {
+    let mut changes = Vec::new();
+    for d in wanted {
+        if found.iter().any(|f| f.node == d.node) {
+            changes.push(Change {
+                node: d.node.clone(),
+                kind: d.kind.clone(),
+                name: d.name.clone(),
+                location: d.location.clone(),
+                action: Action::Adopt,
+                reason: Some(String::from("it exists but the state lost track of it")),
+                diffs: Vec::new(),
+                collection: d.collection.clone(),
+                body: Some(d.body.clone()),
+                depends_on: d.depends_on.clone(),
+            });
+            continue;
+        }
+        let change = match state.resources.get(&d.node) {
+            None => Change {
+                node: d.node.clone(),
+                kind: d.kind.clone(),
+                name: d.name.clone(),
+                location: d.location.clone(),
+                action: Action::Create,
+                reason: None,
+                diffs: Vec::new(),
+                collection: d.collection.clone(),
+                body: Some(d.body.clone()),
+                depends_on: d.depends_on.clone(),
+            },
+            Some(current) => {
+                let (action, reason, diffs) = if current.collection != d.collection {
+                    (Action::Replace, Some(format!("it moves from `{}` to `{}`", current.collection, d.collection)), Vec::new())
+                } else {
+                    classify(&d.kind, &current.attributes, &d.body)
+                };
+                Change {
+                    node: d.node.clone(),
+                    kind: d.kind.clone(),
+                    name: d.name.clone(),
+                    location: d.location.clone(),
+                    action,
+                    reason,
+                    diffs,
+                    collection: d.collection.clone(),
+                    body: Some(d.body.clone()),
+                    depends_on: d.depends_on.clone(),
+                }
+            }
+        };
+        changes.push(change);
+    }
+    for (node, r) in &state.resources {
+        if wanted.iter().any(|d| &d.node == node) {
+            continue;
+        }
+        let (kind, location) = parse_collection(&r.collection).unwrap_or(("unknown", Location::Global));
+        changes.push(Change {
+            node: node.clone(),
+            kind: kind.to_string(),
+            name: r.name.clone(),
+            location,
+            action: Action::Delete,
+            reason: None,
+            diffs: Vec::new(),
+            collection: r.collection.clone(),
+            body: None,
+            depends_on: r.depends_on.clone(),
+        });
+    }
+    for f in found.iter().filter(|f| !wanted.iter().any(|d| d.node == f.node)) {
+        let location = parse_collection(&f.collection).map_or(Location::Global, |(_, l)| l);
+        changes.push(Change {
+            node: f.node.clone(),
+            kind: f.kind.clone(),
+            name: f.name.clone(),
+            location,
+            action: Action::Delete,
+            reason: Some(String::from("it belongs to this stack but the program no longer declares it")),
+            diffs: Vec::new(),
+            collection: f.collection.clone(),
+            body: None,
+            depends_on: Vec::new(),
+        });
+    }
+    changes.sort_by(|a, b| a.node.cmp(&b.node));
+    Plan {
+        version: PLAN_VERSION,
+        stack: stack.to_string(),
+        project,
+        state_lineage: state.lineage.clone(),
+        state_serial: state.serial,
+        refreshed,
+        changes,
+        deferred: Vec::new(),
+        source_digest: String::new(),
+    }
+}

@@ -1,0 +1,108 @@
+//! A plan for people: one line per change with its symbol, the attribute
+//! differences under it, a summary line; colour only when asked. Long
+//! values (user-data, scripts) are shown by size and digest, never in full.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::{Action, AttrDiff, Plan};
+
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const RED: &str = "\x1b[31m";
+const CYAN: &str = "\x1b[36m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+struct Paint {
+    on: bool,
+}
+
+impl Paint {
+    fn wrap(&self, code: &str, s: &str) -> String {
+        if self.on { format!("{code}{s}{RESET}") } else { s.to_string() }
+    }
+}
+
+fn color_of(a: Action) -> &'static str {
+    match a {
+        Action::Create => GREEN,
+        Action::Update | Action::UpdateRestart => YELLOW,
+        Action::Replace | Action::Delete => RED,
+        Action::Adopt => CYAN,
+        Action::NoOp => "",
+    }
+}
+
+/// The plan as text; `color` adds ANSI colours.
+pub fn human(plan: &Plan, color: bool) -> String {
+    let p = Paint { on: color };
+    let mut out = String::new();
+    let project = plan.project.clone().unwrap_or_else(|| String::from("(not yet set)"));
+    let refreshed = if plan.refreshed { "refreshed from Compute Engine" } else { "not refreshed" };
+    let _ = writeln!(out, "stack {}, project {project}, state serial {} ({refreshed})\n", plan.stack, plan.state_serial);
+    let width = plan.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| c.node.len()).max().unwrap_or(0);
+    for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
+        let symbol = p.wrap(color_of(c.action), &format!("{:>3}", c.action.symbol()));
+        let mut verb = c.action.verb().to_string();
+        if let Some(r) = &c.reason {
+            verb = format!("{verb}: {r}");
+        }
+        let _ = writeln!(out, "{symbol} {:<width$}  {verb} ({})", c.node, c.location.label());
+        for d in &c.diffs {
+            let _ = writeln!(out, "      {}", diff_line(d));
+        }
+    }
+    if !plan.deferred.is_empty() {
+        let _ = writeln!(out, "\nnot run by this version of sdbc ({} steps): {}", plan.deferred.len(), summarize_deferred(plan));
+    }
+    let summary = format!(
+        "Plan: {} to create, {} to update, {} to replace, {} to delete, {} to adopt, {} unchanged.",
+        plan.count(Action::Create),
+        plan.count(Action::Update) + plan.count(Action::UpdateRestart),
+        plan.count(Action::Replace),
+        plan.count(Action::Delete),
+        plan.count(Action::Adopt),
+        plan.count(Action::NoOp),
+    );
+    let _ = writeln!(out, "\n{}", p.wrap(BOLD, &summary));
+    if !plan.has_changes() {
+        let _ = writeln!(out, "No changes: the resources match the program.");
+    }
+    out
+}
+
+fn summarize_deferred(plan: &Plan) -> String {
+    let mut groups: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for d in &plan.deferred {
+        let prefix = d.node.splitn(3, '.').take(2).collect::<Vec<_>>();
+        let key = match prefix.as_slice() {
+            [a, _] if *a == "swarm" => "swarm formation",
+            _ => "stack objects",
+        };
+        *groups.entry(key).or_default() += 1;
+    }
+    groups.iter().map(|(k, n)| format!("{n} {k}")).collect::<Vec<_>>().join(", ")
+}
+
+fn diff_line(d: &AttrDiff) -> String {
+    match (&d.before, &d.after) {
+        (None, Some(a)) => format!("+ {}: {}", d.path, show(a)),
+        (Some(b), None) => format!("- {}: {}", d.path, show(b)),
+        (Some(b), Some(a)) => format!("~ {}: {} -> {}", d.path, show(b), show(a)),
+        (None, None) => d.path.clone(),
+    }
+}
+
+/// A value for a diff line: short ones as JSON, long ones by size and digest.
+pub fn show(v: &Value) -> String {
+    let text = v.to_string();
+    if text.len() <= 80 && !text.contains("\\n") {
+        return text;
+    }
+    let digest = Sha256::digest(text.as_bytes());
+    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("({} bytes, sha256 {hex}…)", text.len())
+}
