@@ -4,6 +4,6 @@
 //! syntax -> semantics/model -> graph -> targets -> plan -> exec.
 
 pub mod diag;
-pub mod span;
 pub mod model;
+pub mod span;
 pub mod targets;

@@ -9,8 +9,8 @@
 mod catalog;
 mod render;
 
-pub use catalog::{Code, CodeInfo, CATALOG};
-pub use render::{render_human, render_json, ColorChoice, JsonDiagnostic, JsonLabel};
+pub use catalog::{CATALOG, Code, CodeInfo};
+pub use render::{ColorChoice, JsonDiagnostic, JsonLabel, render_human, render_json};
 
 use crate::span::Span;
 
@@ -49,7 +49,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic with the code's default severity.
-    pub fn new(code: Code, message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
+    pub fn new(
+        code: Code,
+        message: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             code,
             severity: code.info().severity,
@@ -151,7 +156,10 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 }
 
 /// `help: did you mean `x`?` when a close candidate exists.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 

@@ -116,7 +116,12 @@ pub fn render_json(sources: &SourceMap, diags: &[Diagnostic]) -> String {
 }
 
 /// The graphical form of every diagnostic, `width` columns wide.
-pub fn render_human(sources: &SourceMap, diags: &[Diagnostic], color: ColorChoice, width: usize) -> String {
+pub fn render_human(
+    sources: &SourceMap,
+    diags: &[Diagnostic],
+    color: ColorChoice,
+    width: usize,
+) -> String {
     let theme = match color {
         ColorChoice::Always => GraphicalTheme::unicode(),
         ColorChoice::Never => GraphicalTheme::unicode_nocolor(),
@@ -160,7 +165,10 @@ impl MietteReport {
         let mut notes = Vec::new();
         for l in &d.secondary {
             if l.span.file == file {
-                labels.push(LabeledSpan::new_with_span(non_empty(&l.message), source_span(l.span)));
+                labels.push(LabeledSpan::new_with_span(
+                    non_empty(&l.message),
+                    source_span(l.span),
+                ));
             } else {
                 let p = position(sources, l.span);
                 notes.push(format!("{}:{}:{}: {}", p.file, p.line, p.column, l.message));
@@ -212,7 +220,9 @@ impl miette::Diagnostic for MietteReport {
         Some(self.severity)
     }
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.help.as_ref().map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn std::fmt::Display>)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
         Some(&self.source)

@@ -140,6 +140,12 @@ pub struct Vm {
     pub sysctl: BTreeMap<String, String>,
     /// Docker engine labels used for placement (`sdbc.group`, `sdbc.member`).
     pub engine_labels: BTreeMap<String, String>,
+    /// Whether the VM's image runs cloud-init on first boot (Ubuntu images
+    /// do; Debian's Compute Engine images do not). When false, the cloud-init
+    /// target renders an equivalent `startup-script` instead of user-data.
+    /// Resolvers normally set it with
+    /// [`crate::targets::cloud_init::image_runs_cloud_init`].
+    pub cloud_init: bool,
     #[serde(skip)]
     pub span: Span,
 }
@@ -325,5 +331,8 @@ pub struct Output {
 pub enum OutputValue {
     Known(String),
     /// Known only once the resource exists, e.g. a static address's IP.
-    AfterApply { resource: String, field: String },
+    AfterApply {
+        resource: String,
+        field: String,
+    },
 }

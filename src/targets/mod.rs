@@ -2,3 +2,8 @@
 //! review before anything runs: Compute Engine requests, cloud-init
 //! user-data per VM, and the Swarm stack file. Targets read only
 //! [`crate::model`]; they do no network I/O.
+
+pub mod cloud_init;
+pub mod gce;
+#[cfg(test)]
+pub(crate) mod testutil;
