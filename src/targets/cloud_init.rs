@@ -17,7 +17,7 @@
 //! on it (the instance has `enable-guest-attributes: TRUE`). See
 //! `docs/decisions/0004-cloud-init.md`.
 
-pub(crate) mod quote;
+pub mod quote;
 #[cfg(test)]
 mod tests;
 mod view;

@@ -20,11 +20,11 @@ pub(super) fn topological(calls: Vec<ApiCall>) -> Vec<ApiCall> {
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); calls.len()];
     for (i, call) in calls.iter().enumerate() {
         for dep in &call.depends_on {
-            if let Some(&d) = index.get(dep.as_str()) {
-                if d != i {
-                    waiting_on[i] += 1;
-                    dependents[d].push(i);
-                }
+            if let Some(&d) = index.get(dep.as_str())
+                && d != i
+            {
+                waiting_on[i] += 1;
+                dependents[d].push(i);
             }
         }
     }
