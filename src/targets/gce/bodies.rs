@@ -64,7 +64,11 @@ impl<'m> Ctx<'m> {
             String::from("sdbc-stack"),
             names::label_value(&self.model.stack),
         );
-        json!(map)
+        Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        )
     }
 
     fn network_url(&self, name: &str) -> String {
@@ -192,19 +196,24 @@ impl<'m> Ctx<'m> {
     }
 
     fn boot_disk(&self, vm: &Vm) -> Value {
-        json!({
-            "boot": true,
-            "autoDelete": true,
-            "type": "PERSISTENT",
-            "mode": "READ_WRITE",
-            "deviceName": "boot",
-            "initializeParams": {
-                "sourceImage": self.image_url(&vm.image),
-                "diskSizeGb": vm.boot_disk_gb.to_string(),
-                "diskType": format!("projects/{}/zones/{}/diskTypes/{BOOT_DISK_TYPE}", self.project, vm.zone),
-                "labels": self.labels(&[("sdbc-vm", &vm.name)]),
-            },
-        })
+        let disk_type = format!(
+            "projects/{}/zones/{}/diskTypes/{BOOT_DISK_TYPE}",
+            self.project, vm.zone
+        );
+        let init = obj([
+            ("sourceImage", self.image_url(&vm.image).into()),
+            ("diskSizeGb", vm.boot_disk_gb.to_string().into()),
+            ("diskType", disk_type.into()),
+            ("labels", self.labels(&[("sdbc-vm", &vm.name)])),
+        ]);
+        obj([
+            ("boot", true.into()),
+            ("autoDelete", true.into()),
+            ("type", "PERSISTENT".into()),
+            ("mode", "READ_WRITE".into()),
+            ("deviceName", "boot".into()),
+            ("initializeParams", init),
+        ])
     }
 
     /// An attached persistent disk; `deviceName` is the disk's name, so the
@@ -247,7 +256,7 @@ impl<'m> Ctx<'m> {
             if let Some(addr) = &vm.address {
                 access["natIP"] = json!(refs::placeholder(&node::address(addr), "address"));
             }
-            nic["accessConfigs"] = json!([access]);
+            nic["accessConfigs"] = Value::Array(vec![access]);
         }
         nic
     }
@@ -256,9 +265,9 @@ impl<'m> Ctx<'m> {
         let mut items = vec![json!({ "key": "enable-guest-attributes", "value": "TRUE" })];
         if let Some(value) = boot_config {
             let key = crate::targets::cloud_init::metadata_key(vm);
-            items.push(json!({ "key": key, "value": value }));
+            items.push(obj([("key", key.into()), ("value", value.as_str().into())]));
         }
-        json!({ "items": items })
+        obj([("items", Value::Array(items))])
     }
 
     fn tags(&self, vm: &Vm) -> Value {
@@ -267,7 +276,7 @@ impl<'m> Ctx<'m> {
         tags.push(self.stack_tag.clone());
         tags.sort();
         tags.dedup();
-        json!({ "items": tags })
+        obj([("items", tags.into())])
     }
 
     pub(super) fn instance(
@@ -284,16 +293,21 @@ impl<'m> Ctx<'m> {
         labels.push(("sdbc-group", &vm.group));
         let mut disks = vec![self.boot_disk(vm)];
         disks.extend(vm.disks.iter().map(|d| self.attached_disk(vm, d)));
-        let body = json!({
-            "name": names::resource_name(&vm.name),
-            "description": self.description(&format!("instance of group {}", vm.group)),
-            "machineType": format!("zones/{}/machineTypes/{}", vm.zone, vm.machine_type),
-            "tags": self.tags(vm),
-            "labels": self.labels(&labels),
-            "disks": disks,
-            "networkInterfaces": [self.network_interface(vm)],
-            "metadata": self.metadata(vm, boot_config),
-        });
+        let description = self.description(&format!("instance of group {}", vm.group));
+        let machine_type = format!("zones/{}/machineTypes/{}", vm.zone, vm.machine_type);
+        let body = obj([
+            ("name", names::resource_name(&vm.name).into()),
+            ("description", description.into()),
+            ("machineType", machine_type.into()),
+            ("tags", self.tags(vm)),
+            ("labels", self.labels(&labels)),
+            ("disks", Value::Array(disks)),
+            (
+                "networkInterfaces",
+                Value::Array(vec![self.network_interface(vm)]),
+            ),
+            ("metadata", self.metadata(vm, boot_config)),
+        ]);
         let path = format!("projects/{}/zones/{}/instances", self.project, vm.zone);
         self.call(
             node::vm(&vm.name),
@@ -323,6 +337,12 @@ impl<'m> Ctx<'m> {
         );
         deps
     }
+}
+
+/// A JSON object of `pairs`, in order, moving the values in (unlike
+/// `json!`, which copies an interpolated `Value` through serialization).
+fn obj<const N: usize>(pairs: [(&str, Value); N]) -> Value {
+    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
 }
 
 /// `v` without repeats, first occurrence kept.
