@@ -14,7 +14,6 @@ use super::{GceClient, GceError};
 use crate::plan::{Desired, Found, node_id, parse_collection};
 use crate::state::State;
 
-
 #[derive(Debug, Default, Clone)]
 pub struct Refreshed {
     /// Nodes removed from state because Compute Engine no longer has them.
@@ -30,24 +29,41 @@ fn labelled(kind: &str) -> bool {
 
 fn owned(item: &Value, stack: &str) -> bool {
     let label = item.pointer("/labels/sdbc-stack").and_then(Value::as_str);
-    let description = item.get("description").and_then(Value::as_str).unwrap_or("");
+    let description = item
+        .get("description")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     label == Some(stack) || description.starts_with(&format!("sdbc-managed sdbc-stack={stack}"))
 }
 
 /// Refreshes `state` in place (with `{project}` replaced by `project` in
 /// collection paths) and returns what it found.
-pub async fn refresh(client: &GceClient, project: &str, stack: &str, wanted: &[Desired], state: &mut State) -> Result<Refreshed, GceError> {
+pub async fn refresh(
+    client: &GceClient,
+    project: &str,
+    stack: &str,
+    wanted: &[Desired],
+    state: &mut State,
+) -> Result<Refreshed, GceError> {
     let mut collections: BTreeSet<String> = wanted.iter().map(|d| d.collection.clone()).collect();
     collections.extend(state.resources.values().map(|r| r.collection.clone()));
     let instance_names: BTreeSet<String> = wanted
         .iter()
         .filter(|d| d.kind == "instance")
         .map(|d| d.name.clone())
-        .chain(state.resources.values().filter(|r| r.collection.ends_with("/instances")).map(|r| r.name.clone()))
+        .chain(
+            state
+                .resources
+                .values()
+                .filter(|r| r.collection.ends_with("/instances"))
+                .map(|r| r.name.clone()),
+        )
         .collect();
     let mut out = Refreshed::default();
     for collection in collections {
-        let Some((kind, _)) = parse_collection(&collection) else { continue };
+        let Some((kind, _)) = parse_collection(&collection) else {
+            continue;
+        };
         let real = collection.replace("{project}", project);
         let filter = labelled(kind).then(|| format!("labels.sdbc-stack={stack}"));
         let items = client.list(&real, filter.as_deref()).await?;
@@ -58,7 +74,12 @@ pub async fn refresh(client: &GceClient, project: &str, stack: &str, wanted: &[D
                 present.insert(name.to_string(), item);
             }
         }
-        let tracked: Vec<(String, String)> = state.resources.iter().filter(|(_, r)| r.collection == collection).map(|(n, r)| (n.clone(), r.name.clone())).collect();
+        let tracked: Vec<(String, String)> = state
+            .resources
+            .iter()
+            .filter(|(_, r)| r.collection == collection)
+            .map(|(n, r)| (n.clone(), r.name.clone()))
+            .collect();
         for (node, name) in &tracked {
             match present.get(name) {
                 None => {
@@ -74,14 +95,21 @@ pub async fn refresh(client: &GceClient, project: &str, stack: &str, wanted: &[D
             if tracked.iter().any(|(_, n)| *n == name) || is_boot_disk || !owned(item, stack) {
                 continue;
             }
-            out.untracked.push(Found { node, kind: kind.to_string(), name, collection: collection.clone() });
+            out.untracked.push(Found {
+                node,
+                kind: kind.to_string(),
+                name,
+                collection: collection.clone(),
+            });
         }
     }
     Ok(out)
 }
 
 fn update_assigned(state: &mut State, node: &str, item: &Value) {
-    let Some(r) = state.resources.get_mut(node) else { return };
+    let Some(r) = state.resources.get_mut(node) else {
+        return;
+    };
     let s = |p: &str| item.pointer(p).and_then(Value::as_str).map(str::to_string);
     if let Some(a) = s("/address") {
         r.assigned.insert("address".into(), a);
@@ -90,5 +118,7 @@ fn update_assigned(state: &mut State, node: &str, item: &Value) {
         r.assigned.insert("natIP".into(), ip.clone());
         r.assigned.insert("external_ip".into(), ip);
     }
-    r.fingerprint = s("/labelFingerprint").or_else(|| s("/metadata/fingerprint")).or(r.fingerprint.take());
+    r.fingerprint = s("/labelFingerprint")
+        .or_else(|| s("/metadata/fingerprint"))
+        .or(r.fingerprint.take());
 }

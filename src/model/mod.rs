@@ -7,6 +7,9 @@
 //! `redis-proxy`). Collections are `Vec`s in source order or `BTreeMap`s, so
 //! every output derived from the model is byte-stable.
 
+pub mod firewalls;
+pub mod names;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -140,6 +143,12 @@ pub struct Vm {
     pub sysctl: BTreeMap<String, String>,
     /// Docker engine labels used for placement (`sdbc.group`, `sdbc.member`).
     pub engine_labels: BTreeMap<String, String>,
+    /// Whether the VM's image runs cloud-init on first boot (Ubuntu images
+    /// do; Debian's Compute Engine images do not). When false, the cloud-init
+    /// target renders an equivalent `startup-script` instead of user-data.
+    /// Resolvers normally set it with
+    /// [`crate::targets::cloud_init::image_runs_cloud_init`].
+    pub cloud_init: bool,
     #[serde(skip)]
     pub span: Span,
 }

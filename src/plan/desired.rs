@@ -101,9 +101,18 @@ mod tests {
 
     #[test]
     fn collections_parse() {
-        assert_eq!(parse_collection("projects/p/zones/europe-west1-b/instances"), Some(("instance", Location::Zone("europe-west1-b".into()))));
-        assert_eq!(parse_collection("projects/p/global/firewalls"), Some(("firewall", Location::Global)));
-        assert_eq!(parse_collection("projects/p/regions/r/addresses"), Some(("address", Location::Region("r".into()))));
+        assert_eq!(
+            parse_collection("projects/p/zones/europe-west1-b/instances"),
+            Some(("instance", Location::Zone("europe-west1-b".into())))
+        );
+        assert_eq!(
+            parse_collection("projects/p/global/firewalls"),
+            Some(("firewall", Location::Global))
+        );
+        assert_eq!(
+            parse_collection("projects/p/regions/r/addresses"),
+            Some(("address", Location::Region("r".into())))
+        );
         assert_eq!(parse_collection("projects/p/zones/z/bogus"), None);
         assert_eq!(node_id("instance", "worker-0"), "gce.vm.worker-0");
     }

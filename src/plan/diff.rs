@@ -18,13 +18,20 @@ pub struct AttrDiff {
 }
 
 /// How a change from `before` to `after` must be made, and the differences.
-pub fn classify(kind: &str, before: &Value, after: &Value) -> (Action, Option<String>, Vec<AttrDiff>) {
+pub fn classify(
+    kind: &str,
+    before: &Value,
+    after: &Value,
+) -> (Action, Option<String>, Vec<AttrDiff>) {
     let mut diffs = Vec::new();
     collect("", before, after, &mut diffs);
     if diffs.is_empty() {
         return (Action::NoOp, None, diffs);
     }
-    let top: Vec<&str> = diffs.iter().map(|d| d.path.split(['.', '[']).next().unwrap_or("")).collect();
+    let top: Vec<&str> = diffs
+        .iter()
+        .map(|d| d.path.split(['.', '[']).next().unwrap_or(""))
+        .collect();
     let in_place: &[&str] = match kind {
         "instance" => &["labels", "metadata", "machineType"],
         "disk" => &["labels"],
@@ -35,7 +42,13 @@ pub fn classify(kind: &str, before: &Value, after: &Value) -> (Action, Option<St
         return (Action::Replace, Some(reason), diffs);
     }
     if top.contains(&"machineType") {
-        return (Action::UpdateRestart, Some(String::from("the machine type changes only while the VM is stopped")), diffs);
+        return (
+            Action::UpdateRestart,
+            Some(String::from(
+                "the machine type changes only while the VM is stopped",
+            )),
+            diffs,
+        );
     }
     (Action::Update, None, diffs)
 }
@@ -47,10 +60,18 @@ fn collect(path: &str, before: &Value, after: &Value, out: &mut Vec<AttrDiff>) {
             keys.sort();
             keys.dedup();
             for k in keys {
-                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 match (a.get(k), b.get(k)) {
                     (Some(x), Some(y)) => collect(&p, x, y, out),
-                    (x, y) => out.push(AttrDiff { path: p, before: x.cloned(), after: y.cloned() }),
+                    (x, y) => out.push(AttrDiff {
+                        path: p,
+                        before: x.cloned(),
+                        after: y.cloned(),
+                    }),
                 }
             }
         }
@@ -59,7 +80,11 @@ fn collect(path: &str, before: &Value, after: &Value, out: &mut Vec<AttrDiff>) {
                 collect(&format!("{path}[{i}]"), x, y, out);
             }
         }
-        (a, b) if a != b => out.push(AttrDiff { path: path.to_string(), before: Some(a.clone()), after: Some(b.clone()) }),
+        (a, b) if a != b => out.push(AttrDiff {
+            path: path.to_string(),
+            before: Some(a.clone()),
+            after: Some(b.clone()),
+        }),
         _ => {}
     }
 }
@@ -71,19 +96,31 @@ mod tests {
 
     #[test]
     fn machine_type_needs_a_restart() {
-        let (a, _, d) = classify("instance", &json!({"machineType": "x", "name": "a"}), &json!({"machineType": "y", "name": "a"}));
+        let (a, _, d) = classify(
+            "instance",
+            &json!({"machineType": "x", "name": "a"}),
+            &json!({"machineType": "y", "name": "a"}),
+        );
         assert_eq!(a, Action::UpdateRestart);
         assert_eq!(d[0].path, "machineType");
     }
 
     #[test]
     fn labels_update_in_place_and_zone_replaces() {
-        let (a, _, _) = classify("instance", &json!({"labels": {"a": "1"}}), &json!({"labels": {"a": "2"}}));
+        let (a, _, _) = classify(
+            "instance",
+            &json!({"labels": {"a": "1"}}),
+            &json!({"labels": {"a": "2"}}),
+        );
         assert_eq!(a, Action::Update);
         let (a, why, _) = classify("instance", &json!({"zone": "a"}), &json!({"zone": "b"}));
         assert_eq!(a, Action::Replace);
         assert!(why.unwrap_or_default().contains("zone"));
-        let (a, _, _) = classify("firewall", &json!({"allowed": [1]}), &json!({"allowed": [1]}));
+        let (a, _, _) = classify(
+            "firewall",
+            &json!({"allowed": [1]}),
+            &json!({"allowed": [1]}),
+        );
         assert_eq!(a, Action::NoOp);
     }
 }

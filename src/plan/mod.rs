@@ -120,7 +120,9 @@ pub struct Plan {
 impl Plan {
     /// Whether applying it would change anything.
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action.mutates() || c.action == Action::Adopt)
+        self.changes
+            .iter()
+            .any(|c| c.action.mutates() || c.action == Action::Adopt)
     }
 
     pub fn count(&self, action: Action) -> usize {
@@ -150,7 +152,14 @@ pub struct Found {
 /// Compares what is wanted with what the state says exists. `found` are
 /// resources of the stack that refresh saw but state did not know: adopted
 /// if wanted, deleted if not.
-pub fn make(stack: &str, project: Option<String>, wanted: &[Desired], state: &State, refreshed: bool, found: &[Found]) -> Plan {
+pub fn make(
+    stack: &str,
+    project: Option<String>,
+    wanted: &[Desired],
+    state: &State,
+    refreshed: bool,
+    found: &[Found],
+) -> Plan {
     let mut changes = Vec::new();
     for d in wanted {
         if found.iter().any(|f| f.node == d.node) {
@@ -183,7 +192,14 @@ pub fn make(stack: &str, project: Option<String>, wanted: &[Desired], state: &St
             },
             Some(current) => {
                 let (action, reason, diffs) = if current.collection != d.collection {
-                    (Action::Replace, Some(format!("it moves from `{}` to `{}`", current.collection, d.collection)), Vec::new())
+                    (
+                        Action::Replace,
+                        Some(format!(
+                            "it moves from `{}` to `{}`",
+                            current.collection, d.collection
+                        )),
+                        Vec::new(),
+                    )
                 } else {
                     classify(&d.kind, &current.attributes, &d.body)
                 };
@@ -207,7 +223,8 @@ pub fn make(stack: &str, project: Option<String>, wanted: &[Desired], state: &St
         if wanted.iter().any(|d| &d.node == node) {
             continue;
         }
-        let (kind, location) = parse_collection(&r.collection).unwrap_or(("unknown", Location::Global));
+        let (kind, location) =
+            parse_collection(&r.collection).unwrap_or(("unknown", Location::Global));
         changes.push(Change {
             node: node.clone(),
             kind: kind.to_string(),
@@ -221,7 +238,10 @@ pub fn make(stack: &str, project: Option<String>, wanted: &[Desired], state: &St
             depends_on: r.depends_on.clone(),
         });
     }
-    for f in found.iter().filter(|f| !wanted.iter().any(|d| d.node == f.node)) {
+    for f in found
+        .iter()
+        .filter(|f| !wanted.iter().any(|d| d.node == f.node))
+    {
         let location = parse_collection(&f.collection).map_or(Location::Global, |(_, l)| l);
         changes.push(Change {
             node: f.node.clone(),
@@ -229,7 +249,9 @@ pub fn make(stack: &str, project: Option<String>, wanted: &[Desired], state: &St
             name: f.name.clone(),
             location,
             action: Action::Delete,
-            reason: Some(String::from("it belongs to this stack but the program no longer declares it")),
+            reason: Some(String::from(
+                "it belongs to this stack but the program no longer declares it",
+            )),
             diffs: Vec::new(),
             collection: f.collection.clone(),
             body: None,

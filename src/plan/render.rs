@@ -22,7 +22,11 @@ struct Paint {
 
 impl Paint {
     fn wrap(&self, code: &str, s: &str) -> String {
-        if self.on { format!("{code}{s}{RESET}") } else { s.to_string() }
+        if self.on {
+            format!("{code}{s}{RESET}")
+        } else {
+            s.to_string()
+        }
     }
 }
 
@@ -40,23 +44,50 @@ fn color_of(a: Action) -> &'static str {
 pub fn human(plan: &Plan, color: bool) -> String {
     let p = Paint { on: color };
     let mut out = String::new();
-    let project = plan.project.clone().unwrap_or_else(|| String::from("(not yet set)"));
-    let refreshed = if plan.refreshed { "refreshed from Compute Engine" } else { "not refreshed" };
-    let _ = writeln!(out, "stack {}, project {project}, state serial {} ({refreshed})\n", plan.stack, plan.state_serial);
-    let width = plan.changes.iter().filter(|c| c.action != Action::NoOp).map(|c| c.node.len()).max().unwrap_or(0);
+    let project = plan
+        .project
+        .clone()
+        .unwrap_or_else(|| String::from("(not yet set)"));
+    let refreshed = if plan.refreshed {
+        "refreshed from Compute Engine"
+    } else {
+        "not refreshed"
+    };
+    let _ = writeln!(
+        out,
+        "stack {}, project {project}, state serial {} ({refreshed})\n",
+        plan.stack, plan.state_serial
+    );
+    let width = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| c.node.len())
+        .max()
+        .unwrap_or(0);
     for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
         let symbol = p.wrap(color_of(c.action), &format!("{:>3}", c.action.symbol()));
         let mut verb = c.action.verb().to_string();
         if let Some(r) = &c.reason {
             verb = format!("{verb}: {r}");
         }
-        let _ = writeln!(out, "{symbol} {:<width$}  {verb} ({})", c.node, c.location.label());
+        let _ = writeln!(
+            out,
+            "{symbol} {:<width$}  {verb} ({})",
+            c.node,
+            c.location.label()
+        );
         for d in &c.diffs {
             let _ = writeln!(out, "      {}", diff_line(d));
         }
     }
     if !plan.deferred.is_empty() {
-        let _ = writeln!(out, "\nnot run by this version of sdbc ({} steps): {}", plan.deferred.len(), summarize_deferred(plan));
+        let _ = writeln!(
+            out,
+            "\nnot run by this version of sdbc ({} steps): {}",
+            plan.deferred.len(),
+            summarize_deferred(plan)
+        );
     }
     let summary = format!(
         "Plan: {} to create, {} to update, {} to replace, {} to delete, {} to adopt, {} unchanged.",
@@ -84,7 +115,11 @@ fn summarize_deferred(plan: &Plan) -> String {
         };
         *groups.entry(key).or_default() += 1;
     }
-    groups.iter().map(|(k, n)| format!("{n} {k}")).collect::<Vec<_>>().join(", ")
+    groups
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn diff_line(d: &AttrDiff) -> String {

@@ -449,6 +449,7 @@ fn member(
     tags.extend(a.text_list(ev, "tags").unwrap_or_default());
     tags.dedup();
     let is_static = ev.vms.static_ip.get(&key).copied().unwrap_or(false);
+    let image = a.string(ev, "image").unwrap_or_else(|| gce.image.clone());
     let mut engine_labels = BTreeMap::new();
     engine_labels.insert("sdbc.group".to_string(), group.to_string());
     engine_labels.insert("sdbc.member".to_string(), name.to_string());
@@ -458,7 +459,8 @@ fn member(
         index: (name != group).then_some(key.1),
         machine_type: machine_type.to_string(),
         zone: a.word(ev, "zone").unwrap_or_else(|| gce.zone.clone()),
-        image: a.string(ev, "image").unwrap_or_else(|| gce.image.clone()),
+        cloud_init: crate::catalog::image(&image).is_none_or(|i| i.cloud_init),
+        image,
         boot_disk_gb: a.size(ev, "disk_size").map_or(20, gce_gb),
         network,
         internal_ip: ev.vms.ips.get(&key).cloned().unwrap_or_default(),
@@ -579,43 +581,4 @@ fn port_rules(ev: &mut Evaluator, v: Value, span: crate::span::Span, out: &mut V
             );
         }
     }
-}
-
-/// The rules the cluster itself needs inside each network: Swarm's ports
-/// between nodes, NFS, and SSH from inside.
-pub fn generated_firewalls(networks: &[Network], any_swarm: bool, any_nfs: bool) -> Vec<Firewall> {
-    let mut out = Vec::new();
-    for n in networks {
-        let rule = |proto: &str, ports: &[&str]| PortRule {
-            protocol: proto.into(),
-            ports: ports.iter().map(|p| p.to_string()).collect(),
-        };
-        if any_swarm {
-            out.push(Firewall {
-                name: format!("{}-swarm", n.name),
-                network: n.name.clone(),
-                allow: vec![
-                    rule("tcp", &["2377", "7946"]),
-                    rule("udp", &["7946", "4789"]),
-                    rule("esp", &[]),
-                ],
-                source_ranges: vec![n.cidr.clone()],
-                target_tags: Vec::new(),
-                generated: true,
-                span: n.span,
-            });
-        }
-        if any_nfs {
-            out.push(Firewall {
-                name: format!("{}-nfs", n.name),
-                network: n.name.clone(),
-                allow: vec![rule("tcp", &["111", "2049"]), rule("udp", &["111", "2049"])],
-                source_ranges: vec![n.cidr.clone()],
-                target_tags: Vec::new(),
-                generated: true,
-                span: n.span,
-            });
-        }
-    }
-    out
 }

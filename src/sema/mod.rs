@@ -169,15 +169,8 @@ fn run(
     model.services = svcs;
     services::apply_host_sysctl(&mut model.vms, &host_sysctl);
     model.outputs = services::outputs(&mut ev);
-    let any_swarm = model
-        .vms
-        .iter()
-        .any(|v| v.swarm != crate::model::SwarmRole::None);
-    model.firewalls.extend(infra::generated_firewalls(
-        &model.networks,
-        any_swarm,
-        !lowered.exports.is_empty(),
-    ));
+    let generated = crate::model::firewalls::generated(&model);
+    model.firewalls.extend(generated);
     let kind_word = |id: scope::EntityId| -> (&'static str, String) {
         let e = symbols.entity(id);
         (e.kind.word(), e.model_name.clone())

@@ -41,7 +41,7 @@ pub struct State {
 }
 
 /// One resource as sdbc last saw it after applying it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResourceState {
     /// Compute Engine kind, e.g. `compute#instance`.
     pub kind: String,
@@ -128,6 +128,7 @@ mod tests {
                 self_link: None,
                 attributes: json!({"machineType": "e2-standard-2", "labels": {"b": "1", "a": "2"}}),
                 fingerprint: Some("abc=".into()),
+                ..ResourceState::default()
             },
         );
         s

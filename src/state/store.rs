@@ -161,6 +161,7 @@ mod tests {
                 self_link: None,
                 attributes: serde_json::json!({"sizeGb": "20"}),
                 fingerprint: None,
+                ..ResourceState::default()
             },
         );
         s

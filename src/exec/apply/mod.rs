@@ -66,7 +66,9 @@ pub struct ApplyReport {
 
 impl ApplyReport {
     pub fn failed(&self) -> impl Iterator<Item = &StepReport> {
-        self.steps.iter().filter(|s| matches!(s.outcome, Outcome::Failed(_)))
+        self.steps
+            .iter()
+            .filter(|s| matches!(s.outcome, Outcome::Failed(_)))
     }
 
     pub fn ok(&self) -> bool {
@@ -86,9 +88,18 @@ pub fn steps(plan: &Plan, state: &State) -> Vec<Step> {
     let mut forward: BTreeMap<&str, usize> = BTreeMap::new();
     let mut delete: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, c) in plan.changes.iter().enumerate() {
-        let mut push = |phase: Phase, out: &mut Vec<Step>| {
-            let verb = if phase == Phase::Delete { "delete" } else { "apply" };
-            out.push(Step { id: format!("{verb}:{}", c.node), change: i, phase, deps: Vec::new() });
+        let push = |phase: Phase, out: &mut Vec<Step>| {
+            let verb = if phase == Phase::Delete {
+                "delete"
+            } else {
+                "apply"
+            };
+            out.push(Step {
+                id: format!("{verb}:{}", c.node),
+                change: i,
+                phase,
+                deps: Vec::new(),
+            });
             out.len() - 1
         };
         match c.action {
@@ -114,11 +125,26 @@ pub fn steps(plan: &Plan, state: &State) -> Vec<Step> {
         .map(|(me, s)| {
             let c = &plan.changes[s.change];
             let mut deps: Vec<usize> = match s.phase {
-                Phase::Forward => s.deps.iter().copied().chain(c.depends_on.iter().filter_map(|d| forward.get(d.as_str()).copied())).collect(),
+                Phase::Forward => s
+                    .deps
+                    .iter()
+                    .copied()
+                    .chain(
+                        c.depends_on
+                            .iter()
+                            .filter_map(|d| forward.get(d.as_str()).copied()),
+                    )
+                    .collect(),
                 // Deleted after everything being deleted that needed it.
                 Phase::Delete => delete
                     .iter()
-                    .filter(|(node, d)| **d != me && state.resources.get(**node).is_some_and(|r| r.depends_on.contains(&c.node)))
+                    .filter(|(node, d)| {
+                        **d != me
+                            && state
+                                .resources
+                                .get(**node)
+                                .is_some_and(|r| r.depends_on.contains(&c.node))
+                    })
                     .map(|(_, d)| *d)
                     .collect(),
             };
@@ -133,6 +159,15 @@ pub fn steps(plan: &Plan, state: &State) -> Vec<Step> {
     out
 }
 
+/// Why a run stopped early (step failures are in the report, not here).
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("could not save the state: {0}")]
+    State(#[from] StateError),
+    #[error("a step crashed: {0}")]
+    Panicked(String),
+}
+
 pub struct Runner<'a> {
     pub ctx: StepCtx,
     pub store: &'a StateStore,
@@ -143,7 +178,7 @@ pub struct Runner<'a> {
 
 impl Runner<'_> {
     /// Runs the plan's steps, saving `state` after each; returns what happened.
-    pub async fn run(&self, plan: &Plan, state: &mut State) -> Result<ApplyReport, StateError> {
+    pub async fn run(&self, plan: &Plan, state: &mut State) -> Result<ApplyReport, ApplyError> {
         let start = Instant::now();
         let all = steps(plan, state);
         {
@@ -161,25 +196,34 @@ impl Runner<'_> {
         }
         let mut outcome: Vec<Option<StepReport>> = vec![None; all.len()];
         let mut ready: Vec<usize> = (0..all.len()).filter(|&i| waiting[i] == 0).rev().collect();
-        let mut running: JoinSet<(usize, Result<Option<crate::state::ResourceState>, String>, Duration)> = JoinSet::new();
+        let mut running: JoinSet<(
+            usize,
+            Result<Option<crate::state::ResourceState>, String>,
+            Duration,
+        )> = JoinSet::new();
         let mut done = 0;
         loop {
             while running.len() < self.parallel.max(1) && !self.cancel.load(Ordering::SeqCst) {
                 let Some(i) = ready.pop() else { break };
                 let step = all[i].clone();
                 let change = plan.changes[step.change].clone();
-                self.progress.started(&step, &change, running.len() + 1, done, all.len());
+                self.progress
+                    .started(&step, &change, running.len() + 1, done, all.len());
                 let ctx = self.ctx.clone();
                 running.spawn(async move {
                     let t = Instant::now();
-                    let r = run_step(&ctx, &step, &change).await.map_err(|e| e.to_string());
+                    let r = run_step(&ctx, &step, &change)
+                        .await
+                        .map_err(|e| e.to_string());
                     (i, r, t.elapsed())
                 });
             }
-            let Some(joined) = running.join_next().await else { break };
+            let Some(joined) = running.join_next().await else {
+                break;
+            };
             let (i, result, duration) = match joined {
                 Ok(x) => x,
-                Err(e) => return Err(StateError::Io(std::io::Error::other(format!("a step panicked: {e}")))),
+                Err(e) => return Err(ApplyError::Panicked(e.to_string())),
             };
             done += 1;
             let step = &all[i];
@@ -201,8 +245,16 @@ impl Runner<'_> {
                     Outcome::Failed(message)
                 }
             };
-            let report = StepReport { id: step.id.clone(), node: change.node.clone(), action: change.action, phase: step.phase, outcome: report_outcome, duration };
-            self.progress.finished(&report, running.len(), done, all.len());
+            let report = StepReport {
+                id: step.id.clone(),
+                node: change.node.clone(),
+                action: change.action,
+                phase: step.phase,
+                outcome: report_outcome,
+                duration,
+            };
+            self.progress
+                .finished(&report, running.len(), done, all.len());
             outcome[i] = Some(report);
         }
         let interrupted = self.cancel.load(Ordering::SeqCst);
@@ -212,15 +264,32 @@ impl Runner<'_> {
             .map(|(i, s)| {
                 outcome[i].clone().unwrap_or_else(|| {
                     let c = &plan.changes[s.change];
-                    StepReport { id: s.id.clone(), node: c.node.clone(), action: c.action, phase: s.phase, outcome: Outcome::NotStarted, duration: Duration::ZERO }
+                    StepReport {
+                        id: s.id.clone(),
+                        node: c.node.clone(),
+                        action: c.action,
+                        phase: s.phase,
+                        outcome: Outcome::NotStarted,
+                        duration: Duration::ZERO,
+                    }
                 })
             })
             .collect();
-        Ok(ApplyReport { steps, interrupted, elapsed: start.elapsed() })
+        Ok(ApplyReport {
+            steps,
+            interrupted,
+            elapsed: start.elapsed(),
+        })
     }
 
     /// Records a finished step in the state and saves it.
-    fn commit(&self, state: &mut State, step: &Step, change: &Change, resource: Option<crate::state::ResourceState>) -> Result<(), StateError> {
+    fn commit(
+        &self,
+        state: &mut State,
+        step: &Step,
+        change: &Change,
+        resource: Option<crate::state::ResourceState>,
+    ) -> Result<(), StateError> {
         let mut known = self.ctx.assigned.lock().unwrap_or_else(|p| p.into_inner());
         match (step.phase, resource) {
             (Phase::Delete, _) | (_, None) => {
@@ -237,7 +306,13 @@ impl Runner<'_> {
     }
 }
 
-fn skip_dependents(failed: usize, all: &[Step], dependents: &[Vec<usize>], outcome: &mut [Option<StepReport>], plan: &Plan) {
+fn skip_dependents(
+    failed: usize,
+    all: &[Step],
+    dependents: &[Vec<usize>],
+    outcome: &mut [Option<StepReport>],
+    plan: &Plan,
+) {
     let mut stack = dependents[failed].clone();
     while let Some(n) = stack.pop() {
         if outcome[n].is_some() {
@@ -256,11 +331,17 @@ fn skip_dependents(failed: usize, all: &[Step], dependents: &[Vec<usize>], outco
     }
 }
 
-async fn run_step(ctx: &StepCtx, step: &Step, change: &Change) -> Result<Option<crate::state::ResourceState>, StepError> {
+async fn run_step(
+    ctx: &StepCtx,
+    step: &Step,
+    change: &Change,
+) -> Result<Option<crate::state::ResourceState>, StepError> {
     match (step.phase, change.action) {
         (Phase::Delete, _) => ctx.delete(change).await.map(|()| None),
         (Phase::Forward, Action::Create | Action::Replace) => ctx.create(change).await.map(Some),
-        (Phase::Forward, Action::Update | Action::UpdateRestart) => ctx.update(change).await.map(Some),
+        (Phase::Forward, Action::Update | Action::UpdateRestart) => {
+            ctx.update(change).await.map(Some)
+        }
         (Phase::Forward, Action::Adopt) => {
             let body = change.body.clone().unwrap_or_default();
             ctx.record(change, &body).await.map(Some)

@@ -46,7 +46,11 @@ fn body_with_project(v: &Value, project: &str) -> Value {
     match v {
         Value::String(s) => Value::String(with_project(s, project)),
         Value::Array(a) => Value::Array(a.iter().map(|x| body_with_project(x, project)).collect()),
-        Value::Object(o) => Value::Object(o.iter().map(|(k, x)| (k.clone(), body_with_project(x, project))).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), body_with_project(x, project)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -57,7 +61,11 @@ fn digest(parts: &[&str]) -> String {
         h.update(p.as_bytes());
         h.update([0]);
     }
-    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+    h.finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl StepCtx {
@@ -66,7 +74,11 @@ impl StepCtx {
     }
 
     fn path(&self, change: &Change) -> String {
-        format!("{}/{}", with_project(&change.collection, &self.project), change.name)
+        format!(
+            "{}/{}",
+            with_project(&change.collection, &self.project),
+            change.name
+        )
     }
 
     /// Creates the resource and returns its state.
@@ -74,11 +86,16 @@ impl StepCtx {
         let desired = change.body.clone().unwrap_or(Value::Null);
         let body = {
             let known = self.assigned.lock().unwrap_or_else(|p| p.into_inner());
-            let lookup = |node: &str, field: &str| known.get(node).and_then(|m| m.get(field)).cloned();
+            let lookup =
+                |node: &str, field: &str| known.get(node).and_then(|m| m.get(field)).cloned();
             refs::substitute(&body_with_project(&desired, &self.project), &lookup)?
         };
         let collection = with_project(&change.collection, &self.project);
-        let call = ApiCall::post(collection, body.clone()).with_request_id(self.rid(&change.node, "create", &desired));
+        let call = ApiCall::post(collection, body.clone()).with_request_id(self.rid(
+            &change.node,
+            "create",
+            &desired,
+        ));
         match self.client.execute(call).await {
             Ok(_) => {}
             Err(e) if e.is_already_exists() => {} // made by an earlier, interrupted run: adopt it
@@ -88,9 +105,15 @@ impl StepCtx {
     }
 
     /// Reads the resource back and makes its state entry.
-    pub async fn record(&self, change: &Change, desired: &Value) -> Result<ResourceState, StepError> {
+    pub async fn record(
+        &self,
+        change: &Change,
+        desired: &Value,
+    ) -> Result<ResourceState, StepError> {
         let path = self.path(change);
-        let actual = self.client.get(&path).await?.ok_or_else(|| StepError::Other(format!("`{path}` is missing right after it was made")))?;
+        let actual = self.client.get(&path).await?.ok_or_else(|| {
+            StepError::Other(format!("`{path}` is missing right after it was made"))
+        })?;
         Ok(state_of(change, desired, &actual))
     }
 
@@ -113,12 +136,23 @@ impl StepCtx {
         let desired = change.body.clone().unwrap_or(Value::Null);
         let wanted = body_with_project(&desired, &self.project);
         let path = self.path(change);
-        let changed: Vec<&str> = change.diffs.iter().map(|d| d.path.split(['.', '[']).next().unwrap_or("")).collect();
+        let changed: Vec<&str> = change
+            .diffs
+            .iter()
+            .map(|d| d.path.split(['.', '[']).next().unwrap_or(""))
+            .collect();
         let restart = change.action == Action::UpdateRestart && change.kind == "instance";
         if restart {
-            self.action(&change.node, &format!("{path}/stop"), json!(null), "stop").await?;
+            self.action(&change.node, &format!("{path}/stop"), json!(null), "stop")
+                .await?;
             let mt = wanted.get("machineType").cloned().unwrap_or(Value::Null);
-            self.action(&change.node, &format!("{path}/setMachineType"), json!({ "machineType": mt }), "setMachineType").await?;
+            self.action(
+                &change.node,
+                &format!("{path}/setMachineType"),
+                json!({ "machineType": mt }),
+                "setMachineType",
+            )
+            .await?;
         }
         if changed.contains(&"labels") {
             self.with_fingerprint(change, &path, "labelFingerprint", |fp| {
@@ -128,18 +162,31 @@ impl StepCtx {
         }
         if changed.contains(&"metadata") && change.kind == "instance" {
             self.with_fingerprint(change, &path, "metadata.fingerprint", |fp| {
-                let items = wanted.pointer("/metadata/items").cloned().unwrap_or(json!([]));
-                (format!("{path}/setMetadata"), json!({ "items": items, "fingerprint": fp }))
+                let items = wanted
+                    .pointer("/metadata/items")
+                    .cloned()
+                    .unwrap_or(json!([]));
+                (
+                    format!("{path}/setMetadata"),
+                    json!({ "items": items, "fingerprint": fp }),
+                )
             })
             .await?;
         }
         if restart {
-            self.action(&change.node, &format!("{path}/start"), json!(null), "start").await?;
+            self.action(&change.node, &format!("{path}/start"), json!(null), "start")
+                .await?;
         }
         self.record(change, &desired).await
     }
 
-    async fn action(&self, node: &str, path: &str, body: Value, what: &str) -> Result<Value, StepError> {
+    async fn action(
+        &self,
+        node: &str,
+        path: &str,
+        body: Value,
+        what: &str,
+    ) -> Result<Value, StepError> {
         let mut call = ApiCall::post(path.to_string(), body.clone());
         if body.is_null() {
             call.body = None;
@@ -149,26 +196,51 @@ impl StepCtx {
     }
 
     /// A fingerprinted update: read the fingerprint, send, and on 412 read it again.
-    async fn with_fingerprint(&self, change: &Change, path: &str, field: &str, make: impl Fn(&str) -> (String, Value)) -> Result<(), StepError> {
+    async fn with_fingerprint(
+        &self,
+        change: &Change,
+        path: &str,
+        field: &str,
+        make: impl Fn(&str) -> (String, Value),
+    ) -> Result<(), StepError> {
         for _ in 0..5 {
-            let current = self.client.get(path).await?.ok_or_else(|| StepError::Other(format!("`{path}` is gone")))?;
+            let current = self
+                .client
+                .get(path)
+                .await?
+                .ok_or_else(|| StepError::Other(format!("`{path}` is gone")))?;
             let pointer = format!("/{}", field.replace('.', "/"));
-            let fp = current.pointer(&pointer).and_then(Value::as_str).unwrap_or("").to_string();
+            let fp = current
+                .pointer(&pointer)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             let (call_path, body) = make(&fp);
-            let call = ApiCall::post(call_path, body.clone()).with_request_id(self.rid(&change.node, field, &body));
+            let call = ApiCall::post(call_path, body.clone()).with_request_id(self.rid(
+                &change.node,
+                field,
+                &body,
+            ));
             match self.client.execute(call).await {
                 Ok(_) => return Ok(()),
                 Err(e) if e.needs_refetch() => continue,
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(StepError::Other(format!("`{path}`: the fingerprint kept changing")))
+        Err(StepError::Other(format!(
+            "`{path}`: the fingerprint kept changing"
+        )))
     }
 }
 
 /// The state entry of a resource as Compute Engine returned it.
 pub fn state_of(change: &Change, desired: &Value, actual: &Value) -> ResourceState {
-    let s = |p: &str| actual.pointer(p).and_then(Value::as_str).map(str::to_string);
+    let s = |p: &str| {
+        actual
+            .pointer(p)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     let mut assigned = BTreeMap::new();
     if let Some(a) = s("/address") {
         assigned.insert("address".to_string(), a);
@@ -181,7 +253,11 @@ pub fn state_of(change: &Change, desired: &Value, actual: &Value) -> ResourceSta
         assigned.insert("internal_ip".to_string(), ip);
     }
     ResourceState {
-        kind: actual.get("kind").and_then(Value::as_str).unwrap_or(&change.kind).to_string(),
+        kind: actual
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or(&change.kind)
+            .to_string(),
         name: change.name.clone(),
         location: Some(change.location.label()),
         id: s("/id"),

@@ -1,0 +1,195 @@
+//! Per-VM boot configuration: `#cloud-config` user-data, or, for an image
+//! that does not run cloud-init, an equivalent `startup-script` (bash), so
+//! that no VM ever gets user-data that nothing would read.
+//!
+//! Both are rendered with tera from the templates in `targets/cloud-init/`
+//! (embedded in the binary), from a context computed and validated in
+//! [`view`]. Autoescaping is off; every model value goes through the `yaml`
+//! or `sh` quoting filter ([`quote`]). What the configuration does, in order:
+//! install packages (`curl`, `nfs-common`; `docker.io` from the distribution
+//! archive on Swarm nodes; `nfs-kernel-server` on an exporter), write
+//! `/etc/docker/daemon.json` (log rotation, engine labels for placement),
+//! `/etc/sysctl.d/90-sdbc.conf` and `/etc/exports`, format blank attached
+//! disks and mount them, enable the NFS server and Docker, mount other VMs'
+//! exports (retrying while the server boots), and finally write the guest
+//! attribute `sdbc/ready` through the metadata server: `ready` when Docker,
+//! the NFS server and every mount are up, `failed` otherwise. `apply` waits
+//! on it (the instance has `enable-guest-attributes: TRUE`). See
+//! `docs/decisions/0004-cloud-init.md`.
+
+pub mod quote;
+#[cfg(test)]
+mod tests;
+mod view;
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use crate::model::{Model, Vm};
+use crate::span::Span;
+
+/// Compute Engine's limit on one metadata value (256 KiB).
+pub const USER_DATA_LIMIT: usize = 256 * 1024;
+
+const CLOUD_CONFIG: &str = "cloud-config.yaml.tera";
+const STARTUP_SCRIPT: &str = "startup-script.sh.tera";
+
+/// Why a VM's boot configuration could not be rendered. Each carries the
+/// span of the declaration that caused it, for a diagnostic.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    #[error(
+        "the boot configuration of `{vm}` is {size} bytes, over Compute Engine's {limit}-byte metadata limit"
+    )]
+    TooLarge {
+        vm: String,
+        size: usize,
+        limit: usize,
+        span: Span,
+    },
+    #[error("template `{template}` failed to render for `{vm}`: {message}")]
+    Template {
+        template: &'static str,
+        vm: String,
+        message: String,
+        span: Span,
+    },
+    #[error("`{path}` (on `{vm}`) must be an absolute path of letters, digits and `/._-+@:,=~`")]
+    BadPath {
+        vm: String,
+        path: String,
+        span: Span,
+    },
+    #[error("invalid {what} `{value}` on `{vm}`")]
+    BadValue {
+        vm: String,
+        what: String,
+        value: String,
+        span: Span,
+    },
+    #[error("`{vm}` is on network `{network}`, which is not declared")]
+    UnknownNetwork {
+        vm: String,
+        network: String,
+        span: Span,
+    },
+}
+
+impl RenderError {
+    /// The declaration the error points at.
+    pub fn span(&self) -> Span {
+        match self {
+            RenderError::TooLarge { span, .. }
+            | RenderError::Template { span, .. }
+            | RenderError::BadPath { span, .. }
+            | RenderError::BadValue { span, .. }
+            | RenderError::UnknownNetwork { span, .. } => *span,
+        }
+    }
+}
+
+/// Whether images of the family `PROJECT/FAMILY` run cloud-init on first
+/// boot: Ubuntu's do; Debian's Compute Engine images (and the rest) rely on
+/// the guest agent's startup scripts only.
+pub fn image_runs_cloud_init(image: &str) -> bool {
+    let project = image.split_once('/').map_or("", |(p, _)| p);
+    matches!(project, "ubuntu-os-cloud" | "ubuntu-os-pro-cloud")
+}
+
+/// The instance metadata key of `vm`'s boot configuration.
+pub fn metadata_key(vm: &Vm) -> &'static str {
+    if vm.cloud_init {
+        "user-data"
+    } else {
+        "startup-script"
+    }
+}
+
+/// `vm`'s boot configuration: `#cloud-config` user-data when `vm.cloud_init`,
+/// else a bash startup script doing the same; at most [`USER_DATA_LIMIT`]
+/// bytes.
+pub fn user_data(model: &Model, vm: &Vm) -> Result<String, RenderError> {
+    let template = if vm.cloud_init {
+        CLOUD_CONFIG
+    } else {
+        STARTUP_SCRIPT
+    };
+    let template_error = |message: String| RenderError::Template {
+        template,
+        vm: vm.name.clone(),
+        message,
+        span: vm.span,
+    };
+    let view = view::View::new(model, vm)?;
+    let tera = templates()
+        .as_ref()
+        .map_err(|e| template_error(e.clone()))?;
+    let ctx = tera::Context::from_serialize(&view).map_err(|e| template_error(chain(&e)))?;
+    let out = tera
+        .render(template, &ctx)
+        .map_err(|e| template_error(chain(&e)))?;
+    if out.len() > USER_DATA_LIMIT {
+        return Err(RenderError::TooLarge {
+            vm: vm.name.clone(),
+            size: out.len(),
+            limit: USER_DATA_LIMIT,
+            span: vm.span,
+        });
+    }
+    Ok(out)
+}
+
+/// The boot configuration of every VM, by VM name (the input of
+/// [`crate::targets::gce::requests`]), or every error.
+pub fn render_all(model: &Model) -> Result<BTreeMap<String, String>, Vec<RenderError>> {
+    let mut out = BTreeMap::new();
+    let mut errors = Vec::new();
+    for vm in &model.vms {
+        match user_data(model, vm) {
+            Ok(s) => {
+                out.insert(vm.name.clone(), s);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The templates, parsed once per process.
+fn templates() -> &'static Result<tera::Tera, String> {
+    static TERA: OnceLock<Result<tera::Tera, String>> = OnceLock::new();
+    TERA.get_or_init(|| {
+        let mut tera = tera::Tera::default();
+        tera.autoescape_on(Vec::new());
+        tera.register_filter("yaml", quote::yaml_filter);
+        tera.register_filter("sh", quote::sh_filter);
+        tera.add_raw_templates([
+            (
+                CLOUD_CONFIG,
+                include_str!("../../targets/cloud-init/cloud-config.yaml.tera"),
+            ),
+            (
+                STARTUP_SCRIPT,
+                include_str!("../../targets/cloud-init/startup-script.sh.tera"),
+            ),
+        ])
+        .map_err(|e| chain(&e))?;
+        Ok(tera)
+    })
+}
+
+/// An error and its sources, joined with `: ` (tera's own message is terse).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    s
+}

@@ -1,0 +1,357 @@
+//! Request bodies, one builder per resource kind. Field names and JSON types
+//! follow the compute v1 discovery schemas exactly: int64 fields
+//! (`sizeGb`, `diskSizeGb`) are strings, URLs are partial resource paths
+//! (`projects/P/zones/Z/diskTypes/pd-balanced`), and no output-only field
+//! (`region` of an address, `zone` of a disk or instance) is sent.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value, json};
+
+use crate::model::{Address, Disk, Firewall, Model, Network, Vm};
+
+use super::{ApiCall, names, node, refs};
+
+/// The disk type of boot disks.
+const BOOT_DISK_TYPE: &str = "pd-balanced";
+
+/// What every builder needs from the model.
+pub(super) struct Ctx<'m> {
+    project: String,
+    model: &'m Model,
+    stack_tag: String,
+    vm_names: BTreeSet<&'m str>,
+}
+
+impl<'m> Ctx<'m> {
+    pub(super) fn new(model: &'m Model) -> Self {
+        Ctx {
+            project: model
+                .gce
+                .project
+                .clone()
+                .unwrap_or_else(|| String::from("{project}")),
+            model,
+            stack_tag: names::stack_tag(&model.stack),
+            vm_names: model.vms.iter().map(|v| v.name.as_str()).collect(),
+        }
+    }
+
+    fn call(&self, node: String, path: String, body: Value, depends_on: Vec<String>) -> ApiCall {
+        ApiCall {
+            node,
+            method: String::from("POST"),
+            path,
+            query: BTreeMap::new(),
+            body,
+            depends_on: dedup(depends_on),
+        }
+    }
+
+    /// `sdbc-managed sdbc-stack=STACK: WHAT`, for resources without labels.
+    fn description(&self, what: &str) -> String {
+        format!("sdbc-managed sdbc-stack={}: {what}", self.model.stack)
+    }
+
+    /// `sdbc-managed`, `sdbc-stack` and `extra`, all valid label pairs.
+    fn labels(&self, extra: &[(&str, &str)]) -> Value {
+        let mut map = BTreeMap::new();
+        for (k, v) in extra {
+            map.insert(names::label_key(k), names::label_value(v));
+        }
+        map.insert(String::from("sdbc-managed"), String::from("true"));
+        map.insert(
+            String::from("sdbc-stack"),
+            names::label_value(&self.model.stack),
+        );
+        Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        )
+    }
+
+    fn network_url(&self, name: &str) -> String {
+        format!(
+            "projects/{}/global/networks/{}",
+            self.project,
+            names::resource_name(name)
+        )
+    }
+
+    fn region_of(&self, network: &str) -> &str {
+        self.model
+            .networks
+            .iter()
+            .find(|n| n.name == network)
+            .map_or(self.model.gce.region.as_str(), |n| n.region.as_str())
+    }
+
+    pub(super) fn network(&self, net: &Network) -> ApiCall {
+        let body = json!({
+            "name": names::resource_name(&net.name),
+            "description": self.description("network"),
+            "autoCreateSubnetworks": false,
+        });
+        let path = format!("projects/{}/global/networks", self.project);
+        self.call(node::network(&net.name), path, body, Vec::new())
+    }
+
+    pub(super) fn subnetwork(&self, net: &Network) -> ApiCall {
+        let body = json!({
+            "name": names::resource_name(&net.name),
+            "description": self.description("subnetwork"),
+            "network": self.network_url(&net.name),
+            "ipCidrRange": net.cidr,
+            "region": net.region,
+        });
+        let path = format!(
+            "projects/{}/regions/{}/subnetworks",
+            self.project, net.region
+        );
+        let deps = vec![node::network(&net.name)];
+        self.call(node::subnetwork(&net.name), path, body, deps)
+    }
+
+    pub(super) fn firewall(&self, fw: &Firewall) -> ApiCall {
+        let allowed: Vec<Value> = fw
+            .allow
+            .iter()
+            .map(|r| {
+                let mut rule = Map::new();
+                rule.insert("IPProtocol".into(), json!(r.protocol));
+                if !r.ports.is_empty() {
+                    rule.insert("ports".into(), json!(r.ports));
+                }
+                Value::Object(rule)
+            })
+            .collect();
+        let what = if fw.generated {
+            "generated firewall"
+        } else {
+            "firewall"
+        };
+        let mut body = json!({
+            "name": names::resource_name(&fw.name),
+            "description": self.description(what),
+            "network": self.network_url(&fw.network),
+            "direction": "INGRESS",
+            "allowed": allowed,
+        });
+        if fw.source_ranges.is_empty() {
+            body["sourceTags"] = json!([self.stack_tag]);
+        } else {
+            body["sourceRanges"] = json!(fw.source_ranges);
+        }
+        if !fw.target_tags.is_empty() {
+            let tags: Vec<String> = fw
+                .target_tags
+                .iter()
+                .map(|t| names::resource_name(t))
+                .collect();
+            body["targetTags"] = json!(tags);
+        }
+        let path = format!("projects/{}/global/firewalls", self.project);
+        let deps = vec![node::network(&fw.network)];
+        self.call(node::firewall(&fw.name), path, body, deps)
+    }
+
+    pub(super) fn address(&self, addr: &Address) -> ApiCall {
+        let mut extra = Vec::new();
+        if let Some(vm) = &addr.vm {
+            extra.push(("sdbc-vm", vm.as_str()));
+        }
+        let body = json!({
+            "name": names::resource_name(&addr.name),
+            "description": self.description("static external address"),
+            "addressType": "EXTERNAL",
+            "networkTier": "PREMIUM",
+            "labels": self.labels(&extra),
+        });
+        let path = format!(
+            "projects/{}/regions/{}/addresses",
+            self.project, addr.region
+        );
+        self.call(node::address(&addr.name), path, body, Vec::new())
+    }
+
+    pub(super) fn disk(&self, disk: &Disk) -> ApiCall {
+        let body = json!({
+            "name": names::resource_name(&disk.name),
+            "description": self.description("disk"),
+            "sizeGb": disk.size_gb.to_string(),
+            "type": format!("projects/{}/zones/{}/diskTypes/{}", self.project, disk.zone, disk.disk_type),
+            "labels": self.labels(&[]),
+        });
+        let path = format!("projects/{}/zones/{}/disks", self.project, disk.zone);
+        self.call(node::disk(&disk.name), path, body, Vec::new())
+    }
+
+    /// The `projects/P/global/images/family/F` URL of `PROJECT/FAMILY`.
+    fn image_url(&self, image: &str) -> String {
+        match image.split_once('/') {
+            Some((project, family)) => format!("projects/{project}/global/images/family/{family}"),
+            None => format!("projects/{}/global/images/family/{image}", self.project),
+        }
+    }
+
+    fn boot_disk(&self, vm: &Vm) -> Value {
+        let disk_type = format!(
+            "projects/{}/zones/{}/diskTypes/{BOOT_DISK_TYPE}",
+            self.project, vm.zone
+        );
+        let init = obj([
+            ("sourceImage", self.image_url(&vm.image).into()),
+            ("diskSizeGb", vm.boot_disk_gb.to_string().into()),
+            ("diskType", disk_type.into()),
+            ("labels", self.labels(&[("sdbc-vm", &vm.name)])),
+        ]);
+        obj([
+            ("boot", true.into()),
+            ("autoDelete", true.into()),
+            ("type", "PERSISTENT".into()),
+            ("mode", "READ_WRITE".into()),
+            ("deviceName", "boot".into()),
+            ("initializeParams", init),
+        ])
+    }
+
+    /// An attached persistent disk; `deviceName` is the disk's name, so the
+    /// guest sees it as `/dev/disk/by-id/google-NAME`.
+    fn attached_disk(&self, vm: &Vm, disk: &str) -> Value {
+        let zone = self
+            .model
+            .disks
+            .iter()
+            .find(|d| d.name == disk)
+            .map_or(vm.zone.as_str(), |d| d.zone.as_str());
+        let name = names::resource_name(disk);
+        json!({
+            "boot": false,
+            "autoDelete": false,
+            "type": "PERSISTENT",
+            "mode": "READ_WRITE",
+            "deviceName": name,
+            "source": format!("projects/{}/zones/{zone}/disks/{name}", self.project),
+        })
+    }
+
+    fn network_interface(&self, vm: &Vm) -> Value {
+        let region = self.region_of(&vm.network);
+        let mut nic = json!({
+            "network": self.network_url(&vm.network),
+            "subnetwork": format!(
+                "projects/{}/regions/{region}/subnetworks/{}",
+                self.project,
+                names::resource_name(&vm.network)
+            ),
+            "networkIP": vm.internal_ip,
+        });
+        if vm.external_access || vm.address.is_some() {
+            let mut access = json!({
+                "name": "external-nat",
+                "type": "ONE_TO_ONE_NAT",
+                "networkTier": "PREMIUM",
+            });
+            if let Some(addr) = &vm.address {
+                access["natIP"] = json!(refs::placeholder(&node::address(addr), "address"));
+            }
+            nic["accessConfigs"] = Value::Array(vec![access]);
+        }
+        nic
+    }
+
+    fn metadata(&self, vm: &Vm, boot_config: Option<&String>) -> Value {
+        let mut items = vec![json!({ "key": "enable-guest-attributes", "value": "TRUE" })];
+        if let Some(value) = boot_config {
+            let key = crate::targets::cloud_init::metadata_key(vm);
+            items.push(obj([("key", key.into()), ("value", value.as_str().into())]));
+        }
+        obj([("items", Value::Array(items))])
+    }
+
+    fn tags(&self, vm: &Vm) -> Value {
+        let mut tags: Vec<String> = vm.tags.iter().map(|t| names::resource_name(t)).collect();
+        tags.push(names::resource_name(&vm.group));
+        tags.push(self.stack_tag.clone());
+        tags.sort();
+        tags.dedup();
+        obj([("items", tags.into())])
+    }
+
+    pub(super) fn instance(
+        &self,
+        vm: &Vm,
+        firewalls: &[Firewall],
+        boot_config: Option<&String>,
+    ) -> ApiCall {
+        let mut labels: Vec<(&str, &str)> = vm
+            .labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        labels.push(("sdbc-group", &vm.group));
+        let mut disks = vec![self.boot_disk(vm)];
+        disks.extend(vm.disks.iter().map(|d| self.attached_disk(vm, d)));
+        let description = self.description(&format!("instance of group {}", vm.group));
+        let machine_type = format!("zones/{}/machineTypes/{}", vm.zone, vm.machine_type);
+        let body = obj([
+            ("name", names::resource_name(&vm.name).into()),
+            ("description", description.into()),
+            ("machineType", machine_type.into()),
+            ("tags", self.tags(vm)),
+            ("labels", self.labels(&labels)),
+            ("disks", Value::Array(disks)),
+            (
+                "networkInterfaces",
+                Value::Array(vec![self.network_interface(vm)]),
+            ),
+            ("metadata", self.metadata(vm, boot_config)),
+        ]);
+        let path = format!("projects/{}/zones/{}/instances", self.project, vm.zone);
+        self.call(
+            node::vm(&vm.name),
+            path,
+            body,
+            self.instance_deps(vm, firewalls),
+        )
+    }
+
+    /// What the instance body refers to, then ordering-only edges: the
+    /// firewalls of its network and the VMs whose exports it mounts.
+    fn instance_deps(&self, vm: &Vm, firewalls: &[Firewall]) -> Vec<String> {
+        let mut deps = vec![node::network(&vm.network), node::subnetwork(&vm.network)];
+        deps.extend(vm.address.iter().map(|a| node::address(a)));
+        deps.extend(vm.disks.iter().map(|d| node::disk(d)));
+        deps.extend(
+            firewalls
+                .iter()
+                .filter(|f| f.network == vm.network)
+                .map(|f| node::firewall(&f.name)),
+        );
+        deps.extend(
+            vm.nfs_mounts
+                .iter()
+                .filter(|m| m.server != vm.name && self.vm_names.contains(m.server.as_str()))
+                .map(|m| node::vm(&m.server)),
+        );
+        deps
+    }
+}
+
+/// A JSON object of `pairs`, in order, moving the values in (unlike
+/// `json!`, which copies an interpolated `Value` through serialization).
+fn obj<const N: usize>(pairs: [(&str, Value); N]) -> Value {
+    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+}
+
+/// `v` without repeats, first occurrence kept.
+fn dedup(v: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(v.len());
+    for s in v {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
