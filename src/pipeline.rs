@@ -2,6 +2,7 @@
 //! semantics, then the dependency graph and the program checks, each adding
 //! its diagnostics to the analysis.
 
+use crate::diag::{Code, Diagnostic};
 use crate::graph::DepGraph;
 use crate::sema::Analysis;
 
@@ -27,4 +28,100 @@ pub fn check_all(mut analysis: Analysis) -> Checked {
 /// [`check_all`] when only the diagnostics and the model matter.
 pub fn check(analysis: Analysis) -> Analysis {
     check_all(analysis).analysis
+}
+
+/// What `sdbc build` writes: the Compute Engine calls, the boot
+/// configuration of every VM and the Swarm stack file.
+#[derive(Debug, Clone)]
+pub struct Outputs {
+    pub requests: Vec<crate::targets::gce::ApiCall>,
+    /// VM name -> (file name, content): `NAME.yaml` for cloud-init, `NAME.sh` for a startup script.
+    pub boot: std::collections::BTreeMap<String, (String, String)>,
+    pub stack: String,
+}
+
+/// Generates every output of a program that checked without errors; the
+/// failures of generation are diagnostics pointing at the declaration.
+/// `secret_digests` names each secret's current value (hex SHA-256).
+pub fn build(
+    checked: &Checked,
+    secret_digests: &std::collections::BTreeMap<String, String>,
+) -> Result<Outputs, Vec<Diagnostic>> {
+    use crate::targets::{cloud_init, gce, stack};
+    let model = &checked.analysis.model;
+    let user_data = cloud_init::render_all(model)
+        .map_err(|errs| errs.iter().map(render_diag).collect::<Vec<_>>())?;
+    let requests = gce::requests(model, &user_data);
+    let names = stack::ObjectNames::for_model(model, secret_digests);
+    let stack = stack::stack_file(model, &names).map_err(|e| {
+        vec![
+            Diagnostic::new(
+                Code::BadValue,
+                e.to_string(),
+                model.gce.span,
+                "while writing the stack file",
+            )
+            .with_help("declare every secret and config that a service uses"),
+        ]
+    })?;
+    let mut boot = std::collections::BTreeMap::new();
+    for vm in &model.vms {
+        if let Some(content) = user_data.get(&vm.name) {
+            let ext = if cloud_init::metadata_key(vm) == "user-data" {
+                "yaml"
+            } else {
+                "sh"
+            };
+            boot.insert(
+                vm.name.clone(),
+                (format!("{}.{ext}", vm.name), content.clone()),
+            );
+        }
+    }
+    Ok(Outputs {
+        requests,
+        boot,
+        stack,
+    })
+}
+
+/// Placeholder digests for secrets not generated yet, so `build` works
+/// before `apply` has made them (the object names change once they exist).
+pub fn pending_secret_digests(
+    model: &crate::model::Model,
+) -> std::collections::BTreeMap<String, String> {
+    use sha2::{Digest, Sha256};
+    model
+        .secrets
+        .iter()
+        .map(|s| {
+            let d = Sha256::digest(format!("sdbc-secret-not-yet-generated:{}", s.name).as_bytes());
+            (
+                s.name.clone(),
+                d.iter().map(|b| format!("{b:02x}")).collect(),
+            )
+        })
+        .collect()
+}
+
+fn render_diag(e: &crate::targets::cloud_init::RenderError) -> Diagnostic {
+    use crate::targets::cloud_init::RenderError;
+    let (code, label, help) = match e {
+        RenderError::TooLarge { .. } => (
+            Code::UserDataTooLarge,
+            "its boot configuration is too large",
+            "move large files into `config`s given to services, or split the VM's exports",
+        ),
+        RenderError::Template { .. } => (
+            Code::TemplateError,
+            "its boot configuration failed to render",
+            "this is a bug in sdbc's templates; please report it with this program",
+        ),
+        _ => (
+            Code::BadValue,
+            "this value cannot go into the boot configuration",
+            "use plain absolute paths and simple values",
+        ),
+    };
+    Diagnostic::new(code, e.to_string(), e.span(), label).with_help(help)
 }

@@ -134,3 +134,27 @@ pub fn load_checked(
         }
     }
 }
+
+/// The digest of each secret's value from the encrypted store beside the
+/// source, or a placeholder for secrets not generated yet.
+pub fn secret_digests(
+    source: &std::path::Path,
+    model: &crate::model::Model,
+) -> BTreeMap<String, String> {
+    let mut out = crate::pipeline::pending_secret_digests(model);
+    let Ok(store) = crate::state::SecretStore::for_source(source, &model.stack) else {
+        return out;
+    };
+    if !store.path().exists() {
+        return out;
+    }
+    for s in &model.secrets {
+        if let Ok(Some(v)) = store.get(&s.name) {
+            out.insert(
+                s.name.clone(),
+                v.digest().trim_start_matches("sha256:").to_string(),
+            );
+        }
+    }
+    out
+}

@@ -1,6 +1,7 @@
 //! The command line: one file per subcommand. This is the edge where errors
 //! become messages and exit statuses; the library below never prints.
 
+mod build;
 mod check;
 mod common;
 mod fmt;
@@ -22,6 +23,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Write the Compute Engine calls, cloud-init user-data and the stack file.
+    Build(build::Args),
     /// Check programs and report every problem found.
     Check(check::Args),
     /// Format programs in the canonical layout.
@@ -45,6 +48,7 @@ pub fn main() -> std::process::ExitCode {
     };
     let color = cli.color.resolve();
     let status = match cli.command {
+        Command::Build(args) => build::run(args, color),
         Command::Check(args) => check::run(args, color),
         Command::Fmt(args) => fmt::run(args, color),
         Command::Graph(args) => graph::run(args, color),

@@ -1,0 +1,115 @@
+//! `sdbc build FILE -o DIR`: write the Compute Engine calls
+//! (`gce/requests.json`), the boot configuration of every VM
+//! (`cloud-init/NAME.yaml`, or `NAME.sh` for a startup script) and the Swarm
+//! stack file (`stack.yml`). Byte-identical on every run. The files are
+//! written to a temporary directory beside DIR and moved into place at the
+//! end, so DIR is never left half-written.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::common::{self, DiagFormat, ExitStatus};
+use crate::diag::ColorChoice;
+use crate::pipeline::Outputs;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The program.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The directory to write (replaced as a whole).
+    #[arg(short = 'o', long = "out", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Set a `param`: NAME=VALUE (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = common::parse_var)]
+    pub vars: Vec<(String, String)>,
+}
+
+pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
+    let Some(checked) = common::load_checked(&args.file, &args.vars, color) else {
+        return ExitStatus::Usage;
+    };
+    let sources = &checked.analysis.sources;
+    if checked.analysis.has_errors() {
+        common::emit(
+            sources,
+            &checked.analysis.diagnostics,
+            DiagFormat::Human,
+            color,
+        );
+        return ExitStatus::Errors;
+    }
+    common::emit(
+        sources,
+        &checked.analysis.diagnostics,
+        DiagFormat::Human,
+        color,
+    );
+    let digests = common::secret_digests(&args.file, &checked.analysis.model);
+    let outputs = match crate::pipeline::build(&checked, &digests) {
+        Ok(o) => o,
+        Err(diags) => {
+            common::emit(sources, &diags, DiagFormat::Human, color);
+            return ExitStatus::Errors;
+        }
+    };
+    match write_all(&args.out, &outputs) {
+        Ok(n) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "wrote {n} files to {}",
+                args.out.display()
+            );
+            ExitStatus::Ok
+        }
+        Err(err) => {
+            common::error_line(
+                color,
+                &format!("cannot write `{}`: {err}", args.out.display()),
+            );
+            ExitStatus::Usage
+        }
+    }
+}
+
+fn write_all(out: &Path, o: &Outputs) -> std::io::Result<usize> {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "out".into());
+    let tmp = parent.join(format!(".{name}.sdbc-tmp-{}", std::process::id()));
+    let result = write_tree(&tmp, o).and_then(|n| {
+        let old = parent.join(format!(".{name}.sdbc-old-{}", std::process::id()));
+        if out.exists() {
+            std::fs::rename(out, &old)?;
+        }
+        std::fs::rename(&tmp, out)?;
+        if old.exists() {
+            std::fs::remove_dir_all(&old)?;
+        }
+        Ok(n)
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result
+}
+
+fn write_tree(dir: &Path, o: &Outputs) -> std::io::Result<usize> {
+    std::fs::create_dir_all(dir.join("gce"))?;
+    std::fs::create_dir_all(dir.join("cloud-init"))?;
+    std::fs::write(
+        dir.join("gce/requests.json"),
+        crate::targets::gce::requests_json(&o.requests),
+    )?;
+    for (file, content) in o.boot.values() {
+        std::fs::write(dir.join("cloud-init").join(file), content)?;
+    }
+    std::fs::write(dir.join("stack.yml"), &o.stack)?;
+    Ok(2 + o.boot.len())
+}
