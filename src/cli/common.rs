@@ -16,13 +16,17 @@ pub enum ExitStatus {
     Errors = 1,
     /// Bad usage, or a file could not be read or written.
     Usage = 2,
+    /// `plan --detailed-exitcode`: there are changes.
+    Changes = 3,
     /// Interrupted by Ctrl-C.
     Interrupted = 130,
 }
 
 impl From<ExitStatus> for std::process::ExitCode {
     fn from(s: ExitStatus) -> Self {
-        std::process::ExitCode::from(s as u8)
+        // `--detailed-exitcode` reports changes as 2, as Terraform does.
+        let code = if s == ExitStatus::Changes { 2 } else { s as u8 };
+        std::process::ExitCode::from(code)
     }
 }
 

@@ -1,11 +1,17 @@
 //! The command line: one file per subcommand. This is the edge where errors
 //! become messages and exit statuses; the library below never prints.
 
+mod apply;
 mod build;
 mod check;
 mod common;
+mod deploy;
 mod fmt;
 mod graph;
+mod plan;
+mod power;
+mod progress;
+mod state;
 
 use clap::{Parser, Subcommand};
 
@@ -31,6 +37,21 @@ pub enum Command {
     Fmt(fmt::Args),
     /// Print the dependency graph (DOT for Graphviz, or JSON).
     Graph(graph::Args),
+    /// Show what `apply` would change.
+    Plan(plan::Args),
+    /// Make the resources match the program (or apply a saved plan).
+    Apply(apply::Args),
+    /// Delete the resources of a program, in reverse dependency order.
+    Destroy(apply::DestroyArgs),
+    /// Start the program's VMs.
+    Start(power::Args),
+    /// Stop the program's VMs.
+    Stop(power::Args),
+    /// Inspect the state.
+    #[command(subcommand)]
+    State(state::StateCmd),
+    /// Remove the state lock left by a run that is gone.
+    ForceUnlock(state::UnlockArgs),
 }
 
 pub fn main() -> std::process::ExitCode {
@@ -52,6 +73,13 @@ pub fn main() -> std::process::ExitCode {
         Command::Check(args) => check::run(args, color),
         Command::Fmt(args) => fmt::run(args, color),
         Command::Graph(args) => graph::run(args, color),
+        Command::Plan(args) => plan::run(args, color),
+        Command::Apply(args) => apply::run(args, color),
+        Command::Destroy(args) => apply::destroy(args, color),
+        Command::Start(args) => power::run(args, "start", color),
+        Command::Stop(args) => power::run(args, "stop", color),
+        Command::State(cmd) => state::run(cmd, color),
+        Command::ForceUnlock(args) => state::force_unlock(args, color),
     };
     status.into()
 }

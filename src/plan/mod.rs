@@ -112,9 +112,9 @@ pub struct Plan {
     pub changes: Vec<Change>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deferred: Vec<Deferred>,
-    /// Digest of the program's outputs of `build`, to tell plans apart.
+    /// The program the plan was made from (its state file lives beside it).
     #[serde(default)]
-    pub source_digest: String,
+    pub source: String,
 }
 
 impl Plan {
@@ -268,6 +268,6 @@ pub fn make(
         refreshed,
         changes,
         deferred: Vec::new(),
-        source_digest: String::new(),
+        source: String::new(),
     }
 }

@@ -1,0 +1,285 @@
+//! `sdbc apply FILE|PLANFILE` and `sdbc destroy FILE`: lock the state,
+//! plan (or read a saved plan and check the state has not moved since),
+//! show the plan, ask, then run it in dependency order with bounded
+//! parallelism and a request budget, saving state after every step.
+//! Ctrl-C stops starting new steps, lets the running ones finish, saves
+//! and exits 130.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::common::{self, ExitStatus};
+use super::deploy::{self, Loaded};
+use super::progress::CliProgress;
+use crate::diag::ColorChoice;
+use crate::exec::apply::{Outcome, Runner, StepCtx};
+use crate::plan::Plan;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The program, or a plan saved by `sdbc plan --out`.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Apply without asking.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Most steps running at once.
+    #[arg(long, default_value_t = 16)]
+    pub parallel: usize,
+    /// Most mutating API requests per minute (Compute Engine's quotas are per minute).
+    #[arg(long, value_name = "N")]
+    pub writes_per_minute: Option<u32>,
+    /// Set a `param`: NAME=VALUE (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = common::parse_var)]
+    pub vars: Vec<(String, String)>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DestroyArgs {
+    /// The program.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Destroy only this resource (e.g. `gce.vm.worker-3`) and what depends on it.
+    #[arg(long, value_name = "NODE")]
+    pub target: Vec<String>,
+    /// Destroy without asking.
+    #[arg(long)]
+    pub auto_approve: bool,
+    #[arg(long, default_value_t = 16)]
+    pub parallel: usize,
+    #[arg(long, value_name = "N")]
+    pub writes_per_minute: Option<u32>,
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = common::parse_var)]
+    pub vars: Vec<(String, String)>,
+}
+
+fn is_saved_plan(path: &Path) -> Option<Plan> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.trim_start()
+        .starts_with('{')
+        .then(|| Plan::from_json(&text).ok())
+        .flatten()
+}
+
+pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
+    let saved = is_saved_plan(&args.file);
+    let source = saved
+        .as_ref()
+        .map_or(args.file.clone(), |p| PathBuf::from(&p.source));
+    let opts = RunOpts {
+        auto_approve: args.auto_approve,
+        parallel: args.parallel,
+        writes: args.writes_per_minute,
+        verb: "apply",
+    };
+    execute(
+        &source,
+        &args.vars,
+        color,
+        &opts,
+        |loaded, fresh| match &saved {
+            Some(plan)
+                if plan.state_lineage != loaded.state.lineage
+                    || plan.state_serial != loaded.state.serial =>
+            {
+                Err(format!(
+                    "the state moved since this plan was made (serial {} -> {}); run `sdbc plan` again",
+                    plan.state_serial, loaded.state.serial
+                ))
+            }
+            Some(plan) => Ok(plan.clone()),
+            None => Ok(fresh),
+        },
+    )
+}
+
+pub fn destroy(args: DestroyArgs, color: ColorChoice) -> ExitStatus {
+    let opts = RunOpts {
+        auto_approve: args.auto_approve,
+        parallel: args.parallel,
+        writes: args.writes_per_minute,
+        verb: "destroy",
+    };
+    let targets = args.target.clone();
+    // With nothing wanted, the plan deletes everything in state (and any
+    // resource of the stack that refresh found).
+    execute(
+        &args.file,
+        &args.vars,
+        color,
+        &opts,
+        move |loaded, mut plan| {
+            if !targets.is_empty() {
+                let keep = with_dependents(&targets, loaded);
+                plan.changes.retain(|c| keep.contains(&c.node));
+            }
+            plan.deferred.clear();
+            Ok(plan)
+        },
+    )
+}
+
+/// The targets and every resource in state that depends on them, transitively.
+fn with_dependents(targets: &[String], loaded: &Loaded) -> std::collections::BTreeSet<String> {
+    let mut keep: std::collections::BTreeSet<String> = targets.iter().cloned().collect();
+    loop {
+        let before = keep.len();
+        for (node, r) in &loaded.state.resources {
+            if r.depends_on.iter().any(|d| keep.contains(d)) {
+                keep.insert(node.clone());
+            }
+        }
+        if keep.len() == before {
+            return keep;
+        }
+    }
+}
+
+struct RunOpts {
+    auto_approve: bool,
+    parallel: usize,
+    writes: Option<u32>,
+    verb: &'static str,
+}
+
+fn execute(
+    source: &Path,
+    vars: &[(String, String)],
+    color: ColorChoice,
+    opts: &RunOpts,
+    choose: impl FnOnce(&Loaded, Plan) -> Result<Plan, String>,
+) -> ExitStatus {
+    let mut loaded = match deploy::load(source, vars, color) {
+        Ok(l) => l,
+        Err(status) => return status,
+    };
+    let Some(project) = loaded.project.clone() else {
+        common::error_line(
+            color,
+            "no project: set GOOGLE_CLOUD_PROJECT or `gce { project = \"…\" }`",
+        );
+        return ExitStatus::Usage;
+    };
+    let lock = match loaded.store.lock(&format!("sdbc {}", opts.verb)) {
+        Ok(l) => l,
+        Err(e) => {
+            common::error_line(color, &e.to_string());
+            return ExitStatus::Errors;
+        }
+    };
+    if let Some(stale) = lock.took_over() {
+        let _ = writeln!(std::io::stderr(), "warning: {stale}");
+    }
+    // The state may have changed while we waited for the lock.
+    match loaded.store.load() {
+        Ok(s) => loaded.state = s,
+        Err(e) => {
+            common::error_line(color, &e.to_string());
+            return ExitStatus::Usage;
+        }
+    }
+    let rt = match deploy::runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            common::error_line(color, &format!("cannot start: {e}"));
+            return ExitStatus::Usage;
+        }
+    };
+    rt.block_on(async move {
+        let client = match deploy::connect(&project, opts.parallel, opts.writes).await {
+            Ok(c) => c,
+            Err(e) => {
+                common::error_line(color, &format!("cannot reach Compute Engine: {e}"));
+                return ExitStatus::Errors;
+            }
+        };
+        let wanted = if opts.verb == "destroy" {
+            Vec::new()
+        } else {
+            loaded.desired.clone()
+        };
+        let fresh = match deploy::make_plan(&mut loaded, Some(&client), &wanted).await {
+            Ok(p) => p,
+            Err(e) => {
+                common::error_line(color, &e);
+                return ExitStatus::Errors;
+            }
+        };
+        let plan = match choose(&loaded, fresh) {
+            Ok(p) => p,
+            Err(e) => {
+                common::error_line(color, &e);
+                return ExitStatus::Errors;
+            }
+        };
+        let _ = std::io::stderr()
+            .write_all(crate::plan::render::human(&plan, color == ColorChoice::Always).as_bytes());
+        if !plan.has_changes() {
+            return ExitStatus::Ok;
+        }
+        let question = if opts.verb == "destroy" {
+            "Destroy these resources?"
+        } else {
+            "Apply these changes?"
+        };
+        if !deploy::confirm(question, opts.auto_approve, color) {
+            return ExitStatus::Errors;
+        }
+        run_plan(&plan, &mut loaded, client, &project, opts.parallel, color).await
+    })
+}
+
+async fn run_plan(
+    plan: &Plan,
+    loaded: &mut Loaded,
+    client: Arc<crate::exec::GceClient>,
+    project: &str,
+    parallel: usize,
+    color: ColorChoice,
+) -> ExitStatus {
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            flag.store(true, Ordering::SeqCst);
+            let _ = writeln!(
+                std::io::stderr(),
+                "\ninterrupted: finishing the steps in flight, then saving the state (no new step starts)"
+            );
+        }
+    });
+    let progress = CliProgress::new(color);
+    let runner = Runner {
+        ctx: StepCtx {
+            client: client.clone(),
+            project: project.to_string(),
+            lineage: loaded.state.lineage.clone(),
+            assigned: Default::default(),
+        },
+        store: &loaded.store,
+        parallel,
+        cancel: &cancel,
+        progress: &progress,
+    };
+    let report = match runner.run(plan, &mut loaded.state).await {
+        Ok(r) => r,
+        Err(e) => {
+            common::error_line(color, &e.to_string());
+            return ExitStatus::Errors;
+        }
+    };
+    progress.summary(&report, client.stats());
+    if report.interrupted {
+        return ExitStatus::Interrupted;
+    }
+    if report
+        .steps
+        .iter()
+        .any(|s| matches!(s.outcome, Outcome::Failed(_) | Outcome::Skipped(_)))
+    {
+        return ExitStatus::Errors;
+    }
+    ExitStatus::Ok
+}

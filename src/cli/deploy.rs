@@ -1,0 +1,176 @@
+//! What `plan`, `apply`, `destroy`, `start` and `stop` share: loading the
+//! program and its state, connecting to Compute Engine when credentials
+//! exist, refreshing, planning, and asking before changing anything.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::common::{self, DiagFormat};
+use crate::diag::ColorChoice;
+use crate::exec::{ClientConfig, Endpoint, GceClient, TokenSource};
+use crate::plan::{Deferred, Desired, Found, Plan};
+use crate::state::{State, StateStore};
+
+/// A program, checked and built, with its state.
+pub struct Loaded {
+    pub source: PathBuf,
+    pub stack: String,
+    pub project: Option<String>,
+    pub desired: Vec<Desired>,
+    pub deferred: Vec<Deferred>,
+    pub store: StateStore,
+    pub state: State,
+}
+
+/// Loads, checks and builds the program; `Err(status)` after saying why.
+pub fn load(
+    path: &Path,
+    vars: &[(String, String)],
+    color: ColorChoice,
+) -> Result<Loaded, super::ExitStatus> {
+    let Some(checked) = common::load_checked(path, vars, color) else {
+        return Err(super::ExitStatus::Usage);
+    };
+    let sources = &checked.analysis.sources;
+    common::emit(
+        sources,
+        &checked.analysis.diagnostics,
+        DiagFormat::Human,
+        color,
+    );
+    if checked.analysis.has_errors() {
+        return Err(super::ExitStatus::Errors);
+    }
+    let model = &checked.analysis.model;
+    let digests = common::secret_digests(path, model);
+    let outputs = crate::pipeline::build(&checked, &digests).map_err(|d| {
+        common::emit(sources, &d, DiagFormat::Human, color);
+        super::ExitStatus::Errors
+    })?;
+    let store = StateStore::for_source(path, &model.stack);
+    let state = store.load().map_err(|e| {
+        common::error_line(color, &e.to_string());
+        super::ExitStatus::Usage
+    })?;
+    let deferred = checked
+        .graph
+        .ids()
+        .filter(|id| !id.starts_with("gce."))
+        .map(|id| Deferred {
+            node: id.to_string(),
+            note: String::from("Swarm formation and stack deployment are not run by this version"),
+        })
+        .collect();
+    let project = std::env::var(crate::exec::PROJECT_ENV)
+        .ok()
+        .filter(|p| !p.trim().is_empty())
+        .or_else(|| model.gce.project.clone());
+    Ok(Loaded {
+        source: path.to_path_buf(),
+        stack: model.stack.clone(),
+        project,
+        desired: crate::plan::desired(&outputs.requests),
+        deferred,
+        store,
+        state,
+    })
+}
+
+/// Whether any credentials are configured (so plan can stay offline otherwise).
+pub fn credentials_configured() -> bool {
+    let set = |k: &str| std::env::var(k).is_ok_and(|v| !v.trim().is_empty());
+    if set(crate::exec::ACCESS_TOKEN_ENV) || set("GOOGLE_APPLICATION_CREDENTIALS") {
+        return true;
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    home.join(".config/gcloud/application_default_credentials.json")
+        .exists()
+}
+
+/// A client for the configured endpoint and project.
+pub async fn connect(
+    project: &str,
+    parallel: usize,
+    writes_per_minute: Option<u32>,
+) -> Result<Arc<GceClient>, String> {
+    let endpoint = Endpoint::from_env(Some(project)).map_err(|e| e.to_string())?;
+    let auth = TokenSource::from_env().await.map_err(|e| e.to_string())?;
+    let mut config = ClientConfig {
+        max_in_flight: parallel.max(1) * 2,
+        ..ClientConfig::default()
+    };
+    if let Some(w) = writes_per_minute {
+        config.budget.write = Some(crate::exec::Rate::per_minute(w));
+    }
+    GceClient::new(endpoint, auth, config)
+        .map(Arc::new)
+        .map_err(|e| e.to_string())
+}
+
+/// Refreshes (when asked and possible) and plans.
+pub async fn make_plan(
+    l: &mut Loaded,
+    client: Option<&GceClient>,
+    wanted: &[Desired],
+) -> Result<Plan, String> {
+    let mut found: Vec<Found> = Vec::new();
+    let refreshed = match (client, &l.project) {
+        (Some(c), Some(project)) => {
+            let r = crate::exec::refresh::refresh(c, project, &l.stack, wanted, &mut l.state)
+                .await
+                .map_err(|e| format!("refresh failed: {e}"))?;
+            found = r.untracked;
+            true
+        }
+        _ => false,
+    };
+    let mut plan = crate::plan::make(
+        &l.stack,
+        l.project.clone(),
+        wanted,
+        &l.state,
+        refreshed,
+        &found,
+    );
+    plan.deferred = l.deferred.clone();
+    plan.source = l.source.display().to_string();
+    Ok(plan)
+}
+
+/// Asks on a terminal; refuses without one unless `auto_approve`.
+pub fn confirm(question: &str, auto_approve: bool, color: ColorChoice) -> bool {
+    if auto_approve {
+        return true;
+    }
+    if !std::io::stdin().is_terminal() {
+        common::error_line(
+            color,
+            "refusing to change anything without a terminal to ask on; pass --auto-approve",
+        );
+        return false;
+    }
+    let _ = write!(
+        std::io::stderr(),
+        "{question} Only 'yes' will be accepted: "
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if answer.trim() == "yes" {
+        true
+    } else {
+        common::error_line(color, "cancelled: nothing was changed");
+        false
+    }
+}
+
+/// A multi-threaded runtime for the network work.
+pub fn runtime() -> Result<tokio::runtime::Runtime, std::io::Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}

@@ -1,0 +1,90 @@
+//! `sdbc start|stop FILE [--target NODE]`: start or stop the VMs in state.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::common::{self, ExitStatus};
+use super::deploy;
+use crate::diag::ColorChoice;
+use crate::exec::ApiCall;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Only these VMs (e.g. `gce.vm.worker-0`).
+    #[arg(long, value_name = "NODE")]
+    pub target: Vec<String>,
+}
+
+pub fn run(args: Args, verb: &str, color: ColorChoice) -> ExitStatus {
+    let loaded = match deploy::load(&args.file, &[], color) {
+        Ok(l) => l,
+        Err(status) => return status,
+    };
+    let Some(project) = loaded.project.clone() else {
+        common::error_line(
+            color,
+            "no project: set GOOGLE_CLOUD_PROJECT or `gce { project = \"…\" }`",
+        );
+        return ExitStatus::Usage;
+    };
+    let vms: Vec<(String, String)> = loaded
+        .state
+        .resources
+        .iter()
+        .filter(|(node, r)| {
+            node.starts_with("gce.vm.")
+                && (args.target.is_empty() || args.target.contains(node))
+                && !r.collection.is_empty()
+        })
+        .map(|(node, r)| {
+            (
+                node.clone(),
+                format!(
+                    "{}/{}/{verb}",
+                    r.collection.replace("{project}", &project),
+                    r.name
+                ),
+            )
+        })
+        .collect();
+    if vms.is_empty() {
+        let _ = writeln!(std::io::stderr(), "no VM in the state to {verb}");
+        return ExitStatus::Ok;
+    }
+    let rt = match deploy::runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            common::error_line(color, &format!("cannot start: {e}"));
+            return ExitStatus::Usage;
+        }
+    };
+    rt.block_on(async {
+        let client = match deploy::connect(&project, 8, None).await {
+            Ok(c) => c,
+            Err(e) => {
+                common::error_line(color, &format!("cannot reach Compute Engine: {e}"));
+                return ExitStatus::Errors;
+            }
+        };
+        let mut tasks = tokio::task::JoinSet::new();
+        for (node, path) in vms {
+            let c = client.clone();
+            tasks.spawn(async move { (node, c.execute(ApiCall::new("POST", path)).await) });
+        }
+        let mut status = ExitStatus::Ok;
+        while let Some(Ok((node, result))) = tasks.join_next().await {
+            match result {
+                Ok(_) => {
+                    let _ = writeln!(std::io::stderr(), "{verb}: {node} done");
+                }
+                Err(e) => {
+                    common::error_line(color, &format!("{verb} {node}: {e}"));
+                    status = ExitStatus::Errors;
+                }
+            }
+        }
+        status
+    })
+}
