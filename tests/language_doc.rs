@@ -28,7 +28,10 @@ use sdbc::sema::{Env, FileReader, analyze_bytes};
 /// The files the documentation's examples read, by the path they name.
 const FILES: &[(&str, &str)] = &[
     ("misago/nginx.conf", "server {{ app_host }}:8000;\n"),
-    ("misago/gunicorn.conf.py", "bind = \"0.0.0.0:80\"\nworkers = 5\n"),
+    (
+        "misago/gunicorn.conf.py",
+        "bind = \"0.0.0.0:80\"\nworkers = 5\n",
+    ),
     (
         "lib/cache.sdb",
         "module small_cache(on) {\n  service redis image=\"redis:7.4\" on=on;\n}\n",
@@ -63,7 +66,11 @@ struct Block {
 /// Every ```sdb and ```sdb,fails block of a Markdown file.
 fn blocks(path: &Path) -> Vec<Block> {
     let text = std::fs::read_to_string(path).expect("doc is readable");
-    let shown = path.strip_prefix(root()).unwrap_or(path).display().to_string();
+    let shown = path
+        .strip_prefix(root())
+        .unwrap_or(path)
+        .display()
+        .to_string();
     let mut out = Vec::new();
     let mut open: Option<Block> = None;
     for (n, line) in text.lines().enumerate() {
@@ -140,9 +147,7 @@ fn error_pages() -> Vec<PathBuf> {
     let mut pages: Vec<PathBuf> = std::fs::read_dir(root().join("docs/errors"))
         .expect("docs/errors exists")
         .map(|e| e.expect("dir entry").path())
-        .filter(|p| {
-            p.extension().is_some_and(|e| e == "md") && !p.ends_with("README.md")
-        })
+        .filter(|p| p.extension().is_some_and(|e| e == "md") && !p.ends_with("README.md"))
         .collect();
     pages.sort();
     pages
@@ -232,17 +237,37 @@ const STATED_VALUES: &[(&str, &str, &str)] = &[
         "config redis_conf",
         "port 6379\n# a literal dollar-brace: ${NOT_INTERPOLATED}\ndir /data\\backslashes\\stay\n",
     ),
-    ("let shell = \"echo $${HOME}\";\noutput o = shell;\n", "output o", "echo ${HOME}"),
-    ("output o = \"say \\\"hi\\\"\\t!\";\n", "output o", "say \"hi\"\t!"),
-    ("let name = \"misago\";\noutput o = \"hello from ${name}\";\n", "output o", "hello from misago"),
+    (
+        "let shell = \"echo $${HOME}\";\noutput o = shell;\n",
+        "output o",
+        "echo ${HOME}",
+    ),
+    (
+        "output o = \"say \\\"hi\\\"\\t!\";\n",
+        "output o",
+        "say \"hi\"\t!",
+    ),
+    (
+        "let name = \"misago\";\noutput o = \"hello from ${name}\";\n",
+        "output o",
+        "hello from misago",
+    ),
     // template() sees top-level lets and params.
     (
         "let app_host = \"misago\";\nconfig nginx template(\"misago/nginx.conf\");\n",
         "config nginx",
         "server misago:8000;\n",
     ),
-    ("output o = join([\"a\", \"b\", \"c\"], \",\");\n", "output o", "a,b,c"),
-    ("param region = env(\"SDBC_REGION\", \"europe-west1\");\noutput o = region;\n", "output o", "europe-west1"),
+    (
+        "output o = join([\"a\", \"b\", \"c\"], \",\");\n",
+        "output o",
+        "a,b,c",
+    ),
+    (
+        "param region = env(\"SDBC_REGION\", \"europe-west1\");\noutput o = region;\n",
+        "output o",
+        "europe-west1",
+    ),
     // Groups, members, internal addresses from `.10`.
     (
         "network net 10.0.0.0/24;\nvm worker[2] e2-small;\noutput o = worker[1].name;\n",
@@ -254,7 +279,11 @@ const STATED_VALUES: &[(&str, &str, &str)] = &[
         "output o",
         "10.0.0.11",
     ),
-    ("network net 10.0.0.0/24;\nvm worker[2] e2-small;\noutput o = worker.name;\n", "output o", "worker"),
+    (
+        "network net 10.0.0.0/24;\nvm worker[2] e2-small;\noutput o = worker.name;\n",
+        "output o",
+        "worker",
+    ),
     // Text forms: a service is its host name, a VM its internal IP.
     (
         "network net 10.0.0.0/24;\nvm m e2-small swarm=manager;\nservice api image=\"a\";\nservice web image=\"w\" {\n  env API = api;\n  env M = m;\n  env N = 4;\n}\n",
@@ -266,7 +295,11 @@ const STATED_VALUES: &[(&str, &str, &str)] = &[
         "env web M",
         "10.0.0.10",
     ),
-    ("service web image=\"w\" {\n  env N = 4;\n}\n", "env web N", "4"),
+    (
+        "service web image=\"w\" {\n  env N = 4;\n}\n",
+        "env web N",
+        "4",
+    ),
     // Module members: `INSTANCE.NAME` in sdb, `INSTANCE-NAME` in Swarm.
     (
         "module cache(on) {\n  service redis image=\"redis:7.4\" on=on;\n}\nnetwork net 10.0.0.0/24;\nvm m e2-small swarm=manager;\ncache sessions on=m;\nservice app image=\"a\" {\n  env R = sessions.redis;\n}\n",
@@ -298,7 +331,12 @@ fn stated_values_hold() {
         if analysis.has_errors() {
             wrong.push(format!(
                 "{program}\nhas errors:\n{}",
-                render_human(&analysis.sources, &analysis.diagnostics, ColorChoice::Never, 80)
+                render_human(
+                    &analysis.sources,
+                    &analysis.diagnostics,
+                    ColorChoice::Never,
+                    80
+                )
             ));
             continue;
         }
@@ -310,12 +348,15 @@ fn stated_values_hold() {
                 .iter()
                 .find(|c| c.name == *name)
                 .map(|c| c.content.clone()),
-            ["output", name] => m.outputs.iter().find(|o| o.name == *name).map(|o| {
-                match &o.value {
-                    sdbc::model::OutputValue::Known(t) => t.clone(),
-                    other => format!("{other:?}"),
-                }
-            }),
+            ["output", name] => {
+                m.outputs
+                    .iter()
+                    .find(|o| o.name == *name)
+                    .map(|o| match &o.value {
+                        sdbc::model::OutputValue::Known(t) => t.clone(),
+                        other => format!("{other:?}"),
+                    })
+            }
             ["env", service, var] => m
                 .services
                 .iter()
@@ -324,7 +365,9 @@ fn stated_values_hold() {
             _ => panic!("unknown check `{what}`"),
         };
         if found.as_deref() != Some(*expected) {
-            wrong.push(format!("{program}\n{what}: expected {expected:?}, found {found:?}"));
+            wrong.push(format!(
+                "{program}\n{what}: expected {expected:?}, found {found:?}"
+            ));
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
