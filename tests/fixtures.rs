@@ -22,12 +22,13 @@ fn analyze(path: &Path) -> sdbc::sema::Analysis {
         getenv: Box::new(|_| None),
         reader: &DiskReader,
     };
-    let name = path
+    // Relative to the crate (cargo runs tests there), so that imported and
+    // read files are named the same on every machine in the snapshots.
+    let rel = path
         .strip_prefix(env!("CARGO_MANIFEST_DIR"))
-        .unwrap_or(path)
-        .display()
-        .to_string();
-    sdbc::pipeline::check(analyze_bytes(&name, Some(path.to_path_buf()), bytes, &env))
+        .unwrap_or(path);
+    let name = rel.display().to_string();
+    sdbc::pipeline::check(analyze_bytes(&name, Some(rel.to_path_buf()), bytes, &env))
 }
 
 /// Every `.sdb` file below a folder, sorted.
