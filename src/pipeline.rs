@@ -20,7 +20,7 @@ pub fn check_all(mut analysis: Analysis) -> Checked {
     diags.sort_by(|a, b| {
         (a.primary.span, a.code, &a.message).cmp(&(b.primary.span, b.code, &b.message))
     });
-    diags.dedup();
+    diags.dedup_by(|a, b| a.code == b.code && a.primary.span == b.primary.span);
     analysis.diagnostics = diags;
     Checked { analysis, graph }
 }

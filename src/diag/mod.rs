@@ -130,7 +130,10 @@ impl Diagnostics {
     /// Sorted by file, position and code, with exact duplicates removed.
     pub fn into_sorted(mut self) -> Vec<Diagnostic> {
         self.items.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-        self.items.dedup();
+        // One problem per code and place: a check reached twice (for each
+        // member of a group, or by two phases) reports once.
+        self.items
+            .dedup_by(|a, b| a.code == b.code && a.primary.span == b.primary.span);
         self.items
     }
 }
@@ -151,7 +154,9 @@ impl IntoIterator for Diagnostics {
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let mut best: Option<(f64, &'a str)> = None;
     for candidate in candidates {
-        let mut score = strsim::normalized_damerau_levenshtein(name, candidate);
+        // Edit distance finds dropped letters; Jaro-Winkler finds swapped ones.
+        let mut score = strsim::normalized_damerau_levenshtein(name, candidate)
+            .max(strsim::jaro_winkler(name, candidate) * 0.9);
         if !name.is_empty() && candidate.starts_with(name) {
             score = score.max(0.7);
         }

@@ -113,7 +113,7 @@ fn swarm(g: &mut DepGraph, m: &Model) -> BTreeMap<String, String> {
 }
 
 fn stack(g: &mut DepGraph, m: &Model, swarm_nodes: &BTreeMap<String, String>) {
-    if swarm_nodes.is_empty() {
+    if m.services.is_empty() && m.secrets.is_empty() && m.configs.is_empty() {
         return;
     }
     let init_span = g

@@ -5,7 +5,7 @@
 //! compiled; that is the model's and the targets' business.
 
 mod kinds;
-pub use kinds::KINDS;
+pub use kinds::{KINDS, SWARM_ROLES};
 
 /// The type an argument or attribute accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

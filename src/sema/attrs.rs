@@ -57,6 +57,33 @@ impl<'d> Attrs<'d> {
         word_of(ev, e, self.ctx, key)
     }
 
+    /// A word that must be one of `allowed` (reported with "did you mean" if not).
+    pub fn one_of(&self, ev: &mut Evaluator, key: &str, allowed: &[&str]) -> Option<String> {
+        let w = self.word(ev, key)?;
+        if allowed.contains(&w.as_str()) {
+            return Some(w);
+        }
+        let span = self.span(key).unwrap_or_default();
+        let help = crate::diag::did_you_mean(&w, allowed.iter().copied()).unwrap_or_else(|| {
+            format!(
+                "`{key}` is one of {}",
+                allowed
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        });
+        ev.error(
+            Code::BadValue,
+            format!("`{w}` is not a valid `{key}`"),
+            span,
+            "not allowed here",
+            help,
+        );
+        None
+    }
+
     pub fn int(&self, ev: &mut Evaluator, key: &str) -> Option<u64> {
         match self.value(ev, key)? {
             Value::Int(n) => Some(n),

@@ -208,8 +208,12 @@ pub struct ServiceSpans {
 }
 
 pub fn swarm(model: &Model, spans: &[ServiceSpans], diags: &mut Diagnostics) {
+    // A program without VMs may target an existing swarm (`sdbc build`).
     let has_manager = model.vms.iter().any(|v| v.swarm == SwarmRole::Manager);
-    if !has_manager && let (Some(s), Some(sp)) = (model.services.first(), spans.first()) {
+    if !has_manager
+        && !model.vms.is_empty()
+        && let (Some(s), Some(sp)) = (model.services.first(), spans.first())
+    {
         diags.push(
             Diagnostic::new(
                 Code::NoManager,

@@ -166,8 +166,13 @@ impl<'a> Collector<'a, '_, '_> {
                 expr: e,
                 scope: inner_id,
             });
-            if let Some(b) = given.or(default) {
-                inner.params.insert(p.name.name.clone(), b);
+            match given.or(default) {
+                Some(b) => {
+                    inner.params.insert(p.name.name.clone(), b);
+                }
+                None => {
+                    inner.unset.insert(p.name.name.clone());
+                }
             }
         }
         let inner_id = self.symbols.add_scope(inner);

@@ -45,6 +45,22 @@ fn check_decl(text: &str, d: &Decl, place: Place, modules: &ModuleSigs, diags: &
             && let Some(body) = &d.body
         {
             check_items(text, &body.items, Place::Top, modules, diags);
+            for inner in body.items.iter().filter_map(|i| match i {
+                Item::Decl(x) if matches!(x.kind.name.as_str(), "module" | "import" | "gce") => {
+                    Some(x)
+                }
+                _ => None,
+            }) {
+                diags.push(
+                    Diagnostic::new(
+                        Code::NotAllowedHere,
+                        format!("`{}` is not allowed inside a module", inner.kind.name),
+                        inner.kind.span,
+                        "inside a module",
+                    )
+                    .with_help("declare modules, imports and `gce` at the top of a file"),
+                );
+            }
         }
         return;
     }

@@ -319,6 +319,9 @@ impl<'a, 's> Evaluator<'a, 's> {
             self.busy_params.remove(&key);
             return v;
         }
+        if self.sym.scope(ctx.scope).unset.contains(name) {
+            return Value::Poison;
+        }
         let help = did_you_mean(name, self.sym.visible(ctx.scope))
             .unwrap_or_else(|| String::from("declare it, or check the spelling"));
         self.error(

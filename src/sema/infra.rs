@@ -434,7 +434,7 @@ fn member(
     machine_type: &str,
     exports: &[NfsExport],
 ) -> Vm {
-    let swarm = match a.word(ev, "swarm").as_deref() {
+    let swarm = match a.one_of(ev, "swarm", crate::schema::SWARM_ROLES).as_deref() {
         Some("manager") => SwarmRole::Manager,
         Some("worker") => SwarmRole::Worker,
         _ => SwarmRole::None,
@@ -506,7 +506,15 @@ pub fn firewalls(ev: &mut Evaluator, networks: &[Network]) -> Vec<Firewall> {
         let a = Attrs::new(d, ctx);
         let mut allow = Vec::new();
         if let Some(p) = d.positional_args().next() {
-            let v = ev.eval(p, ctx);
+            // A bare protocol (`icmp`) allows all of it.
+            let v = match p.as_name().map(|n| n.name.as_str()) {
+                Some(proto @ ("icmp" | "tcp" | "udp" | "esp" | "sctp"))
+                    if ev.sym.lookup(ctx.scope, proto).is_none() =>
+                {
+                    Value::Str(proto.to_string())
+                }
+                _ => ev.eval(p, ctx),
+            };
             port_rules(ev, v, p.span, &mut allow);
         }
         if let Some(v) = a.value(ev, "also") {
@@ -562,10 +570,12 @@ pub fn firewalls(ev: &mut Evaluator, networks: &[Network]) -> Vec<Firewall> {
 fn port_rules(ev: &mut Evaluator, v: Value, span: crate::span::Span, out: &mut Vec<PortRule>) {
     match v {
         Value::PortSpec { protocol, ports } => out.push(PortRule { protocol, ports }),
-        Value::Str(s) if matches!(s.as_str(), "icmp" | "tcp" | "udp") => out.push(PortRule {
-            protocol: s,
-            ports: Vec::new(),
-        }),
+        Value::Str(s) if matches!(s.as_str(), "icmp" | "tcp" | "udp" | "esp" | "sctp") => {
+            out.push(PortRule {
+                protocol: s,
+                ports: Vec::new(),
+            })
+        }
         Value::List(items) => items.into_iter().for_each(|i| port_rules(ev, i, span, out)),
         Value::Poison => {}
         other => {

@@ -71,7 +71,7 @@ pub fn decode(
                 Diagnostic::new(
                     Code::InvalidUtf8,
                     "source is not valid UTF-8",
-                    Span::new(id, bad, bad + 1),
+                    Span::new(id, bad, bad + '\u{FFFD}'.len_utf8()),
                     "this byte is not UTF-8",
                 )
                 .with_help("save the file as UTF-8"),

@@ -141,12 +141,29 @@ fn run(
         );
     }
     let (symbols, _modules) = collect::collect(program, diags);
-    let gce_decl = program.files.iter().find_map(|(file, ast)| {
-        ast.items.iter().find_map(|i| match i {
-            Item::Decl(d) if d.kind.name == "gce" => Some((d, *file)),
-            _ => None,
+    let gce_decls: Vec<(&crate::syntax::ast::Decl, FileId)> = program
+        .files
+        .iter()
+        .flat_map(|(file, ast)| {
+            ast.items.iter().filter_map(move |i| match i {
+                Item::Decl(d) if d.kind.name == "gce" => Some((d, *file)),
+                _ => None,
+            })
         })
-    });
+        .collect();
+    for (d, _) in gce_decls.iter().skip(1) {
+        diags.push(
+            Diagnostic::new(
+                crate::diag::Code::DuplicateName,
+                "`gce` is declared twice",
+                d.kind.span,
+                "declared again here",
+            )
+            .with_label(gce_decls[0].0.kind.span, "first declared here")
+            .with_help("a program has one `gce` block; merge their settings"),
+        );
+    }
+    let gce_decl = gce_decls.first().copied();
     let mut ev = eval::Evaluator::new(&symbols, sources, env);
     let (gce, stack) = infra::gce(&mut ev, gce_decl, stack_default);
     let mut model = Model {
@@ -169,6 +186,13 @@ fn run(
     model.services = svcs;
     services::apply_host_sysctl(&mut model.vms, &host_sysctl);
     model.outputs = services::outputs(&mut ev);
+    // Report problems in `let`s and `param`s even when nothing uses them.
+    for id in symbols.ids().collect::<Vec<_>>() {
+        let e = symbols.entity(id);
+        if matches!(e.kind, scope::EntityKind::Let | scope::EntityKind::Param) {
+            ev.value_of(id, e.span);
+        }
+    }
     let generated = crate::model::firewalls::generated(&model);
     model.firewalls.extend(generated);
     let kind_word = |id: scope::EntityId| -> (&'static str, String) {

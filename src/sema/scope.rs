@@ -105,6 +105,9 @@ pub struct Scope<'a> {
     pub model_prefix: String,
     /// The instance that owns this scope.
     pub owner: Option<EntityId>,
+    /// Module parameters the instance did not set (already reported): using
+    /// one yields nothing more.
+    pub unset: std::collections::BTreeSet<String>,
 }
 
 #[derive(Debug, Default)]

@@ -87,7 +87,7 @@ fn service(
     ctx: Ctx,
     exports: &[(EntityId, String, String)],
 ) -> Service {
-    let mode = match a.word(ev, "mode").as_deref() {
+    let mode = match a.one_of(ev, "mode", &["replicated", "global"]).as_deref() {
         Some("global") => ServiceMode::Global,
         _ => ServiceMode::Replicated,
     };
@@ -120,12 +120,14 @@ fn service(
         update: UpdatePolicy {
             parallelism: a.int(ev, "update_parallelism").map_or(1, |n| n as u32),
             order: a
-                .word(ev, "update_order")
+                .one_of(ev, "update_order", &["stop-first", "start-first"])
                 .unwrap_or_else(|| "stop-first".into()),
             ..UpdatePolicy::default()
         },
         restart: RestartPolicy {
-            condition: a.word(ev, "restart").unwrap_or_else(|| "any".into()),
+            condition: a
+                .one_of(ev, "restart", &["none", "on-failure", "any"])
+                .unwrap_or_else(|| "any".into()),
             ..RestartPolicy::default()
         },
         after: after(ev, a, ctx),

@@ -27,7 +27,7 @@ pub const MAX_NESTING: usize = 32;
 /// diagnostic per syntax error.
 pub fn parse(file: FileId, text: &str) -> (SourceAst, Vec<Diagnostic>) {
     init_pest();
-    let too_deep = scan::too_deep_positions(text, MAX_NESTING);
+    let mut too_deep = scan::too_deep_positions(text, MAX_NESTING);
     let mut ast = SourceAst::default();
     let mut diags = Vec::new();
     let mut pos = 0;
@@ -57,11 +57,18 @@ pub fn parse(file: FileId, text: &str) -> (SourceAst, Vec<Diagnostic>) {
                     Some(deep) if err_pos >= deep.saturating_sub(1) => nesting_diag(file, deep),
                     _ => syntax_diag(file, text, pos, err_pos, &err),
                 };
-                let resume_from = limit
-                    .filter(|&d| err_pos >= d.saturating_sub(1))
-                    .unwrap_or(err_pos);
+                let too_deep_here = limit.filter(|&d| err_pos >= d.saturating_sub(1));
+                let resume_from = too_deep_here.unwrap_or(err_pos);
                 diags.push(diag);
                 pos = scan::next_sync_point(text, resume_from.max(pos + 1));
+                if too_deep_here.is_some() {
+                    // Brackets left open by the skipped text do not count
+                    // against what follows: measure again from here.
+                    too_deep = scan::too_deep_positions(&text[pos..], MAX_NESTING)
+                        .into_iter()
+                        .map(|d| d + pos)
+                        .collect();
+                }
             }
         }
     }

@@ -36,6 +36,21 @@ pub fn trivia_at(text: &str, pos: usize) -> Option<Trivia> {
     None
 }
 
+/// The end of a `"""` string opening at `i` (past its closing quotes), or
+/// `None` if it is not closed.
+fn long_string_end(bytes: &[u8], i: usize) -> Option<usize> {
+    let body = i + 3;
+    bytes
+        .get(body..)?
+        .windows(3)
+        .position(|w| w == b"\"\"\"")
+        .map(|n| body + n + 3)
+}
+
+fn opens_long_string(bytes: &[u8], i: usize) -> bool {
+    bytes.get(i..i + 3) == Some(&b"\"\"\""[..])
+}
+
 /// Walks code, calling `f(offset, byte)` for bytes outside strings and comments.
 fn walk_code(text: &str, from: usize, mut f: impl FnMut(usize, u8) -> bool) {
     let bytes = text.as_bytes();
@@ -43,6 +58,10 @@ fn walk_code(text: &str, from: usize, mut f: impl FnMut(usize, u8) -> bool) {
     let mut in_string = false;
     while i < bytes.len() {
         let b = bytes[i];
+        if !in_string && opens_long_string(bytes, i) {
+            i = long_string_end(bytes, i).unwrap_or(bytes.len());
+            continue;
+        }
         if in_string {
             match b {
                 b'\\' => i += 1,
@@ -135,6 +154,16 @@ pub fn unterminated_string(text: &str, from: usize, at: usize) -> Option<usize> 
     let mut open: Option<usize> = None;
     while i < bytes.len() && i <= at {
         let b = bytes[i];
+        if open.is_none() && opens_long_string(bytes, i) {
+            match long_string_end(bytes, i) {
+                Some(end) if end <= at => {
+                    i = end;
+                    continue;
+                }
+                Some(_) => return None,
+                None => return Some(i),
+            }
+        }
         match open {
             Some(_) => match b {
                 b'\\' => i += 1,
@@ -202,6 +231,17 @@ mod tests {
         let deep = "[".repeat(40);
         assert_eq!(too_deep_positions(&deep, 32), vec![32]);
         assert!(too_deep_positions("\"[[[[\" # [[[[", 1).is_empty());
+    }
+
+    #[test]
+    fn long_strings_are_skipped() {
+        let t = "config c \"\"\"\n[[[[\n\"\"\";";
+        assert!(too_deep_positions(t, 1).is_empty());
+        assert_eq!(unterminated_string("x = \"\"\"\nabc", 0, 9), Some(4));
+        assert_eq!(
+            unterminated_string("let y = \"\"\"\n a\n \"\"\" 1 = ;", 0, 20),
+            None
+        );
     }
 
     #[test]
