@@ -17,6 +17,10 @@ pub fn check_all(mut analysis: Analysis) -> Checked {
     let graph = crate::graph::build(&analysis.model, &analysis.deps);
     let mut diags = std::mem::take(&mut analysis.diagnostics);
     diags.extend(graph.cycle_diagnostics());
+    // The boot configurations must render and fit Compute Engine's metadata.
+    if let Err(errors) = crate::targets::cloud_init::render_all(&analysis.model) {
+        diags.extend(errors.iter().map(render_diag));
+    }
     diags.sort_by(|a, b| {
         (a.primary.span, a.code, &a.message).cmp(&(b.primary.span, b.code, &b.message))
     });

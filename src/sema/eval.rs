@@ -459,6 +459,7 @@ impl<'a, 's> Evaluator<'a, 's> {
             Value::Entity(id) if self.sym.entity(id).kind == EntityKind::Vm => {
                 match self.vms.counts.get(&id).copied().flatten() {
                     Some(n) if i < u64::from(n) => Value::Member(id, i as u32),
+                    Some(0) => Value::Poison, // a bad count, already reported
                     Some(n) => {
                         let name = self.sym.entity(id).qual_name.clone();
                         self.error(

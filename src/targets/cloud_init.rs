@@ -60,7 +60,7 @@ pub enum RenderError {
         path: String,
         span: Span,
     },
-    #[error("invalid {what} `{value}` on `{vm}`")]
+    #[error("invalid {what} `{}` on `{vm}`", short(value))]
     BadValue {
         vm: String,
         what: String,
@@ -73,6 +73,14 @@ pub enum RenderError {
         network: String,
         span: Span,
     },
+}
+
+/// A value cut to fit in a message.
+fn short(value: &str) -> String {
+    match value.char_indices().nth(60) {
+        Some((i, _)) => format!("{}…", &value[..i]),
+        None => value.to_string(),
+    }
 }
 
 impl RenderError {
