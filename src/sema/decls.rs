@@ -350,7 +350,9 @@ fn check_positional(text: &str, d: &Decl, schema: &KindSchema, diags: &mut Diagn
             None => {}
         }
     }
-    for extra in given.iter().skip(schema.positional.len()) {
+    // One diagnostic for the first extra argument: the rest usually follow
+    // from the same slip (a missing `;`).
+    if let Some(extra) = given.get(schema.positional.len()) {
         let mut diag = Diagnostic::new(
             Code::TooManyArguments,
             format!("too many arguments for `{}`", schema.name),

@@ -434,8 +434,18 @@ impl<'a, 's> Evaluator<'a, 's> {
         let default = self.sym.entity(id).decl.value.as_ref();
         match (given, default) {
             (Some(text), Some(d)) => {
-                let d = self.eval(d, ctx);
-                coerce_like(&text, &d)
+                let default = self.eval(d, ctx);
+                let v = coerce_like(&text, &default);
+                if matches!(default, Value::Int(_) | Value::Bool(_)) && matches!(v, Value::Str(_)) {
+                    return self.error(
+                        Code::WrongType,
+                        format!("parameter `{name}` is {}, but was given `{text}`", default.describe()),
+                        span,
+                        "declared here",
+                        format!("pass `--var {name}=…` (or `{env_name}`) as {}", default.describe()),
+                    );
+                }
+                v
             }
             (Some(text), None) => Value::Str(text),
             (None, Some(d)) => self.eval(d, ctx),
