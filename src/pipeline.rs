@@ -17,10 +17,7 @@ pub fn check_all(mut analysis: Analysis) -> Checked {
     let graph = crate::graph::build(&analysis.model, &analysis.deps);
     let mut diags = std::mem::take(&mut analysis.diagnostics);
     diags.extend(graph.cycle_diagnostics());
-    // The boot configurations must render and fit Compute Engine's metadata.
-    if let Err(errors) = crate::targets::cloud_init::render_all(&analysis.model) {
-        diags.extend(errors.iter().map(render_diag));
-    }
+    diags.extend(boot_configuration_problems(&analysis.model));
     diags.sort_by(|a, b| {
         (a.primary.span, a.code, &a.message).cmp(&(b.primary.span, b.code, &b.message))
     });
@@ -106,6 +103,35 @@ pub fn pending_secret_digests(
             )
         })
         .collect()
+}
+
+/// The boot configurations must render and fit Compute Engine's metadata.
+/// Members of a group differ only in names, addresses and index-dependent
+/// values, so one member per group is rendered, and the whole group only
+/// when that one comes within a margin of the limit.
+fn boot_configuration_problems(model: &crate::model::Model) -> Vec<Diagnostic> {
+    use crate::targets::cloud_init::{USER_DATA_LIMIT, user_data};
+    const MARGIN: usize = 16 * 1024;
+    let mut out = Vec::new();
+    let mut seen_groups = std::collections::BTreeSet::new();
+    let mut render_group = std::collections::BTreeSet::new();
+    for vm in &model.vms {
+        let first_of_group = seen_groups.insert(vm.group.as_str());
+        if !first_of_group && !render_group.contains(vm.group.as_str()) {
+            continue;
+        }
+        match user_data(model, vm) {
+            Ok(text) if text.len() + MARGIN > USER_DATA_LIMIT => {
+                render_group.insert(vm.group.as_str());
+            }
+            Ok(_) => {}
+            Err(e) => {
+                render_group.insert(vm.group.as_str());
+                out.push(render_diag(&e));
+            }
+        }
+    }
+    out
 }
 
 fn render_diag(e: &crate::targets::cloud_init::RenderError) -> Diagnostic {

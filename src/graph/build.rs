@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::{DepGraph, Layer};
-use crate::model::{Model, SwarmRole};
+use crate::model::{Model, SwarmRole, VmIndex};
 use crate::sema::ModelDep;
 use crate::span::Span;
 
@@ -14,8 +14,9 @@ pub fn build(model: &Model, deps: &[ModelDep]) -> DepGraph {
     let mut g = DepGraph::default();
     cloud(&mut g, model);
     let swarm_nodes = swarm(&mut g, model);
-    stack(&mut g, model, &swarm_nodes);
-    references(&mut g, model, deps, &swarm_nodes);
+    let vms = VmIndex::new(model);
+    stack(&mut g, model, &vms, &swarm_nodes);
+    references(&mut g, &vms, deps, &swarm_nodes);
     g
 }
 
@@ -112,7 +113,7 @@ fn swarm(g: &mut DepGraph, m: &Model) -> BTreeMap<String, String> {
     steps
 }
 
-fn stack(g: &mut DepGraph, m: &Model, swarm_nodes: &BTreeMap<String, String>) {
+fn stack(g: &mut DepGraph, m: &Model, vms: &VmIndex, swarm_nodes: &BTreeMap<String, String>) {
     if m.services.is_empty() && m.secrets.is_empty() && m.configs.is_empty() {
         return;
     }
@@ -161,7 +162,7 @@ fn stack(g: &mut DepGraph, m: &Model, swarm_nodes: &BTreeMap<String, String>) {
                 s.span,
             );
         }
-        for vm in m.vms.iter().filter(|v| placed_on(s, v)) {
+        for vm in vms.placed(&s.placement) {
             if let Some(step) = swarm_nodes.get(&vm.name) {
                 g.add_edge(step, &id, "the service runs on this node", s.span);
             }
@@ -169,17 +170,9 @@ fn stack(g: &mut DepGraph, m: &Model, swarm_nodes: &BTreeMap<String, String>) {
     }
 }
 
-fn placed_on(s: &crate::model::Service, vm: &crate::model::Vm) -> bool {
-    match (&s.placement.member, &s.placement.group) {
-        (Some(m), _) => *m == vm.name,
-        (None, Some(g)) => *g == vm.group,
-        (None, None) => vm.swarm != SwarmRole::None,
-    }
-}
-
 /// The node ids a model part stands for (a VM group stands for its members).
 fn nodes_of(
-    m: &Model,
+    vms: &VmIndex,
     kind: &str,
     name: &str,
     as_swarm_node: Option<&BTreeMap<String, String>>,
@@ -192,10 +185,8 @@ fn nodes_of(
         "network" => vec![format!("gce.network.{name}")],
         "address" => vec![format!("gce.address.{name}")],
         "firewall" => vec![format!("gce.firewall.{name}")],
-        "vm" => m
-            .vms
-            .iter()
-            .filter(|v| v.group == name)
+        "vm" => vms
+            .group(name)
             .map(|v| match as_swarm_node.and_then(|s| s.get(&v.name)) {
                 Some(step) => step.clone(),
                 None => format!("gce.vm.{}", v.name),
@@ -207,7 +198,7 @@ fn nodes_of(
 
 fn references(
     g: &mut DepGraph,
-    m: &Model,
+    vms: &VmIndex,
     deps: &[ModelDep],
     swarm_nodes: &BTreeMap<String, String>,
 ) {
@@ -217,8 +208,8 @@ fn references(
             continue;
         }
         let in_stack = matches!(d.from.0, "service" | "config" | "secret");
-        let froms = nodes_of(m, d.from.0, &d.from.1, None);
-        let tos = nodes_of(m, d.to.0, &d.to.1, in_stack.then_some(swarm_nodes));
+        let froms = nodes_of(vms, d.from.0, &d.from.1, None);
+        let tos = nodes_of(vms, d.to.0, &d.to.1, in_stack.then_some(swarm_nodes));
         let reason = match d.reason.as_str() {
             "after" => format!("`after` lists {}", d.to.1),
             "reference" => format!("refers to {}", d.to.1),

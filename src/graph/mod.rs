@@ -61,6 +61,9 @@ pub struct Edge {
 pub struct DepGraph {
     pub graph: DiGraph<Node, Edge>,
     index: BTreeMap<String, NodeIndex>,
+    /// Edges already present (petgraph's `find_edge` walks a node's edges,
+    /// which is slow for hubs such as `swarm.init`).
+    edges: std::collections::HashSet<(NodeIndex, NodeIndex)>,
 }
 
 impl DepGraph {
@@ -85,7 +88,7 @@ impl DepGraph {
     pub fn add_edge(&mut self, before: &str, after: &str, reason: &str, span: Span) {
         if let (Some(b), Some(a)) = (self.node(before), self.node(after))
             && b != a
-            && self.graph.find_edge(b, a).is_none()
+            && self.edges.insert((b, a))
         {
             self.graph.add_edge(
                 b,

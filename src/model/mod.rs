@@ -349,3 +349,55 @@ pub enum OutputValue {
         field: String,
     },
 }
+
+/// VMs by group and by name, for placement look-ups that would otherwise
+/// scan every VM once per service.
+pub struct VmIndex<'m> {
+    model: &'m Model,
+    by_group: BTreeMap<&'m str, Vec<usize>>,
+    by_name: BTreeMap<&'m str, usize>,
+}
+
+impl<'m> VmIndex<'m> {
+    pub fn new(model: &'m Model) -> Self {
+        let mut by_group: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        let mut by_name = BTreeMap::new();
+        for (i, vm) in model.vms.iter().enumerate() {
+            by_group.entry(vm.group.as_str()).or_default().push(i);
+            by_name.insert(vm.name.as_str(), i);
+        }
+        VmIndex {
+            model,
+            by_group,
+            by_name,
+        }
+    }
+
+    /// The members of a group, in model order.
+    pub fn group(&self, group: &str) -> impl Iterator<Item = &'m Vm> + '_ {
+        self.by_group
+            .get(group)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.model.vms[i])
+    }
+
+    /// The VMs a placement allows: one member, a group, or every Swarm node.
+    pub fn placed(&self, p: &Placement) -> Vec<&'m Vm> {
+        match (&p.member, &p.group) {
+            (Some(m), _) => self
+                .by_name
+                .get(m.as_str())
+                .map(|&i| &self.model.vms[i])
+                .into_iter()
+                .collect(),
+            (None, Some(g)) => self.group(g).collect(),
+            (None, None) => self
+                .model
+                .vms
+                .iter()
+                .filter(|v| v.swarm != SwarmRole::None)
+                .collect(),
+        }
+    }
+}

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use super::eval::Evaluator;
 use crate::catalog;
 use crate::diag::{Code, Diagnostic, Diagnostics, did_you_mean};
-use crate::model::{Model, Service, ServiceMode, SwarmRole};
+use crate::model::{Model, Service, ServiceMode, SwarmRole, VmIndex};
 use crate::span::Span;
 
 pub fn machine_type(ev: &mut Evaluator, name: &str, span: Span) {
@@ -226,9 +226,10 @@ pub fn swarm(model: &Model, spans: &[ServiceSpans], diags: &mut Diagnostics) {
             ),
         );
     }
+    let vms = VmIndex::new(model);
     let mut published: BTreeMap<(u16, &str), (&str, Span)> = BTreeMap::new();
     for (s, sp) in model.services.iter().zip(spans) {
-        placement(model, s, sp, diags);
+        placement(&vms, s, sp, diags);
         stateful(s, sp, diags);
         for p in &s.publish {
             let span = sp.publish.unwrap_or(sp.decl);
@@ -246,16 +247,12 @@ pub fn swarm(model: &Model, spans: &[ServiceSpans], diags: &mut Diagnostics) {
     super::fit::check(model, spans, diags);
 }
 
-fn placement(model: &Model, s: &Service, sp: &ServiceSpans, diags: &mut Diagnostics) {
-    let on: Vec<&crate::model::Vm> = model
-        .vms
-        .iter()
-        .filter(|v| match (&s.placement.member, &s.placement.group) {
-            (Some(m), _) => v.name == *m,
-            (None, Some(g)) => v.group == *g,
-            (None, None) => false,
-        })
-        .collect();
+fn placement(vms: &VmIndex, s: &Service, sp: &ServiceSpans, diags: &mut Diagnostics) {
+    let on = if s.placement.member.is_none() && s.placement.group.is_none() {
+        Vec::new()
+    } else {
+        vms.placed(&s.placement)
+    };
     if !on.is_empty() && on.iter().all(|v| v.swarm == SwarmRole::None) {
         let name = s
             .placement

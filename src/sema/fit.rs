@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::checks::ServiceSpans;
 use crate::catalog;
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::{Model, Service, ServiceMode, SwarmRole, Vm};
+use crate::model::{Model, Service, ServiceMode, SwarmRole, Vm, VmIndex};
 
 #[derive(Default, Clone, Copy)]
 struct Load {
@@ -16,21 +16,16 @@ struct Load {
     memory: u64,
 }
 
-fn targets<'m>(model: &'m Model, s: &Service) -> Vec<&'m Vm> {
-    model
-        .vms
-        .iter()
+fn targets<'m>(vms: &VmIndex<'m>, s: &Service) -> Vec<&'m Vm> {
+    vms.placed(&s.placement)
+        .into_iter()
         .filter(|v| v.swarm != SwarmRole::None)
-        .filter(|v| match (&s.placement.member, &s.placement.group) {
-            (Some(m), _) => v.name == *m,
-            (None, Some(g)) => v.group == *g,
-            (None, None) => true,
-        })
         .collect()
 }
 
 pub fn check(model: &Model, spans: &[ServiceSpans], diags: &mut Diagnostics) {
     // Capacity and load per placement target (a group, or one member).
+    let index = VmIndex::new(model);
     let mut groups: BTreeMap<String, (Load, Load, Vec<usize>)> = BTreeMap::new();
     for (i, s) in model.services.iter().enumerate() {
         let (cpus, memory) = (
@@ -40,7 +35,7 @@ pub fn check(model: &Model, spans: &[ServiceSpans], diags: &mut Diagnostics) {
         if cpus == 0.0 && memory == 0 {
             continue;
         }
-        let vms = targets(model, s);
+        let vms = targets(&index, s);
         // Unknown machine types are reported elsewhere; their size is unknown.
         if vms.is_empty()
             || vms

@@ -87,6 +87,7 @@ fn service(
     ctx: Ctx,
     exports: &[(EntityId, String, String)],
 ) -> Service {
+    let first_dep = ev.deps.len();
     let mode = match a.one_of(ev, "mode", &["replicated", "global"]).as_deref() {
         Some("global") => ServiceMode::Global,
         _ => ServiceMode::Replicated,
@@ -183,13 +184,14 @@ fn service(
             _ => {}
         }
     }
-    auto_secrets(ev, id, &mut s);
+    auto_secrets(ev, id, first_dep, &mut s);
     s
 }
 
 /// A service that reads `secret.path` gets that secret even without `secret x;`.
-fn auto_secrets(ev: &Evaluator, id: EntityId, s: &mut Service) {
-    for dep in ev.deps.iter().filter(|d| d.from == id) {
+/// `first_dep` is where the service's own dependencies start in `ev.deps`.
+fn auto_secrets(ev: &Evaluator, id: EntityId, first_dep: usize, s: &mut Service) {
+    for dep in ev.deps[first_dep..].iter().filter(|d| d.from == id) {
         let e = ev.sym.entity(dep.to);
         if e.kind == EntityKind::Secret && !s.secrets.iter().any(|u| u.secret == e.model_name) {
             s.secrets.push(SecretUse {

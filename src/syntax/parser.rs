@@ -51,7 +51,8 @@ pub fn parse(file: FileId, text: &str) -> (SourceAst, Vec<Diagnostic>) {
                 diags.extend(lower_diags);
                 pos = end.max(pos + 1);
             }
-            Err(err) => {
+            Err(plain) => {
+                let err = detailed_error(input, plain);
                 let err_pos = pos + error_offset(&err);
                 let diag = match limit {
                     Some(deep) if err_pos >= deep.saturating_sub(1) => nesting_diag(file, deep),
@@ -80,10 +81,23 @@ pub fn parse(file: FileId, text: &str) -> (SourceAst, Vec<Diagnostic>) {
 fn init_pest() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        pest::set_error_detail(true);
         // A bound on work per item: no input can make the parser hang.
         pest::set_call_limit(std::num::NonZeroUsize::new(50_000_000));
     });
+}
+
+/// Parses a failing item again with pest's error detail on, which records
+/// every token tried (the words of our messages) but makes parsing several
+/// times slower, so it is on only here. The switch is process-wide: the
+/// lock keeps concurrent re-parses from turning it off under each other.
+fn detailed_error(input: &str, plain: pest::error::Error<Rule>) -> pest::error::Error<Rule> {
+    static DETAIL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = DETAIL.lock().unwrap_or_else(|p| p.into_inner());
+    pest::set_error_detail(true);
+    let result = SdbParser::parse(Rule::top_item, input);
+    pest::set_error_detail(false);
+    // Parsing is deterministic, so it fails again; keep the plain error if not.
+    result.err().unwrap_or(plain)
 }
 
 fn skip_trivia(file: FileId, text: &str, pos: usize, comments: &mut Vec<Comment>) -> usize {
