@@ -4,6 +4,7 @@
 mod check;
 mod common;
 mod graph;
+mod lsp;
 
 use clap::{Parser, Subcommand};
 
@@ -25,6 +26,8 @@ pub enum Command {
     Check(check::Args),
     /// Print the dependency graph (DOT for Graphviz, or JSON).
     Graph(graph::Args),
+    /// Run the language server on stdin/stdout.
+    Lsp,
 }
 
 pub fn main() -> std::process::ExitCode {
@@ -44,6 +47,7 @@ pub fn main() -> std::process::ExitCode {
     let status = match cli.command {
         Command::Check(args) => check::run(args, color),
         Command::Graph(args) => graph::run(args, color),
+        Command::Lsp => lsp::run(),
     };
     status.into()
 }
