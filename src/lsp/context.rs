@@ -289,6 +289,6 @@ mod tests {
         assert!(ctx("# vm a").in_comment);
         let c = ctx("firewall f tcp:80,443 from=\"a;b\" to=");
         assert_eq!(c.stmt.last(), Some(&Tok::Punct('=')));
-        assert_eq!(c.stmt.len(), 7);
+        assert_eq!(c.stmt.len(), 8);
     }
 }
