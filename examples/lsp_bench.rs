@@ -9,7 +9,7 @@
 //! The server binary is `SDBC_BIN` if set, else `sdbc` beside the
 //! `examples/` directory this program runs from (`target/release/sdbc`).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
@@ -43,10 +43,18 @@ fn main() {
         ms(t.elapsed())
     );
 
+    phases(&text, &path);
+    let cpu_before = s.cpu_ms();
     let change = edits(&mut s, &uri);
+    let cpu_per_edit = (s.cpu_ms() - cpu_before) / EDITS as f64;
     report("didChange -> publishDiagnostics", &change);
-    let completion = completions(&mut s, &uri, &text);
+    println!(
+        "server CPU time per edit: {cpu_per_edit:.1} ms (wall-clock figures include waiting for a core)"
+    );
+    let completion = completions(&mut s, &uri, &text, None);
     report("completion", &completion);
+    let typing = completions(&mut s, &uri, &text, Some(EDITS as i64 + 2));
+    report("completion right after a didChange", &typing);
     let rss = s.rss_kib();
     println!("VmRSS after {EDITS} edits: {:.1} MB", rss as f64 / 1024.0);
 
@@ -55,6 +63,47 @@ fn main() {
     let status = s.child.wait().expect("wait");
     println!("server exit: {status}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Where an analysis spends its time, in this process (median of 11 runs).
+fn phases(text: &str, path: &std::path::Path) {
+    let median = |f: &mut dyn FnMut()| {
+        let mut t: Vec<Duration> = (0..11)
+            .map(|_| {
+                let start = Instant::now();
+                f();
+                start.elapsed()
+            })
+            .collect();
+        t.sort();
+        ms(t[5])
+    };
+    let parse = median(&mut || {
+        let _ = sdbc::syntax::parse(sdbc::span::FileId(0), text);
+    });
+    let env = || sdbc::sema::Env {
+        vars: Default::default(),
+        getenv: Box::new(|_| None),
+        reader: &sdbc::sema::DiskReader,
+    };
+    let analyze = || {
+        let name = path.display().to_string();
+        sdbc::sema::analyze_bytes(
+            &name,
+            Some(path.to_path_buf()),
+            text.as_bytes().to_vec(),
+            &env(),
+        )
+    };
+    let sema = median(&mut || {
+        let _ = analyze();
+    });
+    let check = median(&mut || {
+        let _ = sdbc::pipeline::check(analyze());
+    });
+    println!(
+        "phases (in-process): parse {parse:.1} ms, parse+sema {sema:.1} ms, parse+sema+graph/checks {check:.1} ms"
+    );
 }
 
 /// 500 blocks of 10 lines: disks, VM groups, secrets, lets, services with bodies.
@@ -106,7 +155,7 @@ fn edits(s: &mut Server, uri: &str) -> Vec<Duration> {
 }
 
 /// Completions at a machine type, an attribute and a statement start.
-fn completions(s: &mut Server, uri: &str, text: &str) -> Vec<Duration> {
+fn completions(s: &mut Server, uri: &str, text: &str, edit_from: Option<i64>) -> Vec<Duration> {
     let lines: Vec<&str> = text.lines().collect();
     let mut times = Vec::with_capacity(COMPLETIONS);
     for n in 0..COMPLETIONS {
@@ -120,10 +169,25 @@ fn completions(s: &mut Server, uri: &str, text: &str) -> Vec<Duration> {
             "textDocument": { "uri": uri },
             "position": { "line": line, "character": character },
         });
+        if let Some(v) = edit_from {
+            // A comment edit on the first line, then at once the completion.
+            let version = v + n as i64;
+            let edit = json!({
+                "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } },
+                "text": "",
+            });
+            s.notify(
+                "textDocument/didChange",
+                json!({ "textDocument": { "uri": uri, "version": version }, "contentChanges": [edit] }),
+            );
+        }
         let t = Instant::now();
         let result = s.request("textDocument/completion", params);
         times.push(t.elapsed());
-        assert!(result.as_array().is_some_and(|a| !a.is_empty()), "completion at {line}:{character}");
+        assert!(
+            result.as_array().is_some_and(|a| !a.is_empty()),
+            "completion at {line}:{character}"
+        );
     }
     times
 }
@@ -169,7 +233,12 @@ impl Server {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("start {}: {e} (run `cargo build --release` first)", bin.display()));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "start {}: {e} (run `cargo build --release` first)",
+                    bin.display()
+                )
+            });
         let stdin = child.stdin.take().expect("stdin");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = channel();
@@ -181,7 +250,12 @@ impl Server {
                 }
             }
         });
-        Server { child, stdin, rx, next_id: 0 }
+        Server {
+            child,
+            stdin,
+            rx,
+            next_id: 0,
+        }
     }
 
     fn send(&mut self, msg: Value) {
@@ -195,7 +269,9 @@ impl Server {
     }
 
     fn recv(&self) -> Value {
-        self.rx.recv_timeout(Duration::from_secs(60)).expect("a message from the server")
+        self.rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a message from the server")
     }
 
     fn request(&mut self, method: &str, params: Value) -> Value {
@@ -214,14 +290,32 @@ impl Server {
     fn wait_diagnostics(&mut self, version: i64) -> usize {
         loop {
             let m = self.recv();
-            if m["method"] == "textDocument/publishDiagnostics" && m["params"]["version"] == json!(version) {
+            if m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["version"] == json!(version)
+            {
                 return m["params"]["diagnostics"].as_array().map_or(0, Vec::len);
             }
         }
     }
 
+    /// User + system CPU time of the server so far, in ms (Linux, 100 ticks/s).
+    fn cpu_ms(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        let after_name = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let tick = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        (tick(11) + tick(12)) * 10.0
+    }
+
     fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))

@@ -19,13 +19,16 @@ use crate::syntax::ast::SourceAst;
 #[derive(Debug)]
 pub struct Analyzed {
     pub version: i32,
+    /// When the analysis started, in the server's count of analyses: a
+    /// higher stamp saw newer text.
+    pub stamp: u64,
     pub analysis: Analysis,
     ast: OnceCell<SourceAst>,
 }
 
 impl Analyzed {
     /// Analyses `doc` as `sdbc check` would analyse the file it edits.
-    pub fn new(uri: &Uri, doc: &Document, docs: &Documents) -> Analyzed {
+    pub fn new(uri: &Uri, doc: &Document, docs: &Documents, stamp: u64) -> Analyzed {
         let reader = OverlayReader { docs };
         let env = Env {
             vars: BTreeMap::new(),
@@ -40,6 +43,7 @@ impl Analyzed {
         );
         Analyzed {
             version: doc.version,
+            stamp,
             analysis: crate::pipeline::check(analysis),
             ast: OnceCell::new(),
         }

@@ -46,7 +46,7 @@ impl Document {
 }
 
 /// Every open buffer, by URI and by (normalised) path.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Documents {
     docs: HashMap<Uri, Document>,
     by_path: HashMap<PathBuf, Uri>,

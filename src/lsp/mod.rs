@@ -1,8 +1,10 @@
 //! `sdbc lsp`: the language server. The only module that speaks LSP.
 //!
-//! One thread runs the loop: it applies edits as they come and analyses a
-//! changed buffer once the queue of incoming messages is empty (so a burst
-//! of keystrokes costs one analysis), or at once when a request needs it.
+//! One thread runs the loop: it applies edits as they come and hands a
+//! changed buffer to the analysis worker (one analysis at a time, so a
+//! burst of keystrokes costs one or two analyses, not one each).
+//! Completion answers from the buffer's text and its last analysis without
+//! waiting; hover, go-to and symbols analyse at once if the buffer changed.
 //! The analysis is exactly `sdbc check`'s, so the editor shows the very
 //! diagnostics `check --format json` prints. Every handler runs under
 //! `catch_unwind`: a bug answers an error instead of killing the server.
@@ -19,12 +21,15 @@ mod navigate;
 mod requests;
 mod scope;
 mod sync;
+mod worker;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Receiver, Sender};
 
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
 use lsp_types::notification::{self as note, Notification as _};
+use lsp_types::request::{self as req, Request as _};
 use lsp_types::{
     CompletionOptions, HoverProviderCapability, OneOf, PublishDiagnosticsParams, SaveOptions,
     ServerCapabilities, TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
@@ -34,6 +39,7 @@ use serde_json::Value;
 
 use analysis::Analyzed;
 use docs::Documents;
+use worker::Event;
 
 /// Runs the server on stdin/stdout until `exit`.
 pub fn run_stdio() -> Result<(), String> {
@@ -48,6 +54,7 @@ pub fn run_stdio() -> Result<(), String> {
 pub fn serve(connection: &Connection) -> Result<(), String> {
     let caps = serde_json::to_value(capabilities()).map_err(|e| e.to_string())?;
     connection.initialize(caps).map_err(|e| e.to_string())?;
+    let (jobs, events) = worker::start(connection);
     let mut server = Server {
         conn: connection,
         docs: Documents::default(),
@@ -55,8 +62,11 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
         dirty: BTreeSet::new(),
         contributions: BTreeMap::new(),
         sent: HashMap::new(),
+        jobs,
+        in_flight: None,
+        stamp: 0,
     };
-    server.main_loop()
+    server.main_loop(&events)
 }
 
 fn capabilities() -> ServerCapabilities {
@@ -102,38 +112,47 @@ struct Server<'c> {
     contributions: BTreeMap<Uri, BTreeMap<Uri, Vec<lsp_types::Diagnostic>>>,
     /// What was last published for each file not open itself.
     sent: HashMap<Uri, Vec<lsp_types::Diagnostic>>,
+    jobs: Sender<worker::Job>,
+    /// The buffer the worker is analysing.
+    in_flight: Option<Uri>,
+    /// Analyses started so far.
+    stamp: u64,
 }
 
 impl Server<'_> {
-    fn main_loop(&mut self) -> Result<(), String> {
-        while let Some(msg) = self.next_message() {
-            match msg {
-                Message::Request(r) => {
-                    if self.conn.handle_shutdown(&r).map_err(|e| e.to_string())? {
-                        return Ok(());
-                    }
-                    self.request(r);
+    fn main_loop(&mut self, events: &Receiver<Event>) -> Result<(), String> {
+        let mut shutting_down = false;
+        loop {
+            self.schedule();
+            let msg = match events.recv() {
+                Ok(Event::Message(msg)) => msg,
+                Ok(Event::Analyzed(uri, result)) => {
+                    self.finished(uri, result);
+                    continue;
                 }
+                Ok(Event::Closed) | Err(_) => return Err(String::from("the client went away")),
+            };
+            match msg {
+                Message::Request(r) if r.method == req::Shutdown::METHOD => {
+                    shutting_down = true;
+                    self.send(Response::new_ok(r.id, ()).into());
+                }
+                Message::Request(r) if shutting_down => {
+                    let message = String::from("the server is shutting down");
+                    let code = ErrorCode::InvalidRequest as i32;
+                    self.send(Response::new_err(r.id, code, message).into());
+                }
+                Message::Request(r) => self.request(r),
                 Message::Notification(n) if n.method == note::Exit::METHOD => {
-                    return Err(String::from("exit without shutdown"));
+                    return match shutting_down {
+                        true => Ok(()),
+                        false => Err(String::from("exit without shutdown")),
+                    };
                 }
                 Message::Notification(n) => self.notification(n),
                 Message::Response(_) => {}
             }
         }
-        Ok(())
-    }
-
-    /// The next message; while none is waiting, analyses the dirty buffers.
-    fn next_message(&mut self) -> Option<Message> {
-        while let Some(uri) = self.dirty.first().cloned() {
-            match self.conn.receiver.try_recv() {
-                Ok(msg) => return Some(msg),
-                Err(e) if e.is_disconnected() => return None,
-                Err(_) => self.refresh(&uri),
-            }
-        }
-        self.conn.receiver.recv().ok()
     }
 
     fn send(&self, msg: Message) {

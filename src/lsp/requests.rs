@@ -4,7 +4,7 @@
 
 use lsp_server::{ErrorCode, Request};
 use lsp_types::request::{self as req, Request as _};
-use lsp_types::{Position, TextDocumentPositionParams, Uri};
+use lsp_types::{CompletionItem, Position, TextDocumentPositionParams, Uri};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -53,9 +53,7 @@ impl Server<'_> {
             }
             req::Completion::METHOD => {
                 let p: lsp_types::CompletionParams = decode(r)?;
-                let found = self.at(&p.text_document_position, |a, off| {
-                    Some(complete::complete(&a.analysis, a.text(), off))
-                });
+                let found = self.complete(&p.text_document_position);
                 encode(found.map(lsp_types::CompletionResponse::Array))
             }
             req::Formatting::METHOD => {
@@ -82,6 +80,18 @@ impl Server<'_> {
     ) -> Option<T> {
         let a = self.fresh(&at.text_document.uri)?;
         f(a, offset(a, at.position))
+    }
+
+    /// Completion reads the buffer's current text, and takes the names in
+    /// scope from its last analysis even if an edit made it stale, so that
+    /// it never waits for an analysis while the user types.
+    fn complete(&mut self, at: &TextDocumentPositionParams) -> Option<Vec<CompletionItem>> {
+        let uri = &at.text_document.uri;
+        self.latest(uri)?;
+        let text = &self.docs.get(uri)?.text;
+        let analysis = &self.analyzed.get(uri)?.analysis;
+        let offset = convert::offset_at(text, at.position);
+        Some(complete::complete(analysis, text, offset))
     }
 
     fn format(&mut self, uri: &Uri) -> Vec<lsp_types::TextEdit> {

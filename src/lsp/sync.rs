@@ -13,6 +13,7 @@ use lsp_types::notification::{self as note, Notification as _};
 use serde::de::DeserializeOwned;
 
 use super::analysis::Analyzed;
+use super::worker::Job;
 use super::{Server, convert, diagnostics, panic_text, publish};
 
 fn params<P: DeserializeOwned>(n: Notification) -> Option<P> {
@@ -84,18 +85,65 @@ impl Server<'_> {
         }
     }
 
-    /// Analyses a buffer now (if open) and publishes what it found.
-    pub(super) fn refresh(&mut self, uri: &Uri) {
+    /// Gives the worker the next out-of-date buffer, if it is idle.
+    pub(super) fn schedule(&mut self) {
+        if self.in_flight.is_some() {
+            return;
+        }
+        while let Some(uri) = self.dirty.pop_first() {
+            if !self.docs.is_open(&uri) {
+                continue;
+            }
+            self.stamp += 1;
+            let job = Job {
+                uri: uri.clone(),
+                docs: self.docs.clone(),
+                stamp: self.stamp,
+            };
+            if self.jobs.send(job).is_ok() {
+                self.in_flight = Some(uri);
+            }
+            return;
+        }
+    }
+
+    /// Takes a finished analysis: kept if newer than the one held, published
+    /// if nothing changed since it started.
+    pub(super) fn finished(&mut self, uri: Uri, result: Result<Box<Analyzed>, String>) {
+        self.in_flight = None;
+        match result {
+            Ok(a) => self.store(&uri, *a),
+            Err(panic) => self.log(format!("sdbc bug analysing {}: {panic}", uri.as_str())),
+        }
+    }
+
+    fn store(&mut self, uri: &Uri, a: Analyzed) {
+        if !self.docs.is_open(uri) {
+            return;
+        }
+        let newer = self.analyzed.get(uri).is_none_or(|old| old.stamp < a.stamp);
+        if !newer {
+            return;
+        }
+        self.analyzed.insert(uri.clone(), a);
+        if !self.dirty.contains(uri) {
+            self.publish_root(uri);
+        }
+    }
+
+    /// Analyses a buffer now, on this thread, and publishes what it found.
+    fn refresh(&mut self, uri: &Uri) {
         self.dirty.remove(uri);
         let Some(doc) = self.docs.get(uri) else {
             return;
         };
-        let run = catch_unwind(AssertUnwindSafe(|| Analyzed::new(uri, doc, &self.docs)));
+        self.stamp += 1;
+        let stamp = self.stamp;
+        let run = catch_unwind(AssertUnwindSafe(|| {
+            Analyzed::new(uri, doc, &self.docs, stamp)
+        }));
         match run {
-            Ok(a) => {
-                self.analyzed.insert(uri.clone(), a);
-                self.publish_root(uri);
-            }
+            Ok(a) => self.store(uri, a),
             Err(panic) => self.log(format!(
                 "sdbc bug analysing {}: {}",
                 uri.as_str(),
@@ -106,7 +154,16 @@ impl Server<'_> {
 
     /// The buffer's up-to-date analysis.
     pub(super) fn fresh(&mut self, uri: &Uri) -> Option<&Analyzed> {
-        if self.dirty.contains(uri) || !self.analyzed.contains_key(uri) {
+        let stale = self.dirty.contains(uri) || self.in_flight.as_ref() == Some(uri);
+        if stale || !self.analyzed.contains_key(uri) {
+            self.refresh(uri);
+        }
+        self.analyzed.get(uri)
+    }
+
+    /// The buffer's last analysis, however old; analyses only if there is none.
+    pub(super) fn latest(&mut self, uri: &Uri) -> Option<&Analyzed> {
+        if !self.analyzed.contains_key(uri) {
             self.refresh(uri);
         }
         self.analyzed.get(uri)
