@@ -261,13 +261,12 @@ fn statement_start(analysis: &Analysis, ctx: &Context, out: &mut Out) {
 }
 
 fn subject(analysis: &Analysis, ctx: &Context, kind: &str, out: &mut Out) {
-    match kind_schema(ctx, kind) {
-        Some(k) => match k.subject {
+    if let Some(k) = kind_schema(ctx, kind) {
+        match k.subject {
             Subject::Refs(kinds) => names(analysis, Some(kinds), out),
             Subject::None => args(analysis, ctx, kind, 0, out),
             _ => {}
-        },
-        None => {}
+        }
     }
 }
 
@@ -441,7 +440,7 @@ fn names(analysis: &Analysis, kinds: Option<&[&str]>, out: &mut Out) {
 
 /// `8 GB`, `614 MB`: memory as people read it.
 pub fn memory(mb: u64) -> String {
-    if mb >= 1024 && mb % 1024 == 0 {
+    if mb >= 1024 && mb.is_multiple_of(1024) {
         format!("{} GB", mb / 1024)
     } else if mb >= 1024 {
         format!("{:.1} GB", mb as f64 / 1024.0)

@@ -69,10 +69,8 @@ impl Documents {
     }
 
     pub fn close(&mut self, uri: &Uri) {
-        if let Some(doc) = self.docs.remove(uri) {
-            if let Some(p) = doc.path {
-                self.by_path.remove(&convert::normalize(&p));
-            }
+        if let Some(p) = self.docs.remove(uri).and_then(|doc| doc.path) {
+            self.by_path.remove(&convert::normalize(&p));
         }
     }
 
