@@ -8,6 +8,7 @@ mod common;
 mod deploy;
 mod fmt;
 mod graph;
+mod lsp;
 mod plan;
 mod power;
 mod progress;
@@ -52,6 +53,8 @@ pub enum Command {
     State(state::StateCmd),
     /// Remove the state lock left by a run that is gone.
     ForceUnlock(state::UnlockArgs),
+    /// Run the language server on stdin/stdout.
+    Lsp,
 }
 
 pub fn main() -> std::process::ExitCode {
@@ -80,6 +83,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Stop(args) => power::run(args, "stop", color),
         Command::State(cmd) => state::run(cmd, color),
         Command::ForceUnlock(args) => state::force_unlock(args, color),
+        Command::Lsp => lsp::run(),
     };
     status.into()
 }
