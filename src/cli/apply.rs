@@ -250,12 +250,19 @@ async fn run_plan(
             );
         }
     });
+    // Saved before the first step: fixes the lineage of a new state on disk
+    // and gives this run an epoch of its own for its request ids.
+    if let Err(e) = loaded.store.save(&mut loaded.state) {
+        common::error_line(color, &e.to_string());
+        return ExitStatus::Errors;
+    }
     let progress = CliProgress::new(color);
     let runner = Runner {
         ctx: StepCtx {
             client: client.clone(),
             project: project.to_string(),
             lineage: loaded.state.lineage.clone(),
+            epoch: loaded.state.serial,
             assigned: Default::default(),
         },
         store: &loaded.store,
