@@ -200,6 +200,7 @@ fn execute(
         } else {
             loaded.desired.clone()
         };
+        let before = loaded.state.resources.clone();
         let fresh = match deploy::make_plan(&mut loaded, Some(&client), &wanted).await {
             Ok(p) => p,
             Err(e) => {
@@ -217,6 +218,14 @@ fn execute(
         let _ = std::io::stderr()
             .write_all(crate::plan::render::human(&plan, color == ColorChoice::Always).as_bytes());
         if !plan.has_changes() {
+            // Refresh may have dropped resources that are gone (deleted by
+            // a run killed before it saved): keep the state truthful.
+            if loaded.state.resources != before {
+                if let Err(e) = loaded.store.save(&mut loaded.state) {
+                    common::error_line(color, &e.to_string());
+                    return ExitStatus::Errors;
+                }
+            }
             return ExitStatus::Ok;
         }
         let question = if opts.verb == "destroy" {
