@@ -370,3 +370,36 @@ fn a_stale_lock_is_taken_over_and_force_unlock_removes_a_live_one() {
     work.apply().expect_code(0, "apply after force-unlock");
     assert_converged(&fake, &work);
 }
+
+#[test]
+fn a_lost_state_is_adopted_by_apply_and_found_by_destroy() {
+    let fake = Fake::quick(2, 7);
+    let work = Work::program(&fake, "small", &small_program(3));
+    work.apply().expect_code(0, "apply");
+    let lose_state = || {
+        std::fs::remove_file(work.store().path()).expect("remove state");
+        let _ = std::fs::remove_file(work.store().backup_path());
+    };
+
+    // apply: everything is adopted, nothing made twice.
+    lose_state();
+    let before = fake.resources();
+    fake.clear_log();
+    let adopt = work.apply();
+    adopt.expect_code(0, "apply without state");
+    assert!(adopt.stderr.contains("10 to adopt"), "{}", adopt.stderr);
+    assert_eq!(mutations_of(&fake), Vec::<String>::new());
+    assert_eq!(fake.resources(), before);
+    assert_converged(&fake, &work);
+
+    // destroy: everything of the stack is found and deleted, VMs before
+    // the network they use.
+    lose_state();
+    let destroy = work.sdbc("destroy", &["--auto-approve"]);
+    destroy.expect_code(0, "destroy without state");
+    assert_eq!(
+        fake.resources().keys().collect::<Vec<_>>(),
+        Vec::<&String>::new()
+    );
+    assert!(work.state().resources.is_empty());
+}

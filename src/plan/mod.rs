@@ -149,6 +149,38 @@ pub struct Found {
     pub collection: String,
 }
 
+/// The kinds a resource of `kind` can use (and must be deleted before).
+fn may_use(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "instance" => &["network", "subnetwork", "address", "disk"],
+        "subnetwork" | "firewall" => &["network"],
+        _ => &[],
+    }
+}
+
+/// A resource found by refresh has no recorded dependencies: its delete
+/// goes before the deletes of everything of a kind it may use, so that a
+/// network is not deleted while its VMs still are (which Compute Engine
+/// refuses).
+fn order_found_deletes(changes: &mut [Change], found: &[Found]) {
+    let deleted: Vec<(String, String)> = changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .map(|c| (c.node.clone(), c.kind.clone()))
+        .collect();
+    for c in changes.iter_mut() {
+        if c.action != Action::Delete || !found.iter().any(|f| f.node == c.node) {
+            continue;
+        }
+        let uses = may_use(&c.kind);
+        for (node, kind) in &deleted {
+            if uses.contains(&kind.as_str()) && !c.depends_on.contains(node) {
+                c.depends_on.push(node.clone());
+            }
+        }
+    }
+}
+
 /// Compares what is wanted with what the state says exists. `found` are
 /// resources of the stack that refresh saw but state did not know: adopted
 /// if wanted, deleted if not.
@@ -258,6 +290,7 @@ pub fn make(
             depends_on: Vec::new(),
         });
     }
+    order_found_deletes(&mut changes, found);
     changes.sort_by(|a, b| a.node.cmp(&b.node));
     Plan {
         version: PLAN_VERSION,

@@ -1,7 +1,8 @@
 //! Applying a plan: every change becomes one step (a replace becomes a
 //! delete step and a create step), steps run as soon as what they depend on
 //! is done, at most `parallel` at a time, inside the client's request
-//! budget. State is saved after every completed step. A failed step stops
+//! budget. State is saved after every completed step (steps that finish
+//! while a save is being written go into the next one). A failed step stops
 //! only the steps that depend on it; everything independent still runs,
 //! and all failures are reported at the end. When `cancel` is set (Ctrl-C)
 //! no new step starts; the ones in flight finish and are saved.
@@ -135,15 +136,20 @@ pub fn steps(plan: &Plan, state: &State) -> Vec<Step> {
                             .filter_map(|d| forward.get(d.as_str()).copied()),
                     )
                     .collect(),
-                // Deleted after everything being deleted that needed it.
+                // Deleted after everything being deleted that needed it
+                // (as the state recorded, or as the plan worked out for
+                // resources the state did not know).
                 Phase::Delete => delete
                     .iter()
                     .filter(|(node, d)| {
+                        let other = &plan.changes[out[**d].change];
                         **d != me
-                            && state
+                            && (state
                                 .resources
                                 .get(**node)
                                 .is_some_and(|r| r.depends_on.contains(&c.node))
+                                || other.action == Action::Delete
+                                    && other.depends_on.contains(&c.node))
                     })
                     .map(|(_, d)| *d)
                     .collect(),
@@ -202,6 +208,12 @@ impl Runner<'_> {
             Duration,
         )> = JoinSet::new();
         let mut done = 0;
+        // Group commit: a save runs on the blocking pool while steps go on;
+        // steps that finish meanwhile are written together by the next save.
+        // Every completed step is on disk before the run returns, and the
+        // file never lags more than one save behind.
+        let mut saving: Option<tokio::task::JoinHandle<Result<(), StateError>>> = None;
+        let mut dirty = false;
         loop {
             while running.len() < self.parallel.max(1) && !self.cancel.load(Ordering::SeqCst) {
                 let Some(i) = ready.pop() else { break };
@@ -218,44 +230,64 @@ impl Runner<'_> {
                     (i, r, t.elapsed())
                 });
             }
-            let Some(joined) = running.join_next().await else {
+            if saving.is_none() && dirty {
+                saving = Some(self.start_save(state));
+                dirty = false;
+            }
+            if running.is_empty() && saving.is_none() {
                 break;
-            };
-            let (i, result, duration) = match joined {
-                Ok(x) => x,
-                Err(e) => return Err(ApplyError::Panicked(e.to_string())),
-            };
-            done += 1;
-            let step = &all[i];
-            let change = &plan.changes[step.change];
-            let report_outcome = match result {
-                Ok(resource) => {
-                    self.commit(state, step, change, resource)?;
-                    for &n in &dependents[i] {
-                        waiting[n] -= 1;
-                        if waiting[n] == 0 {
-                            ready.push(n);
-                        }
+            }
+            tokio::select! {
+                saved = async {
+                    match saving.as_mut() {
+                        Some(handle) => handle.await,
+                        None => std::future::pending().await,
                     }
-                    ready.sort_by(|a, b| all[*b].id.cmp(&all[*a].id));
-                    Outcome::Done
+                } => {
+                    saving = None;
+                    saved.map_err(|e| ApplyError::Panicked(e.to_string()))??;
+                    continue;
                 }
-                Err(message) => {
-                    skip_dependents(i, &all, &dependents, &mut outcome, plan);
-                    Outcome::Failed(message)
+                joined = running.join_next(), if !running.is_empty() => {
+                    let Some(joined) = joined else { continue };
+                    let (i, result, duration) = match joined {
+                        Ok(x) => x,
+                        Err(e) => return Err(ApplyError::Panicked(e.to_string())),
+                    };
+                    done += 1;
+                    let step = &all[i];
+                    let change = &plan.changes[step.change];
+                    let report_outcome = match result {
+                        Ok(resource) => {
+                            self.record(state, step, change, resource);
+                            dirty = true;
+                            for &n in &dependents[i] {
+                                waiting[n] -= 1;
+                                if waiting[n] == 0 {
+                                    ready.push(n);
+                                }
+                            }
+                            ready.sort_by(|a, b| all[*b].id.cmp(&all[*a].id));
+                            Outcome::Done
+                        }
+                        Err(message) => {
+                            skip_dependents(i, &all, &dependents, &mut outcome, plan);
+                            Outcome::Failed(message)
+                        }
+                    };
+                    let report = StepReport {
+                        id: step.id.clone(),
+                        node: change.node.clone(),
+                        action: change.action,
+                        phase: step.phase,
+                        outcome: report_outcome,
+                        duration,
+                    };
+                    self.progress
+                        .finished(&report, running.len(), done, all.len());
+                    outcome[i] = Some(report);
                 }
-            };
-            let report = StepReport {
-                id: step.id.clone(),
-                node: change.node.clone(),
-                action: change.action,
-                phase: step.phase,
-                outcome: report_outcome,
-                duration,
-            };
-            self.progress
-                .finished(&report, running.len(), done, all.len());
-            outcome[i] = Some(report);
+            }
         }
         let interrupted = self.cancel.load(Ordering::SeqCst);
         let steps = all
@@ -282,14 +314,14 @@ impl Runner<'_> {
         })
     }
 
-    /// Records a finished step in the state and saves it.
-    fn commit(
+    /// Records a finished step in the state (in memory; see `start_save`).
+    fn record(
         &self,
         state: &mut State,
         step: &Step,
         change: &Change,
         resource: Option<crate::state::ResourceState>,
-    ) -> Result<(), StateError> {
+    ) {
         let mut known = self.ctx.assigned.lock().unwrap_or_else(|p| p.into_inner());
         match (step.phase, resource) {
             (Phase::Delete, _) | (_, None) => {
@@ -301,8 +333,15 @@ impl Runner<'_> {
                 state.resources.insert(change.node.clone(), r);
             }
         }
-        drop(known);
-        self.store.save(state)
+    }
+
+    /// Saves a copy of `state` on the blocking pool, bumping `state.serial`
+    /// as the save bumps the copy's.
+    fn start_save(&self, state: &mut State) -> tokio::task::JoinHandle<Result<(), StateError>> {
+        let mut snapshot = state.clone();
+        state.serial += 1;
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.save(&mut snapshot))
     }
 }
 
