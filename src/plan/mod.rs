@@ -168,8 +168,9 @@ fn order_found_deletes(changes: &mut [Change], found: &[Found]) {
         .filter(|c| c.action == Action::Delete)
         .map(|c| (c.node.clone(), c.kind.clone()))
         .collect();
+    let found: std::collections::HashSet<&str> = found.iter().map(|f| f.node.as_str()).collect();
     for c in changes.iter_mut() {
-        if c.action != Action::Delete || !found.iter().any(|f| f.node == c.node) {
+        if c.action != Action::Delete || !found.contains(c.node.as_str()) {
             continue;
         }
         let uses = may_use(&c.kind);
@@ -192,9 +193,13 @@ pub fn make(
     refreshed: bool,
     found: &[Found],
 ) -> Plan {
+    let wanted_nodes: std::collections::HashSet<&str> =
+        wanted.iter().map(|d| d.node.as_str()).collect();
+    let found_nodes: std::collections::HashSet<&str> =
+        found.iter().map(|f| f.node.as_str()).collect();
     let mut changes = Vec::new();
     for d in wanted {
-        if found.iter().any(|f| f.node == d.node) {
+        if found_nodes.contains(d.node.as_str()) {
             changes.push(Change {
                 node: d.node.clone(),
                 kind: d.kind.clone(),
@@ -252,7 +257,7 @@ pub fn make(
         changes.push(change);
     }
     for (node, r) in &state.resources {
-        if wanted.iter().any(|d| &d.node == node) {
+        if wanted_nodes.contains(node.as_str()) {
             continue;
         }
         let (kind, location) =
@@ -272,7 +277,7 @@ pub fn make(
     }
     for f in found
         .iter()
-        .filter(|f| !wanted.iter().any(|d| d.node == f.node))
+        .filter(|f| !wanted_nodes.contains(f.node.as_str()))
     {
         let location = parse_collection(&f.collection).map_or(Location::Global, |(_, l)| l);
         changes.push(Change {

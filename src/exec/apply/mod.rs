@@ -120,6 +120,23 @@ pub fn steps(plan: &Plan, state: &State) -> Vec<Step> {
             }
         }
     }
+    // node -> the delete steps of the resources that needed it (as the
+    // state recorded, or as the plan worked out for resources the state
+    // did not know): a delete waits for those.
+    let mut needed_by: std::collections::HashMap<&str, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (node, &d) in &delete {
+        let c = &plan.changes[out[d].change];
+        let recorded = state.resources.get(*node).map(|r| r.depends_on.iter());
+        let planned = (c.action == Action::Delete).then(|| c.depends_on.iter());
+        for used in recorded
+            .into_iter()
+            .flatten()
+            .chain(planned.into_iter().flatten())
+        {
+            needed_by.entry(used.as_str()).or_default().push(d);
+        }
+    }
     let deps: Vec<Vec<usize>> = out
         .iter()
         .enumerate()
@@ -136,22 +153,13 @@ pub fn steps(plan: &Plan, state: &State) -> Vec<Step> {
                             .filter_map(|d| forward.get(d.as_str()).copied()),
                     )
                     .collect(),
-                // Deleted after everything being deleted that needed it
-                // (as the state recorded, or as the plan worked out for
-                // resources the state did not know).
-                Phase::Delete => delete
-                    .iter()
-                    .filter(|(node, d)| {
-                        let other = &plan.changes[out[**d].change];
-                        **d != me
-                            && (state
-                                .resources
-                                .get(**node)
-                                .is_some_and(|r| r.depends_on.contains(&c.node))
-                                || other.action == Action::Delete
-                                    && other.depends_on.contains(&c.node))
-                    })
-                    .map(|(_, d)| *d)
+                // Deleted after everything being deleted that needed it.
+                Phase::Delete => needed_by
+                    .get(c.node.as_str())
+                    .into_iter()
+                    .flatten()
+                    .copied()
+                    .filter(|d| *d != me)
                     .collect(),
             };
             deps.sort_unstable();
@@ -392,4 +400,63 @@ async fn run_step(
 /// Shared handle for a cancel flag that a signal handler sets.
 pub fn cancel_flag() -> Arc<AtomicBool> {
     Arc::new(AtomicBool::new(false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Found, make};
+    use crate::state::ResourceState;
+
+    fn tracked(collection: &str, name: &str, deps: &[&str]) -> ResourceState {
+        ResourceState {
+            name: name.into(),
+            collection: collection.into(),
+            depends_on: deps.iter().map(|d| d.to_string()).collect(),
+            ..ResourceState::default()
+        }
+    }
+
+    fn order(plan: &Plan, state: &State) -> Vec<(String, Vec<String>)> {
+        let all = steps(plan, state);
+        all.iter()
+            .map(|s| {
+                let deps = s.deps.iter().map(|d| all[*d].id.clone()).collect();
+                (s.id.clone(), deps)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn deletes_go_after_what_needed_them_known_or_found() {
+        let mut state = State::new("s");
+        let vms = "projects/p/zones/z/instances";
+        state.resources.insert(
+            "gce.network.n".into(),
+            tracked("projects/p/global/networks", "n", &[]),
+        );
+        state
+            .resources
+            .insert("gce.vm.a".into(), tracked(vms, "a", &["gce.network.n"]));
+        // `b` was made by a run that died before saving: found, no deps.
+        let found = [Found {
+            node: "gce.vm.b".into(),
+            kind: "instance".into(),
+            name: "b".into(),
+            collection: vms.into(),
+        }];
+        let plan = make("s", None, &[], &state, true, &found);
+        assert!(plan.changes.iter().all(|c| c.action == Action::Delete));
+        assert_eq!(
+            order(&plan, &state),
+            [
+                (
+                    "delete:gce.network.n".to_string(),
+                    vec!["delete:gce.vm.a".to_string(), "delete:gce.vm.b".to_string()]
+                ),
+                ("delete:gce.vm.a".to_string(), vec![]),
+                ("delete:gce.vm.b".to_string(), vec![]),
+            ]
+        );
+    }
 }
