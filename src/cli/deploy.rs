@@ -70,7 +70,7 @@ pub fn load(
         source: path.to_path_buf(),
         stack: model.stack.clone(),
         project,
-        desired: crate::plan::desired(&outputs.requests),
+        desired: crate::plan::into_desired(outputs.requests),
         deferred,
         store,
         state,
@@ -144,8 +144,13 @@ pub async fn make_plan(
         (Some(c), Some(project)) => {
             // Every collection of the program is listed, even when less is
             // wanted (destroy wants nothing): what a killed run made before
-            // saving it is found there.
-            let r = crate::exec::refresh::refresh(c, project, &l.stack, &l.desired, &mut l.state)
+            // saving it is found there. (`plan` lends its `desired` as `wanted`.)
+            let program: &[Desired] = if l.desired.is_empty() {
+                wanted
+            } else {
+                &l.desired
+            };
+            let r = crate::exec::refresh::refresh(c, project, &l.stack, program, &mut l.state)
                 .await
                 .map_err(|e| format!("refresh failed: {e}"))?;
             found = r.untracked;

@@ -13,7 +13,7 @@ pub mod render;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use desired::{Desired, Location, desired, node_id, parse_collection};
+pub use desired::{Desired, Location, desired, into_desired, node_id, parse_collection};
 pub use diff::{AttrDiff, classify};
 
 use crate::state::State;
@@ -82,7 +82,7 @@ pub struct Change {
     pub diffs: Vec<AttrDiff>,
     /// The collection path (`projects/P/zones/Z/instances`).
     pub collection: String,
-    /// The desired body (absent for a delete).
+    /// The desired body (absent for a delete and for no change).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<Value>,
     /// Nodes that must be created first (creates) or, for deletes, the nodes
@@ -249,7 +249,8 @@ pub fn make(
                     reason,
                     diffs,
                     collection: d.collection.clone(),
-                    body: Some(d.body.clone()),
+                    // Nothing to send for a resource that does not change.
+                    body: (action != Action::NoOp).then(|| d.body.clone()),
                     depends_on: d.depends_on.clone(),
                 }
             }
