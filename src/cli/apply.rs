@@ -236,11 +236,11 @@ fn execute(
         if !plan.has_changes() {
             // Refresh may have dropped resources that are gone (deleted by
             // a run killed before it saved): keep the state truthful.
-            if loaded.state.resources != before {
-                if let Err(e) = loaded.store.save(&mut loaded.state) {
-                    common::error_line(color, &e.to_string());
-                    return ExitStatus::Errors;
-                }
+            if loaded.state.resources != before
+                && let Err(e) = loaded.store.save(&mut loaded.state)
+            {
+                common::error_line(color, &e.to_string());
+                return ExitStatus::Errors;
             }
             return ExitStatus::Ok;
         }
