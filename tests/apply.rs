@@ -403,3 +403,32 @@ fn a_lost_state_is_adopted_by_apply_and_found_by_destroy() {
     );
     assert!(work.state().resources.is_empty());
 }
+
+#[test]
+fn ctrl_c_finishes_the_steps_in_flight_saves_and_exits_130() {
+    let fake = Fake::quick(300, 8);
+    let work = Work::program(&fake, "small", &small_program(6));
+    let child = work.spawn_apply(&["--parallel", "2"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while fake.mutations().is_empty() {
+        assert!(Instant::now() < deadline, "apply never started changing");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let pid = child.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill -INT");
+    assert!(sent.success());
+    let run = support_apply::Run::from_output(child.wait_with_output().expect("apply"));
+    run.expect_code(130, "interrupted apply");
+    assert!(run.stderr.contains("interrupted"), "{}", run.stderr);
+    // What was started was finished and saved; nothing else was started.
+    assert!(fake.settle());
+    let held = fake.keys_without_boot_disks();
+    assert_eq!(work.state_keys(), held, "everything made is in state");
+    assert!(held.len() < work.desired().len(), "it stopped early");
+    assert!(!work.store().lock_path().exists(), "lock released");
+    work.apply().expect_code(0, "apply after the interruption");
+    assert_converged(&fake, &work);
+}
