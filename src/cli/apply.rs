@@ -17,6 +17,10 @@ use crate::diag::ColorChoice;
 use crate::exec::apply::{Outcome, Runner, StepCtx};
 use crate::plan::Plan;
 
+/// Steps at once by default: enough to keep 20 writes a second going with
+/// operations of about 5 s.
+const DEFAULT_PARALLEL: usize = 100;
+
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// The program, or a plan saved by `sdbc plan --out`.
@@ -25,12 +29,18 @@ pub struct Args {
     /// Apply without asking.
     #[arg(long)]
     pub auto_approve: bool,
-    /// Most steps running at once.
-    #[arg(long, default_value_t = 16)]
+    /// Most steps running at once. The request budgets, not this, pace a
+    /// run: a step mostly waits for its operation, so it takes many at once
+    /// to use a write budget when operations last seconds.
+    #[arg(long, default_value_t = DEFAULT_PARALLEL)]
     pub parallel: usize,
     /// Most mutating API requests per minute (Compute Engine's quotas are per minute).
     #[arg(long, value_name = "N")]
     pub writes_per_minute: Option<u32>,
+    /// Most reading API requests per minute (default: 1200, or twice the
+    /// write budget if that is more).
+    #[arg(long, value_name = "N")]
+    pub reads_per_minute: Option<u32>,
     /// Set a `param`: NAME=VALUE (repeatable).
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = common::parse_var)]
     pub vars: Vec<(String, String)>,
@@ -47,10 +57,12 @@ pub struct DestroyArgs {
     /// Destroy without asking.
     #[arg(long)]
     pub auto_approve: bool,
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = DEFAULT_PARALLEL)]
     pub parallel: usize,
     #[arg(long, value_name = "N")]
     pub writes_per_minute: Option<u32>,
+    #[arg(long, value_name = "N")]
+    pub reads_per_minute: Option<u32>,
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = common::parse_var)]
     pub vars: Vec<(String, String)>,
 }
@@ -72,6 +84,7 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
         auto_approve: args.auto_approve,
         parallel: args.parallel,
         writes: args.writes_per_minute,
+        reads: args.reads_per_minute,
         verb: "apply",
     };
     execute(
@@ -100,6 +113,7 @@ pub fn destroy(args: DestroyArgs, color: ColorChoice) -> ExitStatus {
         auto_approve: args.auto_approve,
         parallel: args.parallel,
         writes: args.writes_per_minute,
+        reads: args.reads_per_minute,
         verb: "destroy",
     };
     let targets = args.target.clone();
@@ -141,6 +155,7 @@ struct RunOpts {
     auto_approve: bool,
     parallel: usize,
     writes: Option<u32>,
+    reads: Option<u32>,
     verb: &'static str,
 }
 
@@ -188,18 +203,20 @@ fn execute(
         }
     };
     rt.block_on(async move {
-        let client = match deploy::connect(&project, opts.parallel, opts.writes).await {
-            Ok(c) => c,
-            Err(e) => {
-                common::error_line(color, &format!("cannot reach Compute Engine: {e}"));
-                return ExitStatus::Errors;
-            }
-        };
+        let client =
+            match deploy::connect_with(&project, opts.parallel, opts.writes, opts.reads).await {
+                Ok(c) => c,
+                Err(e) => {
+                    common::error_line(color, &format!("cannot reach Compute Engine: {e}"));
+                    return ExitStatus::Errors;
+                }
+            };
         let wanted = if opts.verb == "destroy" {
             Vec::new()
         } else {
             loaded.desired.clone()
         };
+        let before = loaded.state.resources.clone();
         let fresh = match deploy::make_plan(&mut loaded, Some(&client), &wanted).await {
             Ok(p) => p,
             Err(e) => {
@@ -217,6 +234,14 @@ fn execute(
         let _ = std::io::stderr()
             .write_all(crate::plan::render::human(&plan, color == ColorChoice::Always).as_bytes());
         if !plan.has_changes() {
+            // Refresh may have dropped resources that are gone (deleted by
+            // a run killed before it saved): keep the state truthful.
+            if loaded.state.resources != before
+                && let Err(e) = loaded.store.save(&mut loaded.state)
+            {
+                common::error_line(color, &e.to_string());
+                return ExitStatus::Errors;
+            }
             return ExitStatus::Ok;
         }
         let question = if opts.verb == "destroy" {
@@ -250,12 +275,19 @@ async fn run_plan(
             );
         }
     });
+    // Saved before the first step: fixes the lineage of a new state on disk
+    // and gives this run an epoch of its own for its request ids.
+    if let Err(e) = loaded.store.save(&mut loaded.state) {
+        common::error_line(color, &e.to_string());
+        return ExitStatus::Errors;
+    }
     let progress = CliProgress::new(color);
     let runner = Runner {
         ctx: StepCtx {
             client: client.clone(),
             project: project.to_string(),
             lineage: loaded.state.lineage.clone(),
+            epoch: loaded.state.serial,
             assigned: Default::default(),
         },
         store: &loaded.store,

@@ -70,7 +70,7 @@ pub fn load(
         source: path.to_path_buf(),
         stack: model.stack.clone(),
         project,
-        desired: crate::plan::desired(&outputs.requests),
+        desired: crate::plan::into_desired(outputs.requests),
         deferred,
         store,
         state,
@@ -96,6 +96,20 @@ pub async fn connect(
     parallel: usize,
     writes_per_minute: Option<u32>,
 ) -> Result<Arc<GceClient>, String> {
+    connect_with(project, parallel, writes_per_minute, None).await
+}
+
+/// [`connect`] with a read budget too. Without one, reads get the default
+/// budget, or twice the write budget if that is more: every change costs
+/// about two reads (its operation's `wait` and reading the result back), so
+/// a read budget below twice the writes would pace a run instead of the
+/// write budget the user asked for.
+pub async fn connect_with(
+    project: &str,
+    parallel: usize,
+    writes_per_minute: Option<u32>,
+    reads_per_minute: Option<u32>,
+) -> Result<Arc<GceClient>, String> {
     let endpoint = Endpoint::from_env(Some(project)).map_err(|e| e.to_string())?;
     let auth = TokenSource::from_env().await.map_err(|e| e.to_string())?;
     let mut config = ClientConfig {
@@ -104,6 +118,15 @@ pub async fn connect(
     };
     if let Some(w) = writes_per_minute {
         config.budget.write = Some(crate::exec::Rate::per_minute(w));
+    }
+    let default_reads = config.budget.read.map_or(0, |r| r.per_minute);
+    let reads = reads_per_minute.or_else(|| {
+        writes_per_minute
+            .map(|w| w.saturating_mul(2))
+            .filter(|r| *r > default_reads)
+    });
+    if let Some(r) = reads {
+        config.budget.read = Some(crate::exec::Rate::per_minute(r));
     }
     GceClient::new(endpoint, auth, config)
         .map(Arc::new)
@@ -119,7 +142,15 @@ pub async fn make_plan(
     let mut found: Vec<Found> = Vec::new();
     let refreshed = match (client, &l.project) {
         (Some(c), Some(project)) => {
-            let r = crate::exec::refresh::refresh(c, project, &l.stack, wanted, &mut l.state)
+            // Every collection of the program is listed, even when less is
+            // wanted (destroy wants nothing): what a killed run made before
+            // saving it is found there. (`plan` lends its `desired` as `wanted`.)
+            let program: &[Desired] = if l.desired.is_empty() {
+                wanted
+            } else {
+                &l.desired
+            };
+            let r = crate::exec::refresh::refresh(c, project, &l.stack, program, &mut l.state)
                 .await
                 .map_err(|e| format!("refresh failed: {e}"))?;
             found = r.untracked;

@@ -89,10 +89,11 @@ pub async fn refresh(
                 Some(item) => update_assigned(state, node, item),
             }
         }
+        let tracked_names: BTreeSet<&str> = tracked.iter().map(|(_, n)| n.as_str()).collect();
         for (name, item) in present {
             let node = node_id(kind, &name);
             let is_boot_disk = kind == "disk" && instance_names.contains(&name);
-            if tracked.iter().any(|(_, n)| *n == name) || is_boot_disk || !owned(item, stack) {
+            if tracked_names.contains(name.as_str()) || is_boot_disk || !owned(item, stack) {
                 continue;
             }
             out.untracked.push(Found {

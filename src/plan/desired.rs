@@ -95,6 +95,26 @@ pub fn desired(calls: &[ApiCall]) -> Vec<Desired> {
     calls.iter().filter_map(Desired::from_call).collect()
 }
 
+/// [`desired`], moving the bodies out of the calls instead of copying them.
+pub fn into_desired(calls: Vec<ApiCall>) -> Vec<Desired> {
+    calls
+        .into_iter()
+        .filter_map(|call| {
+            let (kind, location) = parse_collection(&call.path)?;
+            let name = call.body.get("name")?.as_str()?.to_string();
+            Some(Desired {
+                node: call.node,
+                kind: kind.to_string(),
+                name,
+                collection: call.path,
+                location,
+                body: call.body,
+                depends_on: call.depends_on,
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,10 @@ pub fn classify(
     after: &Value,
 ) -> (Action, Option<String>, Vec<AttrDiff>) {
     let mut diffs = Vec::new();
+    if before == after {
+        // The common case, without building a path for every field.
+        return (Action::NoOp, None, diffs);
+    }
     collect("", before, after, &mut diffs);
     if diffs.is_empty() {
         return (Action::NoOp, None, diffs);

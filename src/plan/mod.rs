@@ -13,7 +13,7 @@ pub mod render;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use desired::{Desired, Location, desired, node_id, parse_collection};
+pub use desired::{Desired, Location, desired, into_desired, node_id, parse_collection};
 pub use diff::{AttrDiff, classify};
 
 use crate::state::State;
@@ -82,7 +82,7 @@ pub struct Change {
     pub diffs: Vec<AttrDiff>,
     /// The collection path (`projects/P/zones/Z/instances`).
     pub collection: String,
-    /// The desired body (absent for a delete).
+    /// The desired body (absent for a delete and for no change).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<Value>,
     /// Nodes that must be created first (creates) or, for deletes, the nodes
@@ -149,6 +149,39 @@ pub struct Found {
     pub collection: String,
 }
 
+/// The kinds a resource of `kind` can use (and must be deleted before).
+fn may_use(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "instance" => &["network", "subnetwork", "address", "disk"],
+        "subnetwork" | "firewall" => &["network"],
+        _ => &[],
+    }
+}
+
+/// A resource found by refresh has no recorded dependencies: its delete
+/// goes before the deletes of everything of a kind it may use, so that a
+/// network is not deleted while its VMs still are (which Compute Engine
+/// refuses).
+fn order_found_deletes(changes: &mut [Change], found: &[Found]) {
+    let deleted: Vec<(String, String)> = changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .map(|c| (c.node.clone(), c.kind.clone()))
+        .collect();
+    let found: std::collections::HashSet<&str> = found.iter().map(|f| f.node.as_str()).collect();
+    for c in changes.iter_mut() {
+        if c.action != Action::Delete || !found.contains(c.node.as_str()) {
+            continue;
+        }
+        let uses = may_use(&c.kind);
+        for (node, kind) in &deleted {
+            if uses.contains(&kind.as_str()) && !c.depends_on.contains(node) {
+                c.depends_on.push(node.clone());
+            }
+        }
+    }
+}
+
 /// Compares what is wanted with what the state says exists. `found` are
 /// resources of the stack that refresh saw but state did not know: adopted
 /// if wanted, deleted if not.
@@ -160,9 +193,13 @@ pub fn make(
     refreshed: bool,
     found: &[Found],
 ) -> Plan {
+    let wanted_nodes: std::collections::HashSet<&str> =
+        wanted.iter().map(|d| d.node.as_str()).collect();
+    let found_nodes: std::collections::HashSet<&str> =
+        found.iter().map(|f| f.node.as_str()).collect();
     let mut changes = Vec::new();
     for d in wanted {
-        if found.iter().any(|f| f.node == d.node) {
+        if found_nodes.contains(d.node.as_str()) {
             changes.push(Change {
                 node: d.node.clone(),
                 kind: d.kind.clone(),
@@ -212,7 +249,8 @@ pub fn make(
                     reason,
                     diffs,
                     collection: d.collection.clone(),
-                    body: Some(d.body.clone()),
+                    // Nothing to send for a resource that does not change.
+                    body: (action != Action::NoOp).then(|| d.body.clone()),
                     depends_on: d.depends_on.clone(),
                 }
             }
@@ -220,7 +258,7 @@ pub fn make(
         changes.push(change);
     }
     for (node, r) in &state.resources {
-        if wanted.iter().any(|d| &d.node == node) {
+        if wanted_nodes.contains(node.as_str()) {
             continue;
         }
         let (kind, location) =
@@ -240,7 +278,7 @@ pub fn make(
     }
     for f in found
         .iter()
-        .filter(|f| !wanted.iter().any(|d| d.node == f.node))
+        .filter(|f| !wanted_nodes.contains(f.node.as_str()))
     {
         let location = parse_collection(&f.collection).map_or(Location::Global, |(_, l)| l);
         changes.push(Change {
@@ -258,6 +296,7 @@ pub fn make(
             depends_on: Vec::new(),
         });
     }
+    order_found_deletes(&mut changes, found);
     changes.sort_by(|a, b| a.node.cmp(&b.node));
     Plan {
         version: PLAN_VERSION,

@@ -1,7 +1,8 @@
 //! Applying a plan: every change becomes one step (a replace becomes a
 //! delete step and a create step), steps run as soon as what they depend on
 //! is done, at most `parallel` at a time, inside the client's request
-//! budget. State is saved after every completed step. A failed step stops
+//! budget. State is saved after every completed step (steps that finish
+//! while a save is being written go into the next one). A failed step stops
 //! only the steps that depend on it; everything independent still runs,
 //! and all failures are reported at the end. When `cancel` is set (Ctrl-C)
 //! no new step starts; the ones in flight finish and are saved.
@@ -119,6 +120,23 @@ pub fn steps(plan: &Plan, state: &State) -> Vec<Step> {
             }
         }
     }
+    // node -> the delete steps of the resources that needed it (as the
+    // state recorded, or as the plan worked out for resources the state
+    // did not know): a delete waits for those.
+    let mut needed_by: std::collections::HashMap<&str, Vec<usize>> =
+        std::collections::HashMap::new();
+    for (node, &d) in &delete {
+        let c = &plan.changes[out[d].change];
+        let recorded = state.resources.get(*node).map(|r| r.depends_on.iter());
+        let planned = (c.action == Action::Delete).then(|| c.depends_on.iter());
+        for used in recorded
+            .into_iter()
+            .flatten()
+            .chain(planned.into_iter().flatten())
+        {
+            needed_by.entry(used.as_str()).or_default().push(d);
+        }
+    }
     let deps: Vec<Vec<usize>> = out
         .iter()
         .enumerate()
@@ -136,16 +154,12 @@ pub fn steps(plan: &Plan, state: &State) -> Vec<Step> {
                     )
                     .collect(),
                 // Deleted after everything being deleted that needed it.
-                Phase::Delete => delete
-                    .iter()
-                    .filter(|(node, d)| {
-                        **d != me
-                            && state
-                                .resources
-                                .get(**node)
-                                .is_some_and(|r| r.depends_on.contains(&c.node))
-                    })
-                    .map(|(_, d)| *d)
+                Phase::Delete => needed_by
+                    .get(c.node.as_str())
+                    .into_iter()
+                    .flatten()
+                    .copied()
+                    .filter(|d| *d != me)
                     .collect(),
             };
             deps.sort_unstable();
@@ -202,6 +216,12 @@ impl Runner<'_> {
             Duration,
         )> = JoinSet::new();
         let mut done = 0;
+        // Group commit: a save runs on the blocking pool while steps go on;
+        // steps that finish meanwhile are written together by the next save.
+        // Every completed step is on disk before the run returns, and the
+        // file never lags more than one save behind.
+        let mut saving: Option<tokio::task::JoinHandle<Result<(), StateError>>> = None;
+        let mut dirty = false;
         loop {
             while running.len() < self.parallel.max(1) && !self.cancel.load(Ordering::SeqCst) {
                 let Some(i) = ready.pop() else { break };
@@ -218,44 +238,64 @@ impl Runner<'_> {
                     (i, r, t.elapsed())
                 });
             }
-            let Some(joined) = running.join_next().await else {
+            if saving.is_none() && dirty {
+                saving = Some(self.start_save(state));
+                dirty = false;
+            }
+            if running.is_empty() && saving.is_none() {
                 break;
-            };
-            let (i, result, duration) = match joined {
-                Ok(x) => x,
-                Err(e) => return Err(ApplyError::Panicked(e.to_string())),
-            };
-            done += 1;
-            let step = &all[i];
-            let change = &plan.changes[step.change];
-            let report_outcome = match result {
-                Ok(resource) => {
-                    self.commit(state, step, change, resource)?;
-                    for &n in &dependents[i] {
-                        waiting[n] -= 1;
-                        if waiting[n] == 0 {
-                            ready.push(n);
-                        }
+            }
+            tokio::select! {
+                saved = async {
+                    match saving.as_mut() {
+                        Some(handle) => handle.await,
+                        None => std::future::pending().await,
                     }
-                    ready.sort_by(|a, b| all[*b].id.cmp(&all[*a].id));
-                    Outcome::Done
+                } => {
+                    saving = None;
+                    saved.map_err(|e| ApplyError::Panicked(e.to_string()))??;
+                    continue;
                 }
-                Err(message) => {
-                    skip_dependents(i, &all, &dependents, &mut outcome, plan);
-                    Outcome::Failed(message)
+                joined = running.join_next(), if !running.is_empty() => {
+                    let Some(joined) = joined else { continue };
+                    let (i, result, duration) = match joined {
+                        Ok(x) => x,
+                        Err(e) => return Err(ApplyError::Panicked(e.to_string())),
+                    };
+                    done += 1;
+                    let step = &all[i];
+                    let change = &plan.changes[step.change];
+                    let report_outcome = match result {
+                        Ok(resource) => {
+                            self.record(state, step, change, resource);
+                            dirty = true;
+                            for &n in &dependents[i] {
+                                waiting[n] -= 1;
+                                if waiting[n] == 0 {
+                                    ready.push(n);
+                                }
+                            }
+                            ready.sort_by(|a, b| all[*b].id.cmp(&all[*a].id));
+                            Outcome::Done
+                        }
+                        Err(message) => {
+                            skip_dependents(i, &all, &dependents, &mut outcome, plan);
+                            Outcome::Failed(message)
+                        }
+                    };
+                    let report = StepReport {
+                        id: step.id.clone(),
+                        node: change.node.clone(),
+                        action: change.action,
+                        phase: step.phase,
+                        outcome: report_outcome,
+                        duration,
+                    };
+                    self.progress
+                        .finished(&report, running.len(), done, all.len());
+                    outcome[i] = Some(report);
                 }
-            };
-            let report = StepReport {
-                id: step.id.clone(),
-                node: change.node.clone(),
-                action: change.action,
-                phase: step.phase,
-                outcome: report_outcome,
-                duration,
-            };
-            self.progress
-                .finished(&report, running.len(), done, all.len());
-            outcome[i] = Some(report);
+            }
         }
         let interrupted = self.cancel.load(Ordering::SeqCst);
         let steps = all
@@ -282,14 +322,14 @@ impl Runner<'_> {
         })
     }
 
-    /// Records a finished step in the state and saves it.
-    fn commit(
+    /// Records a finished step in the state (in memory; see `start_save`).
+    fn record(
         &self,
         state: &mut State,
         step: &Step,
         change: &Change,
         resource: Option<crate::state::ResourceState>,
-    ) -> Result<(), StateError> {
+    ) {
         let mut known = self.ctx.assigned.lock().unwrap_or_else(|p| p.into_inner());
         match (step.phase, resource) {
             (Phase::Delete, _) | (_, None) => {
@@ -301,8 +341,15 @@ impl Runner<'_> {
                 state.resources.insert(change.node.clone(), r);
             }
         }
-        drop(known);
-        self.store.save(state)
+    }
+
+    /// Saves a copy of `state` on the blocking pool, bumping `state.serial`
+    /// as the save bumps the copy's.
+    fn start_save(&self, state: &mut State) -> tokio::task::JoinHandle<Result<(), StateError>> {
+        let mut snapshot = state.clone();
+        state.serial += 1;
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.save(&mut snapshot))
     }
 }
 
@@ -353,4 +400,63 @@ async fn run_step(
 /// Shared handle for a cancel flag that a signal handler sets.
 pub fn cancel_flag() -> Arc<AtomicBool> {
     Arc::new(AtomicBool::new(false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{Found, make};
+    use crate::state::ResourceState;
+
+    fn tracked(collection: &str, name: &str, deps: &[&str]) -> ResourceState {
+        ResourceState {
+            name: name.into(),
+            collection: collection.into(),
+            depends_on: deps.iter().map(|d| d.to_string()).collect(),
+            ..ResourceState::default()
+        }
+    }
+
+    fn order(plan: &Plan, state: &State) -> Vec<(String, Vec<String>)> {
+        let all = steps(plan, state);
+        all.iter()
+            .map(|s| {
+                let deps = s.deps.iter().map(|d| all[*d].id.clone()).collect();
+                (s.id.clone(), deps)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn deletes_go_after_what_needed_them_known_or_found() {
+        let mut state = State::new("s");
+        let vms = "projects/p/zones/z/instances";
+        state.resources.insert(
+            "gce.network.n".into(),
+            tracked("projects/p/global/networks", "n", &[]),
+        );
+        state
+            .resources
+            .insert("gce.vm.a".into(), tracked(vms, "a", &["gce.network.n"]));
+        // `b` was made by a run that died before saving: found, no deps.
+        let found = [Found {
+            node: "gce.vm.b".into(),
+            kind: "instance".into(),
+            name: "b".into(),
+            collection: vms.into(),
+        }];
+        let plan = make("s", None, &[], &state, true, &found);
+        assert!(plan.changes.iter().all(|c| c.action == Action::Delete));
+        assert_eq!(
+            order(&plan, &state),
+            [
+                (
+                    "delete:gce.network.n".to_string(),
+                    vec!["delete:gce.vm.a".to_string(), "delete:gce.vm.b".to_string()]
+                ),
+                ("delete:gce.vm.a".to_string(), vec![]),
+                ("delete:gce.vm.b".to_string(), vec![]),
+            ]
+        );
+    }
 }

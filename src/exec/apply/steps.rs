@@ -1,8 +1,15 @@
 //! What one step of a plan does against the API: create, update (labels,
 //! metadata), update with restart (stop, set machine type, start), delete,
 //! adopt. Each mutating call carries a `requestId` derived from the state
-//! lineage, the node and the change, so a retried or resumed call cannot
-//! act twice.
+//! lineage, the run's epoch, the node and the change, so a retried call
+//! cannot act twice. The epoch (the state serial saved when the run
+//! started) makes every run's ids new: Compute Engine answers a repeated
+//! id with the first call's operation, even a finished or failed one, so
+//! ids that outlive a run would turn a later delete, a create after a
+//! destroy, a second stop, or a retry after an operation error into a
+//! no-op. A call resumed by a later run cannot duplicate anything either:
+//! names are unique, so a create that already happened answers 409
+//! `alreadyExists` and is adopted.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -24,6 +31,8 @@ pub struct StepCtx {
     pub client: Arc<GceClient>,
     pub project: String,
     pub lineage: String,
+    /// Differs between runs of the same lineage (see the module doc).
+    pub epoch: u64,
     pub assigned: Assigned,
 }
 
@@ -70,7 +79,12 @@ fn digest(parts: &[&str]) -> String {
 
 impl StepCtx {
     fn rid(&self, node: &str, what: &str, body: &Value) -> String {
-        request_id(&self.lineage, node, &digest(&[what, &body.to_string()]))
+        let epoch = self.epoch.to_string();
+        request_id(
+            &self.lineage,
+            node,
+            &digest(&[what, &epoch, &body.to_string()]),
+        )
     }
 
     fn path(&self, change: &Change) -> String {
@@ -97,11 +111,33 @@ impl StepCtx {
             &desired,
         ));
         match self.client.execute(call).await {
-            Ok(_) => {}
-            Err(e) if e.is_already_exists() => {} // made by an earlier, interrupted run: adopt it
-            Err(e) => return Err(e.into()),
+            Ok(_) => self.record(change, &desired).await,
+            // Made by an earlier, interrupted run: adopt it. Its insert may
+            // still be running, and until it is done a get can answer 404.
+            Err(e) if e.is_already_exists() => self.record_when_visible(change, &desired).await,
+            Err(e) => Err(e.into()),
         }
-        self.record(change, &desired).await
+    }
+
+    /// [`record`](Self::record), waiting a little for a resource whose
+    /// insert (by another run) is still in progress.
+    async fn record_when_visible(
+        &self,
+        change: &Change,
+        desired: &Value,
+    ) -> Result<ResourceState, StepError> {
+        let path = self.path(change);
+        let mut pause = std::time::Duration::from_millis(100);
+        for _ in 0..12 {
+            if let Some(actual) = self.client.get(&path).await? {
+                return Ok(state_of(change, desired, &actual));
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(std::time::Duration::from_secs(5));
+        }
+        Err(StepError::Other(format!(
+            "`{path}` exists (409) but cannot be read; run again once its creation is done"
+        )))
     }
 
     /// Reads the resource back and makes its state entry.
