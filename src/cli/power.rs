@@ -29,6 +29,13 @@ pub fn run(args: Args, verb: &str, color: ColorChoice) -> ExitStatus {
         );
         return ExitStatus::Usage;
     };
+    let _lock = match loaded.store.lock(&format!("sdbc {verb}")) {
+        Ok(l) => l,
+        Err(e) => {
+            common::error_line(color, &e.to_string());
+            return ExitStatus::Errors;
+        }
+    };
     let vms: Vec<(String, String)> = loaded
         .state
         .resources
@@ -69,9 +76,17 @@ pub fn run(args: Args, verb: &str, color: ColorChoice) -> ExitStatus {
             }
         };
         let mut tasks = tokio::task::JoinSet::new();
+        let (lineage, serial) = (loaded.state.lineage.clone(), loaded.state.serial);
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
         for (node, path) in vms {
             let c = client.clone();
-            tasks.spawn(async move { (node, c.execute(ApiCall::new("POST", path)).await) });
+            // A retried start or stop must not act twice; a later run is a new request.
+            let rid =
+                crate::exec::request_id(&lineage, &node, &format!("{verb}:{serial}:{started}"));
+            let call = ApiCall::new("POST", path).with_request_id(rid);
+            tasks.spawn(async move { (node, c.execute(call).await) });
         }
         let mut status = ExitStatus::Ok;
         while let Some(Ok((node, result))) = tasks.join_next().await {
