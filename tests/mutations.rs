@@ -23,10 +23,9 @@
 //! that ran is printed, and fewer than [`MIN_MUTATIONS_PER_FILE`] per file
 //! fails the test.
 //!
-//! The formatter (`syntax::fmt`) is still a stub with no `format` function,
-//! so mutants are not formatted here yet; when `format` lands, add
-//! "`format` does not panic on mutants without syntax errors" to
-//! [`check_one`].
+//! Mutants without syntax errors are also formatted: the formatter must not
+//! panic, its output must parse, and formatting it again must change nothing
+//! (see `format_is_stable`, called from [`check_one`]).
 //!
 //! The other tests cover the "bad input" that is generated rather than
 //! committed: 100,000 nested brackets of each kind, and brackets inside
@@ -200,6 +199,30 @@ fn mutate(rng: &mut Rng, text: &mut Vec<u8>) -> &'static str {
     }
 }
 
+/// A mutant that parses without errors formats without panicking, and
+/// formatting its formatted text changes nothing.
+fn format_is_stable(bytes: &[u8]) -> Result<(), String> {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Ok(());
+    };
+    let (ast, diags) = sdbc::syntax::parse(FileId(0), text);
+    if diags.iter().any(|d| d.is_error()) {
+        return Ok(());
+    }
+    let once = sdbc::syntax::fmt::format(&ast, text);
+    let (again_ast, again_diags) = sdbc::syntax::parse(FileId(0), &once);
+    if again_diags.iter().any(|d| d.is_error()) {
+        return Err(format!("the formatted text does not parse:\n{once}"));
+    }
+    let twice = sdbc::syntax::fmt::format(&again_ast, &once);
+    if twice != once {
+        return Err(format!(
+            "formatting is not idempotent:\n--- once\n{once}\n--- twice\n{twice}"
+        ));
+    }
+    Ok(())
+}
+
 /// What went wrong with one mutant, if anything.
 fn check_one(name: &str, path: &Path, bytes: &[u8]) -> Result<Duration, String> {
     let started = Instant::now();
@@ -223,10 +246,10 @@ fn check_one(name: &str, path: &Path, bytes: &[u8]) -> Result<Duration, String> 
             let text = String::from_utf8_lossy(bytes);
             sdbc::syntax::parse(FileId(0), &text).1
         };
-        (analysis, syntax)
+        (analysis, syntax, format_is_stable(bytes))
     }));
     let elapsed = started.elapsed();
-    let (analysis, syntax) = outcome.map_err(|e| {
+    let (analysis, syntax, formatting) = outcome.map_err(|e| {
         let msg = e
             .downcast_ref::<String>()
             .cloned()
@@ -237,6 +260,7 @@ fn check_one(name: &str, path: &Path, bytes: &[u8]) -> Result<Duration, String> 
     if elapsed > CASE_LIMIT {
         return Err(format!("took {elapsed:?}"));
     }
+    formatting?;
     if let Some(d) = syntax.first() {
         return Err(format!(
             "syntax::parse reports {} `{}` but the analysis reports no error (diagnostics: {:?})",
