@@ -26,7 +26,26 @@ pub struct Args {
     /// The program, or a plan saved by `sdbc plan --out`.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// Apply without asking.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct DestroyArgs {
+    /// The program.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Destroy only this resource (e.g. `gce.vm.worker-3`) and what depends on it.
+    #[arg(long, value_name = "NODE")]
+    pub target: Vec<String>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// What `apply` and `destroy` share: asking, pacing, parameters.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// Change without asking.
     #[arg(long)]
     pub auto_approve: bool,
     /// Most steps running at once. The request budgets, not this, pace a
@@ -46,27 +65,6 @@ pub struct Args {
     pub vars: Vec<(String, String)>,
 }
 
-#[derive(clap::Args, Debug)]
-pub struct DestroyArgs {
-    /// The program.
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
-    /// Destroy only this resource (e.g. `gce.vm.worker-3`) and what depends on it.
-    #[arg(long, value_name = "NODE")]
-    pub target: Vec<String>,
-    /// Destroy without asking.
-    #[arg(long)]
-    pub auto_approve: bool,
-    #[arg(long, default_value_t = DEFAULT_PARALLEL)]
-    pub parallel: usize,
-    #[arg(long, value_name = "N")]
-    pub writes_per_minute: Option<u32>,
-    #[arg(long, value_name = "N")]
-    pub reads_per_minute: Option<u32>,
-    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = common::parse_var)]
-    pub vars: Vec<(String, String)>,
-}
-
 fn is_saved_plan(path: &Path) -> Option<Plan> {
     let text = std::fs::read_to_string(path).ok()?;
     text.trim_start()
@@ -81,15 +79,15 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
         .as_ref()
         .map_or(args.file.clone(), |p| PathBuf::from(&p.source));
     let opts = RunOpts {
-        auto_approve: args.auto_approve,
-        parallel: args.parallel,
-        writes: args.writes_per_minute,
-        reads: args.reads_per_minute,
+        auto_approve: args.run.auto_approve,
+        parallel: args.run.parallel,
+        writes: args.run.writes_per_minute,
+        reads: args.run.reads_per_minute,
         verb: "apply",
     };
     execute(
         &source,
-        &args.vars,
+        &args.run.vars,
         color,
         &opts,
         |loaded, fresh| match &saved {
@@ -110,10 +108,10 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
 
 pub fn destroy(args: DestroyArgs, color: ColorChoice) -> ExitStatus {
     let opts = RunOpts {
-        auto_approve: args.auto_approve,
-        parallel: args.parallel,
-        writes: args.writes_per_minute,
-        reads: args.reads_per_minute,
+        auto_approve: args.run.auto_approve,
+        parallel: args.run.parallel,
+        writes: args.run.writes_per_minute,
+        reads: args.run.reads_per_minute,
         verb: "destroy",
     };
     let targets = args.target.clone();
@@ -121,7 +119,7 @@ pub fn destroy(args: DestroyArgs, color: ColorChoice) -> ExitStatus {
     // resource of the stack that refresh found).
     execute(
         &args.file,
-        &args.vars,
+        &args.run.vars,
         color,
         &opts,
         move |loaded, mut plan| {

@@ -421,16 +421,7 @@ fn check_attrs(d: &Decl, schema: &KindSchema, diags: &mut Diagnostics) {
             continue;
         };
         if let Some(first) = seen.insert(attr.name, key.span) {
-            diags.push(
-                Diagnostic::new(
-                    Code::DuplicateAttribute,
-                    format!("`{}` is set twice", key.name),
-                    key.span,
-                    "set again here",
-                )
-                .with_label(first, "first set here")
-                .with_help("remove one of them"),
-            );
+            diags.push(set_twice(&key.name, key.span, first));
             continue;
         }
         check_type(value, attr, diags);
@@ -611,16 +602,7 @@ fn check_instance(d: &Decl, params: &[(String, bool)], diags: &mut Diagnostics) 
                 .with_help(help),
             );
         } else if let Some(first) = seen.insert(&key.name, key.span) {
-            diags.push(
-                Diagnostic::new(
-                    Code::DuplicateAttribute,
-                    format!("`{}` is set twice", key.name),
-                    key.span,
-                    "set again here",
-                )
-                .with_label(first, "first set here")
-                .with_help("remove one of them"),
-            );
+            diags.push(set_twice(&key.name, key.span, first));
         }
     }
     for (p, has_default) in params {
@@ -667,4 +649,16 @@ pub fn module_sigs<'a>(items: impl IntoIterator<Item = &'a Item>) -> ModuleSigs 
         }
     }
     out
+}
+
+/// `key` given a second time at `again`, first at `first`.
+fn set_twice(key: &str, again: Span, first: Span) -> Diagnostic {
+    Diagnostic::new(
+        Code::DuplicateAttribute,
+        format!("`{key}` is set twice"),
+        again,
+        "set again here",
+    )
+    .with_label(first, "first set here")
+    .with_help("remove one of them")
 }
