@@ -7,8 +7,6 @@
 mod build;
 mod render;
 
-use std::collections::BTreeMap;
-
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
 
@@ -60,7 +58,8 @@ pub struct Edge {
 #[derive(Debug, Default)]
 pub struct DepGraph {
     pub graph: DiGraph<Node, Edge>,
-    index: BTreeMap<String, NodeIndex>,
+    /// Node ids to nodes (hashed: the graph is built with many look-ups).
+    index: std::collections::HashMap<String, NodeIndex>,
     /// Edges already present (petgraph's `find_edge` walks a node's edges,
     /// which is slow for hubs such as `swarm.init`).
     edges: std::collections::HashSet<(NodeIndex, NodeIndex)>,
@@ -101,8 +100,11 @@ impl DepGraph {
         }
     }
 
+    /// Every node id, sorted.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
-        self.index.keys().map(String::as_str)
+        let mut ids: Vec<&str> = self.index.keys().map(String::as_str).collect();
+        ids.sort_unstable();
+        ids.into_iter()
     }
 
     /// Nodes in dependency order, ties broken by id; `None` if there is a cycle.
