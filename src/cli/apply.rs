@@ -164,35 +164,10 @@ fn execute(
     opts: &RunOpts,
     choose: impl FnOnce(&Loaded, Plan) -> Result<Plan, String>,
 ) -> ExitStatus {
-    let mut loaded = match deploy::load(source, vars, color) {
-        Ok(l) => l,
+    let (mut loaded, project, _lock) = match deploy::load_locked(source, vars, opts.verb, color) {
+        Ok(x) => x,
         Err(status) => return status,
     };
-    let Some(project) = loaded.project.clone() else {
-        common::error_line(
-            color,
-            "no project: set GOOGLE_CLOUD_PROJECT or `gce { project = \"…\" }`",
-        );
-        return ExitStatus::Usage;
-    };
-    let lock = match loaded.store.lock(&format!("sdbc {}", opts.verb)) {
-        Ok(l) => l,
-        Err(e) => {
-            common::error_line(color, &e.to_string());
-            return ExitStatus::Errors;
-        }
-    };
-    if let Some(stale) = lock.took_over() {
-        let _ = writeln!(std::io::stderr(), "warning: {stale}");
-    }
-    // The state may have changed while we waited for the lock.
-    match loaded.store.load() {
-        Ok(s) => loaded.state = s,
-        Err(e) => {
-            common::error_line(color, &e.to_string());
-            return ExitStatus::Usage;
-        }
-    }
     let rt = match deploy::runtime() {
         Ok(rt) => rt,
         Err(e) => {

@@ -205,3 +205,34 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, std::io::Error> {
         .enable_all()
         .build()
 }
+
+/// The program loaded, its project known and its state locked for `verb`;
+/// `Err(status)` after saying why not.
+pub fn load_locked(
+    path: &Path,
+    vars: &[(String, String)],
+    verb: &str,
+    color: ColorChoice,
+) -> Result<(Loaded, String, crate::state::LockGuard), super::ExitStatus> {
+    let mut loaded = load(path, vars, color)?;
+    let Some(project) = loaded.project.clone() else {
+        common::error_line(
+            color,
+            "no project: set GOOGLE_CLOUD_PROJECT or `gce { project = \"…\" }`",
+        );
+        return Err(super::ExitStatus::Usage);
+    };
+    let lock = loaded.store.lock(&format!("sdbc {verb}")).map_err(|e| {
+        common::error_line(color, &e.to_string());
+        super::ExitStatus::Errors
+    })?;
+    if let Some(stale) = lock.took_over() {
+        let _ = writeln!(std::io::stderr(), "warning: {stale}");
+    }
+    // The state may have changed while another run held the lock.
+    loaded.state = loaded.store.load().map_err(|e| {
+        common::error_line(color, &e.to_string());
+        super::ExitStatus::Usage
+    })?;
+    Ok((loaded, project, lock))
+}

@@ -18,23 +18,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args, verb: &str, color: ColorChoice) -> ExitStatus {
-    let loaded = match deploy::load(&args.file, &[], color) {
-        Ok(l) => l,
+    let (loaded, project, _lock) = match deploy::load_locked(&args.file, &[], verb, color) {
+        Ok(x) => x,
         Err(status) => return status,
-    };
-    let Some(project) = loaded.project.clone() else {
-        common::error_line(
-            color,
-            "no project: set GOOGLE_CLOUD_PROJECT or `gce { project = \"…\" }`",
-        );
-        return ExitStatus::Usage;
-    };
-    let _lock = match loaded.store.lock(&format!("sdbc {verb}")) {
-        Ok(l) => l,
-        Err(e) => {
-            common::error_line(color, &e.to_string());
-            return ExitStatus::Errors;
-        }
     };
     let vms: Vec<(String, String)> = loaded
         .state
