@@ -10,8 +10,11 @@
 //! fixed (no variables, no `--var`) so snapshots do not depend on the machine.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+mod common;
+
+use common::sdb_files;
 use sdbc::diag::{ColorChoice, render_human};
 use sdbc::sema::{DiskReader, Env, analyze_bytes};
 
@@ -29,27 +32,6 @@ fn analyze(path: &Path) -> sdbc::sema::Analysis {
         .unwrap_or(path);
     let name = rel.display().to_string();
     sdbc::pipeline::check(analyze_bytes(&name, Some(rel.to_path_buf()), bytes, &env))
-}
-
-/// Every `.sdb` file below a folder, sorted.
-pub fn sdb_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "sdb") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 fn check_fixture(path: &Path) {

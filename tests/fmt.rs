@@ -9,30 +9,15 @@
 
 use std::path::{Path, PathBuf};
 
+mod common;
+
+use common::sdb_files;
 use sdbc::span::{FileId, Span};
 use sdbc::syntax::ast::{Arg, Block, Decl, Expr, ExprKind, Ident, Item, SourceAst, StrPart};
 use sdbc::syntax::{fmt, parse};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Every `.sdb` file under `dir`, recursively, sorted; none if it is missing.
-fn sdb_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(read) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for entry in read.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(sdb_files(&path));
-        } else if path.extension().is_some_and(|e| e == "sdb") {
-            out.push(path);
-        }
-    }
-    out.sort();
-    out
 }
 
 fn is_expected(path: &Path) -> bool {

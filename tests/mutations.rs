@@ -38,6 +38,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+mod common;
+
 use sdbc::diag::Code;
 use sdbc::sema::{DiskReader, Env, analyze_bytes};
 use sdbc::span::FileId;
@@ -83,25 +85,10 @@ fn root() -> &'static Path {
 }
 
 fn sdb_files() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![
-        root().join("tests/fixtures"),
-        root().join("examples"),
-        root().join("stdlib"),
-    ];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "sdb") {
-                out.push(path);
-            }
-        }
-    }
+    let mut out: Vec<PathBuf> = ["tests/fixtures", "examples", "stdlib"]
+        .iter()
+        .flat_map(|dir| common::sdb_files(&root().join(dir)))
+        .collect();
     out.sort();
     out
 }

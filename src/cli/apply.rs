@@ -168,12 +168,9 @@ fn execute(
         Ok(x) => x,
         Err(status) => return status,
     };
-    let rt = match deploy::runtime() {
+    let rt = match deploy::runtime(color) {
         Ok(rt) => rt,
-        Err(e) => {
-            common::error_line(color, &format!("cannot start: {e}"));
-            return ExitStatus::Usage;
-        }
+        Err(status) => return status,
     };
     rt.block_on(async move {
         let client =

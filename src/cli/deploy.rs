@@ -198,12 +198,16 @@ pub fn confirm(question: &str, auto_approve: bool, color: ColorChoice) -> bool {
     }
 }
 
-/// A multi-threaded runtime for the network work.
-pub fn runtime() -> Result<tokio::runtime::Runtime, std::io::Error> {
+/// A multi-threaded runtime for the network work; `Err(status)` after saying why not.
+pub fn runtime(color: ColorChoice) -> Result<tokio::runtime::Runtime, super::ExitStatus> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
+        .map_err(|e| {
+            common::error_line(color, &format!("cannot start: {e}"));
+            super::ExitStatus::Usage
+        })
 }
 
 /// The program loaded, its project known and its state locked for `verb`;

@@ -37,12 +37,9 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
         Ok(l) => l,
         Err(status) => return status,
     };
-    let rt = match deploy::runtime() {
+    let rt = match deploy::runtime(color) {
         Ok(rt) => rt,
-        Err(e) => {
-            common::error_line(color, &format!("cannot start: {e}"));
-            return ExitStatus::Usage;
-        }
+        Err(status) => return status,
     };
     let online = args.refresh && loaded.project.is_some() && deploy::credentials_configured();
     let plan = rt.block_on(async {

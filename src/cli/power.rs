@@ -46,12 +46,9 @@ pub fn run(args: Args, verb: &str, color: ColorChoice) -> ExitStatus {
         let _ = writeln!(std::io::stderr(), "no VM in the state to {verb}");
         return ExitStatus::Ok;
     }
-    let rt = match deploy::runtime() {
+    let rt = match deploy::runtime(color) {
         Ok(rt) => rt,
-        Err(e) => {
-            common::error_line(color, &format!("cannot start: {e}"));
-            return ExitStatus::Usage;
-        }
+        Err(status) => return status,
     };
     rt.block_on(async {
         let client = match deploy::connect(&project, 8, None).await {

@@ -1,10 +1,11 @@
-//! Shared helpers of the integration tests: a small model and temp files.
+//! Shared helpers of the integration tests: a small model, temp files, and
+//! the `.sdb` files of the repository.
 
 // Each test crate uses a subset of these helpers.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use sdbc::model::*;
@@ -120,4 +121,25 @@ pub fn run(program: &str, args: &[&str], stdin: Option<&str>, missing: &str) -> 
         Ok(out) => out,
         Err(e) => panic!("`{program}` failed to run: {e}"),
     }
+}
+
+/// Every `.sdb` file under `dir`, recursively, sorted; none if it is missing.
+pub fn sdb_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "sdb") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
 }
