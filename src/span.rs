@@ -1,8 +1,9 @@
 //! Source files and the one span type used by every phase.
 //!
 //! A [`Span`] is a file id plus a byte range. Spans are made from pest
-//! positions in exactly one place (`syntax::lower`); every later phase only
-//! copies them. [`SourceMap`] owns the text of every file read in a run and
+//! positions in exactly one place (`syntax::lower`) and moved in one place
+//! (`syntax::relocate`, for items reused after an edit); every later phase
+//! only copies them. [`SourceMap`] owns the text of every file read in a run and
 //! turns byte offsets into 1-based line/column pairs for rendering.
 
 use std::path::PathBuf;

@@ -40,6 +40,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 
+use common::rng::Rng;
 use sdbc::diag::Code;
 use sdbc::sema::{DiskReader, Env, analyze_bytes};
 use sdbc::span::FileId;
@@ -52,33 +53,6 @@ const MIN_MUTATIONS_PER_FILE: usize = 25;
 const WORKERS: usize = 2;
 const CASE_LIMIT: Duration = Duration::from_secs(5);
 const DEFAULT_SEED: u64 = 0x5DB0_C0DE_2024_0001;
-
-/// xorshift64* (Vigna): tiny, fast, good enough to pick mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed.max(1))
-    }
-
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// A number in `0..n` (0 when `n` is 0).
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-}
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))

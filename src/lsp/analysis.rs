@@ -1,11 +1,13 @@
 //! One analysed buffer: exactly what `sdbc check` runs
 //! (`pipeline::check(sema::analyze_*)`), on the buffer's text with imports
 //! read through the open buffers, plus the root file's syntax tree, parsed
-//! on demand for the requests that need it.
+//! on demand for the requests that need it. Files are parsed incrementally
+//! from their last parse.
 
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use lsp_types::Uri;
 
@@ -13,6 +15,7 @@ use super::convert;
 use super::docs::{Document, Documents, OverlayReader};
 use crate::sema::{Analysis, Env};
 use crate::span::SourceFile;
+use crate::syntax::ParseCache;
 use crate::syntax::ast::SourceAst;
 
 /// The analysis of one open buffer at one version.
@@ -24,28 +27,37 @@ pub struct Analyzed {
     pub stamp: u64,
     pub analysis: Analysis,
     ast: OnceCell<SourceAst>,
+    parses: Arc<ParseCache>,
 }
 
 impl Analyzed {
     /// Analyses `doc` as `sdbc check` would analyse the file it edits.
-    pub fn new(uri: &Uri, doc: &Document, docs: &Documents, stamp: u64) -> Analyzed {
+    pub fn new(
+        uri: &Uri,
+        doc: &Document,
+        docs: &Documents,
+        stamp: u64,
+        parses: &Arc<ParseCache>,
+    ) -> Analyzed {
         let reader = OverlayReader { docs };
         let env = Env {
             vars: BTreeMap::new(),
             getenv: Box::new(|k| std::env::var(k).ok()),
             reader: &reader,
         };
-        let analysis = crate::sema::analyze_bytes(
+        let analysis = crate::sema::analyze_bytes_reusing(
             &doc.name(uri),
             doc.path.clone(),
             doc.text.as_bytes().to_vec(),
             &env,
+            Some(parses),
         );
         Analyzed {
             version: doc.version,
             stamp,
             analysis: crate::pipeline::check(analysis),
             ast: OnceCell::new(),
+            parses: Arc::clone(parses),
         }
     }
 
@@ -60,8 +72,10 @@ impl Analyzed {
 
     /// The buffer's syntax tree (what parsed of it), with the analysis's spans.
     pub fn ast(&self) -> &SourceAst {
-        self.ast
-            .get_or_init(|| crate::syntax::parse(self.analysis.root, self.text()).0)
+        self.ast.get_or_init(|| {
+            let key = crate::sema::load::key_of(self.root());
+            self.parses.parse(&key, self.analysis.root, self.text()).0
+        })
     }
 
     /// Whether the program read the file at `path` (as an import).

@@ -3,6 +3,8 @@
 //! One thread runs the loop: it applies edits as they come and hands a
 //! changed buffer to the analysis worker (one analysis at a time, so a
 //! burst of keystrokes costs one or two analyses, not one each).
+//! Each file is parsed incrementally from its last parse (only the items
+//! an edit can have changed are parsed again, see `syntax::reparse`).
 //! Completion answers from the buffer's text and its last analysis without
 //! waiting; hover, go-to and symbols analyse at once if the buffer changed.
 //! The analysis is exactly `sdbc check`'s, so the editor shows the very
@@ -29,6 +31,7 @@ mod worker;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender};
 
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, Response};
@@ -41,6 +44,7 @@ use lsp_types::{
 };
 use serde_json::Value;
 
+use crate::syntax::ParseCache;
 use analysis::Analyzed;
 use docs::Documents;
 use worker::Event;
@@ -58,7 +62,8 @@ pub fn run_stdio() -> Result<(), String> {
 pub fn serve(connection: &Connection) -> Result<(), String> {
     let caps = serde_json::to_value(capabilities()).map_err(|e| e.to_string())?;
     connection.initialize(caps).map_err(|e| e.to_string())?;
-    let (jobs, events) = worker::start(connection);
+    let parses = Arc::new(ParseCache::default());
+    let (jobs, events) = worker::start(connection, Arc::clone(&parses));
     let mut server = Server {
         conn: connection,
         docs: Documents::default(),
@@ -69,6 +74,7 @@ pub fn serve(connection: &Connection) -> Result<(), String> {
         jobs,
         in_flight: None,
         stamp: 0,
+        parses,
     };
     server.main_loop(&events)
 }
@@ -121,6 +127,8 @@ struct Server<'c> {
     in_flight: Option<Uri>,
     /// Analyses started so far.
     stamp: u64,
+    /// The last parse of each file, shared with the worker.
+    parses: Arc<ParseCache>,
 }
 
 impl Server<'_> {

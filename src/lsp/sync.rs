@@ -140,7 +140,7 @@ impl Server<'_> {
         self.stamp += 1;
         let stamp = self.stamp;
         let run = catch_unwind(AssertUnwindSafe(|| {
-            Analyzed::new(uri, doc, &self.docs, stamp)
+            Analyzed::new(uri, doc, &self.docs, stamp, &self.parses)
         }));
         match run {
             Ok(a) => self.store(uri, a),

@@ -4,6 +4,7 @@
 //! requests answered while a large file is being checked.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 use lsp_server::{Connection, Message};
@@ -12,6 +13,7 @@ use lsp_types::Uri;
 use super::analysis::Analyzed;
 use super::docs::Documents;
 use super::panic_text;
+use crate::syntax::ParseCache;
 
 /// What the main loop reacts to.
 pub enum Event {
@@ -30,7 +32,7 @@ pub struct Job {
 }
 
 /// Starts the forwarder and the worker; returns the job queue and the event queue.
-pub fn start(conn: &Connection) -> (Sender<Job>, Receiver<Event>) {
+pub fn start(conn: &Connection, parses: Arc<ParseCache>) -> (Sender<Job>, Receiver<Event>) {
     let (events, rx) = channel();
     let forward = events.clone();
     let messages = conn.receiver.clone();
@@ -47,7 +49,7 @@ pub fn start(conn: &Connection) -> (Sender<Job>, Receiver<Event>) {
         for job in job_rx.iter() {
             let run = catch_unwind(AssertUnwindSafe(|| {
                 let doc = job.docs.get(&job.uri)?;
-                Some(Analyzed::new(&job.uri, doc, &job.docs, job.stamp))
+                Some(Analyzed::new(&job.uri, doc, &job.docs, job.stamp, &parses))
             }));
             let result = match run {
                 Ok(Some(a)) => Ok(Box::new(a)),

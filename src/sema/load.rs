@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
 use crate::span::{FileId, SourceFile, SourceMap, Span};
+use crate::syntax::ParseCache;
 use crate::syntax::ast::{ExprKind, Item, SourceAst};
 
 /// The standard library, embedded: `(import path, file name, text)`.
@@ -86,11 +87,13 @@ pub fn load(
     root: FileId,
     sources: &mut SourceMap,
     reader: &dyn FileReader,
+    parses: Option<&ParseCache>,
     diags: &mut Diagnostics,
 ) -> Program {
     let mut loader = Loader {
         sources,
         reader,
+        parses,
         diags,
         program: Program::default(),
         by_key: BTreeMap::new(),
@@ -103,6 +106,8 @@ pub fn load(
 struct Loader<'a> {
     sources: &'a mut SourceMap,
     reader: &'a dyn FileReader,
+    /// Earlier parses to reuse (the editor's), by file key.
+    parses: Option<&'a ParseCache>,
     diags: &'a mut Diagnostics,
     program: Program,
     /// Canonical key (std name or path) -> file, for files already loaded.
@@ -111,7 +116,8 @@ struct Loader<'a> {
     stack: Vec<String>,
 }
 
-fn key_of(file: &SourceFile) -> String {
+/// The key a file is known by while loading (and in a parse cache).
+pub fn key_of(file: &SourceFile) -> String {
     match &file.path {
         Some(p) => std::fs::canonicalize(p)
             .unwrap_or_else(|_| p.clone())
@@ -124,9 +130,12 @@ fn key_of(file: &SourceFile) -> String {
 impl Loader<'_> {
     fn visit(&mut self, id: FileId, key: String) {
         self.by_key.insert(key.clone(), id);
-        self.stack.push(key);
         let text = self.sources.get(id).text.clone();
-        let (ast, parse_diags) = crate::syntax::parse(id, &text);
+        let (ast, parse_diags) = match self.parses {
+            Some(cache) => cache.parse(&key, id, &text),
+            None => crate::syntax::parse(id, &text),
+        };
+        self.stack.push(key);
         self.diags.extend(parse_diags);
         let imports: Vec<(String, Span)> = ast
             .items

@@ -26,6 +26,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::Model;
 use crate::schema::Place;
 use crate::span::{FileId, SourceMap, Span};
+use crate::syntax::ParseCache;
 use crate::syntax::ast::Item;
 
 pub use eval::Env;
@@ -96,10 +97,22 @@ pub fn analyze_path(path: &Path, vars: &BTreeMap<String, String>) -> std::io::Re
 
 /// Analyses a source given as bytes (from disk, stdin or an editor buffer).
 pub fn analyze_bytes(name: &str, path: Option<PathBuf>, bytes: Vec<u8>, env: &Env) -> Analysis {
+    analyze_bytes_reusing(name, path, bytes, env, None)
+}
+
+/// [`analyze_bytes`], parsing each file incrementally from its last parse
+/// in `parses` (the editor's case: same result, less work after an edit).
+pub fn analyze_bytes_reusing(
+    name: &str,
+    path: Option<PathBuf>,
+    bytes: Vec<u8>,
+    env: &Env,
+    parses: Option<&ParseCache>,
+) -> Analysis {
     let mut sources = SourceMap::new();
     let mut diags = Diagnostics::new();
     let root = load::decode(name, path.clone(), bytes, &mut sources, &mut diags);
-    let program = load::load(root, &mut sources, env.reader, &mut diags);
+    let program = load::load(root, &mut sources, env.reader, parses, &mut diags);
     let stack_default = path
         .as_ref()
         .and_then(|p| p.file_stem())

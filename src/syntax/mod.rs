@@ -6,6 +6,9 @@ pub mod ast;
 pub mod fmt;
 mod lower;
 mod parser;
+mod relocate;
+pub mod reparse;
 mod scan;
 
 pub use parser::{MAX_NESTING, parse};
+pub use reparse::{ParseCache, ParseMemo, Reuse, reparse};

@@ -9,7 +9,7 @@
 use pest::Parser as _;
 use pest::error::{ErrorVariant, InputLocation};
 
-use super::ast::{Comment, SourceAst};
+use super::ast::{Comment, Item, SourceAst};
 use super::lower::Lowerer;
 use super::scan::{self, Trivia};
 use crate::diag::{Code, Diagnostic};
@@ -26,52 +26,164 @@ pub const MAX_NESTING: usize = 32;
 /// Parse a whole file: every item that parses, every comment, and one
 /// diagnostic per syntax error.
 pub fn parse(file: FileId, text: &str) -> (SourceAst, Vec<Diagnostic>) {
-    init_pest();
-    let mut too_deep = scan::too_deep_positions(text, MAX_NESTING);
-    let mut ast = SourceAst::default();
-    let mut diags = Vec::new();
-    let mut pos = 0;
-    loop {
-        pos = skip_trivia(file, text, pos, &mut ast.comments);
-        if pos >= text.len() {
-            break;
+    let mut steps = Vec::new();
+    let mut cursor = Cursor::new(text);
+    while let Some(step) = cursor.step(file, text) {
+        steps.push(step);
+    }
+    assemble(&steps)
+}
+
+/// What parsing from one position produced: the trivia there, then one
+/// item or one syntax error. Its outcome depends only on the text from
+/// `start` on (and, for an item, only on `start..reads_to`) and on the
+/// nesting limits, which is what lets [`super::reparse`] reuse it.
+#[derive(Debug, Clone)]
+pub(crate) struct Step {
+    /// Where the step began (before its leading trivia).
+    pub start: usize,
+    /// Where the next step begins.
+    pub end: usize,
+    /// Past the last byte the outcome can depend on (see [`reads_to`]).
+    /// May lie past the end of the text: the end being there matters too.
+    pub reads_to: usize,
+    pub item: Option<Item>,
+    pub comments: Vec<Comment>,
+    pub diags: Vec<Diagnostic>,
+}
+
+/// A margin past the last byte a step is known to read.
+const PEEK: usize = 4;
+
+/// Past the last byte the outcome of parsing `item` (ending at `end`) can
+/// depend on. A declaration ends with `;` or `}`, after which the grammar
+/// tries nothing, and no alternative tried inside it can read past that
+/// final token: only strings and comments contain a `;` or `}`, and they
+/// are the same tokens in every alternative. An attribute line (an error
+/// at the top level) ends with an expression that the text after it may
+/// extend (`x = a` then `\n.b`, or `< "..."` read and rejected), so it
+/// depends on the rest of the text, as an error does.
+fn reads_to(item: Option<&Item>, end: usize, text: &str) -> usize {
+    match item {
+        Some(Item::Decl(_)) => end + PEEK,
+        _ => text.len() + PEEK,
+    }
+}
+
+/// The parse position and the bracket nesting limits ahead of it.
+pub(crate) struct Cursor {
+    pub pos: usize,
+    too_deep: Vec<usize>,
+}
+
+impl Cursor {
+    pub fn new(text: &str) -> Cursor {
+        init_pest();
+        Cursor {
+            pos: 0,
+            too_deep: scan::too_deep_positions(text, MAX_NESTING),
         }
-        let limit = too_deep.iter().copied().find(|&d| d >= pos);
+    }
+
+    /// Whether some bracket in the text opens deeper than [`MAX_NESTING`].
+    pub fn nests_too_deep(&self) -> bool {
+        !self.too_deep.is_empty()
+    }
+
+    /// Parses the next item (or error) from `pos`; `None` at the end.
+    pub fn step(&mut self, file: FileId, text: &str) -> Option<Step> {
+        let start = self.pos;
+        let mut comments = Vec::new();
+        let pos = skip_trivia(file, text, start, &mut comments);
+        if pos >= text.len() {
+            self.pos = text.len();
+            if comments.is_empty() {
+                return None;
+            }
+            return Some(Step {
+                start,
+                end: text.len(),
+                reads_to: text.len() + PEEK,
+                item: None,
+                comments,
+                diags: Vec::new(),
+            });
+        }
+        let limit = self.too_deep.iter().copied().find(|&d| d >= pos);
         let input = &text[pos..limit.unwrap_or(text.len())];
-        match SdbParser::parse(Rule::top_item, input) {
+        let mut step = match SdbParser::parse(Rule::top_item, input) {
             Ok(mut pairs) => {
                 let top = pairs.next().expect("top_item always yields its own pair");
-                let end = pos + top.as_span().end();
+                let item_end = pos + top.as_span().end();
                 let mut lowerer = Lowerer::new(file, pos);
-                if let Some(item) = lowerer.top_item(top) {
-                    ast.items.push(item);
+                let item = lowerer.top_item(top);
+                let (inner_comments, diags) = lowerer.finish();
+                comments.extend(inner_comments);
+                Step {
+                    start,
+                    end: item_end.max(pos + 1),
+                    reads_to: reads_to(item.as_ref(), item_end, text),
+                    item,
+                    comments,
+                    diags,
                 }
-                let (comments, lower_diags) = lowerer.finish();
-                ast.comments.extend(comments);
-                diags.extend(lower_diags);
-                pos = end.max(pos + 1);
             }
             Err(plain) => {
-                let err = detailed_error(input, plain);
-                let err_pos = pos + error_offset(&err);
-                let diag = match limit {
-                    Some(deep) if err_pos >= deep.saturating_sub(1) => nesting_diag(file, deep),
-                    _ => syntax_diag(file, text, pos, err_pos, &err),
-                };
-                let too_deep_here = limit.filter(|&d| err_pos >= d.saturating_sub(1));
-                let resume_from = too_deep_here.unwrap_or(err_pos);
-                diags.push(diag);
-                pos = scan::next_sync_point(text, resume_from.max(pos + 1));
-                if too_deep_here.is_some() {
-                    // Brackets left open by the skipped text do not count
-                    // against what follows: measure again from here.
-                    too_deep = scan::too_deep_positions(&text[pos..], MAX_NESTING)
-                        .into_iter()
-                        .map(|d| d + pos)
-                        .collect();
+                let (diag, resume) = self.error(file, text, pos, limit, input, plain);
+                Step {
+                    start,
+                    end: resume,
+                    reads_to: text.len() + PEEK,
+                    item: None,
+                    comments,
+                    diags: vec![diag],
                 }
             }
+        };
+        step.end = step.end.min(text.len());
+        self.pos = step.end;
+        Some(step)
+    }
+
+    /// The diagnostic for an item that failed to parse, and where to resume.
+    fn error(
+        &mut self,
+        file: FileId,
+        text: &str,
+        pos: usize,
+        limit: Option<usize>,
+        input: &str,
+        plain: pest::error::Error<Rule>,
+    ) -> (Diagnostic, usize) {
+        let err = detailed_error(input, plain);
+        let err_pos = pos + error_offset(&err);
+        let diag = match limit {
+            Some(deep) if err_pos >= deep.saturating_sub(1) => nesting_diag(file, deep),
+            _ => syntax_diag(file, text, pos, err_pos, &err),
+        };
+        let too_deep_here = limit.filter(|&d| err_pos >= d.saturating_sub(1));
+        let resume_from = too_deep_here.unwrap_or(err_pos);
+        let resume = scan::next_sync_point(text, resume_from.max(pos + 1));
+        if too_deep_here.is_some() {
+            // Brackets left open by the skipped text do not count
+            // against what follows: measure again from here.
+            self.too_deep = scan::too_deep_positions(&text[resume..], MAX_NESTING)
+                .into_iter()
+                .map(|d| d + resume)
+                .collect();
         }
+        (diag, resume)
+    }
+}
+
+/// The syntax tree and diagnostics of a file parsed as `steps`.
+pub(crate) fn assemble(steps: &[Step]) -> (SourceAst, Vec<Diagnostic>) {
+    let mut ast = SourceAst::default();
+    let mut diags = Vec::new();
+    for step in steps {
+        ast.items.extend(step.item.iter().cloned());
+        ast.comments.extend(step.comments.iter().cloned());
+        diags.extend(step.diags.iter().cloned());
     }
     ast.comments.sort_by_key(|c| c.span.start);
     ast.comments.dedup_by_key(|c| c.span.start);

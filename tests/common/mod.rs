@@ -10,6 +10,8 @@ use std::process::{Command, Output};
 
 use sdbc::model::*;
 
+pub mod rng;
+
 fn vm(name: &str, swarm: SwarmRole, ip: &str) -> Vm {
     let mut engine_labels = BTreeMap::new();
     engine_labels.insert(String::from("sdbc.group"), name.to_owned());
