@@ -1,9 +1,11 @@
-//! Incremental parsing gives exactly what a whole parse gives.
+//! Incremental and multi-threaded parsing give exactly what a whole parse
+//! on one thread gives.
 //!
 //! Every fixture, example and standard-library file goes through a chain of
 //! seeded random edits (insert a token, delete a range, replace a line);
-//! after each, `syntax::reparse` with the previous memo must return the same
-//! tree and diagnostics as `syntax::parse` of the new text. Some steps
+//! after each, `syntax::reparse` with the previous memo, and a parse cut
+//! into 2 to 7 chunks parsed on as many threads, must return the same tree
+//! and diagnostics as a one-thread parse of the new text. Some steps
 //! also move the file to another id, as an import's id moves when imports
 //! change. Set `SDBC_REPARSE_SEED` to explore other edits.
 //!
@@ -18,7 +20,7 @@ mod common;
 
 use common::rng::Rng;
 use sdbc::span::FileId;
-use sdbc::syntax::{ParseMemo, parse, reparse};
+use sdbc::syntax::{ParseMemo, parse, parse_in_chunks, reparse};
 
 const EDITS_PER_FILE: usize = 40;
 /// Stop early past this (debug builds are slow); at least this many files must finish.
@@ -109,14 +111,27 @@ fn edit(text: &str, rng: &mut Rng) -> String {
     out
 }
 
-/// Reparses `text` after `memo` and compares with a whole parse.
-fn same_as_whole(file: FileId, text: &str, memo: Option<ParseMemo>, what: &str) -> ParseMemo {
+/// Reparses `text` after `memo`, and parses it in `chunks` pieces; both
+/// must equal a whole parse on one thread.
+fn same_as_whole(
+    file: FileId,
+    text: &str,
+    memo: Option<ParseMemo>,
+    chunks: usize,
+    what: &str,
+) -> ParseMemo {
     let (ast, diags, _, memo) = reparse(file, text, memo);
-    let (whole_ast, whole_diags) = parse(file, text);
+    let whole = parse_in_chunks(file, text, 1);
     assert!(
-        ast == whole_ast && diags == whole_diags,
+        (&ast, &diags) == (&whole.0, &whole.1),
         "{what}: reparse differs from a whole parse of:\n----\n{text}\n----\n\
-         reparse: {ast:#?}\n{diags:#?}\nwhole: {whole_ast:#?}\n{whole_diags:#?}"
+         reparse: {ast:#?}\n{diags:#?}\nwhole: {whole:#?}"
+    );
+    let chunked = parse_in_chunks(file, text, chunks);
+    assert!(
+        chunked == whole,
+        "{what}: a parse in {chunks} chunks differs from a whole parse of:\n----\n{text}\n----\n\
+         chunked: {chunked:#?}\nwhole: {whole:#?}"
     );
     memo
 }
@@ -139,14 +154,15 @@ fn random_edit_chains_reparse_as_a_whole_parse_does() {
         };
         let mut rng = Rng::new(seed ^ (n as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let mut file = FileId(0);
-        let mut memo = Some(same_as_whole(file, &text, None, "first parse"));
+        let mut memo = Some(same_as_whole(file, &text, None, 2, "first parse"));
         for k in 0..EDITS_PER_FILE {
             text = edit(&text, &mut rng);
             if rng.below(8) == 0 {
                 file = FileId(file.0 + 1);
             }
             let what = format!("{} (seed {seed}, edit {k})", path.display());
-            memo = Some(same_as_whole(file, &text, memo, &what));
+            let chunks = 2 + rng.below(6);
+            memo = Some(same_as_whole(file, &text, memo, chunks, &what));
         }
         done += 1;
     }
@@ -182,8 +198,8 @@ fn an_edit_just_past_an_item_reparses_it() {
         ("vm a e2;\n", "vm a e2;\n{"),
     ];
     for (before, after) in cases {
-        let memo = same_as_whole(FileId(0), before, None, before);
-        same_as_whole(FileId(0), after, Some(memo), after);
+        let memo = same_as_whole(FileId(0), before, None, 2, before);
+        same_as_whole(FileId(0), after, Some(memo), 3, after);
     }
 }
 
@@ -214,6 +230,20 @@ fn an_edit_in_the_middle_of_a_large_file_parses_one_item_again() {
     );
 }
 
+/// A large file is cut where declarations seem to start; a body written
+/// without indentation makes a cut fall inside a declaration.
+#[test]
+fn chunks_cut_inside_a_declaration_join_up() {
+    let text = big_program(200).replace("\n  env A", "\nenv A");
+    for chunks in [1, 2, 3, 5, 16, 200] {
+        same_as_whole(FileId(0), &text, None, chunks, "unindented bodies");
+    }
+    assert_eq!(
+        parse(FileId(0), &text),
+        parse_in_chunks(FileId(0), &text, 1)
+    );
+}
+
 #[test]
 fn an_error_early_in_the_file_does_not_make_later_edits_parse_everything() {
     let text = big_program(300).replacen("vm v2[2]", "vm v2[2", 1);
@@ -232,9 +262,9 @@ fn an_error_early_in_the_file_does_not_make_later_edits_parse_everything() {
 #[test]
 fn brackets_nested_past_the_limit_are_parsed_whole() {
     let deep = format!("x = {}1", "[".repeat(40));
-    let memo = same_as_whole(FileId(0), &deep, None, "deep");
+    let memo = same_as_whole(FileId(0), &deep, None, 2, "deep");
     let edited = format!("vm a e2;\n{deep}");
     let (_, _, reuse, _) = reparse(FileId(0), &edited, Some(memo));
     assert_eq!(reuse.kept, 0);
-    same_as_whole(FileId(0), &edited, None, "deep, edited");
+    same_as_whole(FileId(0), &edited, None, 2, "deep, edited");
 }

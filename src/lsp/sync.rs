@@ -125,10 +125,12 @@ impl Server<'_> {
         if !newer {
             return;
         }
-        self.analyzed.insert(uri.clone(), a);
+        let replaced = self.analyzed.insert(uri.clone(), a);
         if !self.dirty.contains(uri) {
             self.publish_root(uri);
         }
+        // Freeing a large analysis takes a while: after publishing.
+        drop(replaced);
     }
 
     /// Analyses a buffer now, on this thread, and publishes what it found.

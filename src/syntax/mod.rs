@@ -3,6 +3,7 @@
 //! the LSP; it turns text into an [`ast::SourceAst`] plus diagnostics.
 
 pub mod ast;
+mod chunks;
 pub mod fmt;
 mod lower;
 mod parser;
@@ -10,5 +11,5 @@ mod relocate;
 pub mod reparse;
 mod scan;
 
-pub use parser::{MAX_NESTING, parse};
+pub use parser::{MAX_NESTING, parse, parse_in_chunks};
 pub use reparse::{ParseCache, ParseMemo, Reuse, reparse};

@@ -24,14 +24,15 @@ pub(crate) struct SdbParser;
 pub const MAX_NESTING: usize = 32;
 
 /// Parse a whole file: every item that parses, every comment, and one
-/// diagnostic per syntax error.
+/// diagnostic per syntax error. A large file is parsed on several threads
+/// (see [`super::chunks`]); the result is the same.
 pub fn parse(file: FileId, text: &str) -> (SourceAst, Vec<Diagnostic>) {
-    let mut steps = Vec::new();
-    let mut cursor = Cursor::new(text);
-    while let Some(step) = cursor.step(file, text) {
-        steps.push(step);
-    }
-    assemble(&steps)
+    assemble(super::chunks::parse_steps(file, text, None))
+}
+
+/// [`parse`] on `chunks` threads whatever the file's size (for tests).
+pub fn parse_in_chunks(file: FileId, text: &str, chunks: usize) -> (SourceAst, Vec<Diagnostic>) {
+    assemble(super::chunks::parse_steps(file, text, Some(chunks)))
 }
 
 /// What parsing from one position produced: the trivia there, then one
@@ -82,6 +83,16 @@ impl Cursor {
         Cursor {
             pos: 0,
             too_deep: scan::too_deep_positions(text, MAX_NESTING),
+        }
+    }
+
+    /// A cursor at `pos` of a text in which no bracket nests past the
+    /// limit (one whose [`Cursor::new`] says not [`Cursor::nests_too_deep`]).
+    pub fn at_shallow(pos: usize) -> Cursor {
+        init_pest();
+        Cursor {
+            pos,
+            too_deep: Vec::new(),
         }
     }
 
@@ -177,13 +188,13 @@ impl Cursor {
 }
 
 /// The syntax tree and diagnostics of a file parsed as `steps`.
-pub(crate) fn assemble(steps: &[Step]) -> (SourceAst, Vec<Diagnostic>) {
+pub(crate) fn assemble(steps: impl IntoIterator<Item = Step>) -> (SourceAst, Vec<Diagnostic>) {
     let mut ast = SourceAst::default();
     let mut diags = Vec::new();
     for step in steps {
-        ast.items.extend(step.item.iter().cloned());
-        ast.comments.extend(step.comments.iter().cloned());
-        diags.extend(step.diags.iter().cloned());
+        ast.items.extend(step.item);
+        ast.comments.extend(step.comments);
+        diags.extend(step.diags);
     }
     ast.comments.sort_by_key(|c| c.span.start);
     ast.comments.dedup_by_key(|c| c.span.start);

@@ -56,15 +56,12 @@ pub fn reparse(
     let steps = match old {
         Some(old) => reuse_steps(file, text, old, &mut cursor, &mut reuse),
         None => {
-            let mut steps = Vec::new();
-            while let Some(step) = cursor.step(file, text) {
-                steps.push(step);
-            }
+            let steps = super::chunks::parse_steps(file, text, None);
             reuse.parsed = steps.len();
             steps
         }
     };
-    let (ast, diags) = assemble(&steps);
+    let (ast, diags) = assemble(steps.iter().cloned());
     let memo = ParseMemo {
         file,
         text: text.to_string(),
