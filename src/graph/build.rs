@@ -3,12 +3,13 @@
 //! it, the Swarm before its services) and for every reference and `after`
 //! the program writes.
 
-use std::collections::BTreeMap;
-
 use super::{DepGraph, Layer};
 use crate::model::{Model, SwarmRole, VmIndex};
 use crate::sema::ModelDep;
 use crate::span::Span;
+
+/// VM name -> the Swarm step that makes it a node.
+type SwarmSteps = foldhash::HashMap<String, String>;
 
 pub fn build(model: &Model, deps: &[ModelDep]) -> DepGraph {
     let mut g = DepGraph::default();
@@ -81,8 +82,8 @@ fn cloud(g: &mut DepGraph, m: &Model) {
 }
 
 /// The Swarm formation steps; returns the step that makes each VM a node.
-fn swarm(g: &mut DepGraph, m: &Model) -> BTreeMap<String, String> {
-    let mut steps = BTreeMap::new();
+fn swarm(g: &mut DepGraph, m: &Model) -> SwarmSteps {
+    let mut steps = SwarmSteps::default();
     let Some(first) = m.vms.iter().find(|v| v.swarm == SwarmRole::Manager) else {
         return steps;
     };
@@ -113,7 +114,7 @@ fn swarm(g: &mut DepGraph, m: &Model) -> BTreeMap<String, String> {
     steps
 }
 
-fn stack(g: &mut DepGraph, m: &Model, vms: &VmIndex, swarm_nodes: &BTreeMap<String, String>) {
+fn stack(g: &mut DepGraph, m: &Model, vms: &VmIndex, swarm_nodes: &SwarmSteps) {
     if m.services.is_empty() && m.secrets.is_empty() && m.configs.is_empty() {
         return;
     }
@@ -175,7 +176,7 @@ fn nodes_of(
     vms: &VmIndex,
     kind: &str,
     name: &str,
-    as_swarm_node: Option<&BTreeMap<String, String>>,
+    as_swarm_node: Option<&SwarmSteps>,
 ) -> Vec<String> {
     match kind {
         "service" => vec![format!("stack.service.{name}")],
@@ -200,7 +201,7 @@ fn references(
     g: &mut DepGraph,
     vms: &VmIndex,
     deps: &[ModelDep],
-    swarm_nodes: &BTreeMap<String, String>,
+    swarm_nodes: &SwarmSteps,
 ) {
     for d in deps {
         // A firewall names its targets by tag: it needs no VM to exist.
@@ -217,7 +218,7 @@ fn references(
         };
         for from in &froms {
             for to in &tos {
-                g.add_edge(to, from, &reason, d.span);
+                g.add_edge(to, from, reason.clone(), d.span);
             }
         }
     }

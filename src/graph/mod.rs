@@ -7,6 +7,8 @@
 mod build;
 mod render;
 
+use std::borrow::Cow;
+
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
 
@@ -50,7 +52,8 @@ pub struct Node {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Edge {
-    pub reason: String,
+    /// Why the edge exists; most reasons are fixed sentences.
+    pub reason: Cow<'static, str>,
     #[serde(skip)]
     pub span: Span,
 }
@@ -59,10 +62,10 @@ pub struct Edge {
 pub struct DepGraph {
     pub graph: DiGraph<Node, Edge>,
     /// Node ids to nodes (hashed: the graph is built with many look-ups).
-    index: std::collections::HashMap<String, NodeIndex>,
+    index: foldhash::HashMap<String, NodeIndex>,
     /// Edges already present (petgraph's `find_edge` walks a node's edges,
     /// which is slow for hubs such as `swarm.init`).
-    edges: std::collections::HashSet<(NodeIndex, NodeIndex)>,
+    edges: foldhash::HashSet<(NodeIndex, NodeIndex)>,
 }
 
 impl DepGraph {
@@ -84,19 +87,19 @@ impl DepGraph {
     }
 
     /// `before` must be done before `after`.
-    pub fn add_edge(&mut self, before: &str, after: &str, reason: &str, span: Span) {
+    pub fn add_edge(
+        &mut self,
+        before: &str,
+        after: &str,
+        reason: impl Into<Cow<'static, str>>,
+        span: Span,
+    ) {
         if let (Some(b), Some(a)) = (self.node(before), self.node(after))
             && b != a
             && self.edges.insert((b, a))
         {
-            self.graph.add_edge(
-                b,
-                a,
-                Edge {
-                    reason: reason.to_string(),
-                    span,
-                },
-            );
+            let reason = reason.into();
+            self.graph.add_edge(b, a, Edge { reason, span });
         }
     }
 

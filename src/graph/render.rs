@@ -57,7 +57,7 @@ fn sorted_edges(g: &DepGraph) -> Vec<(&str, &str, &str)> {
             Some((
                 g.graph[a].id.as_str(),
                 g.graph[b].id.as_str(),
-                g.graph[e].reason.as_str(),
+                g.graph[e].reason.as_ref(),
             ))
         })
         .collect();

@@ -354,14 +354,14 @@ pub enum OutputValue {
 /// scan every VM once per service.
 pub struct VmIndex<'m> {
     model: &'m Model,
-    by_group: BTreeMap<&'m str, Vec<usize>>,
-    by_name: BTreeMap<&'m str, usize>,
+    by_group: foldhash::HashMap<&'m str, Vec<usize>>,
+    by_name: foldhash::HashMap<&'m str, usize>,
 }
 
 impl<'m> VmIndex<'m> {
     pub fn new(model: &'m Model) -> Self {
-        let mut by_group: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-        let mut by_name = BTreeMap::new();
+        let mut by_group: foldhash::HashMap<&str, Vec<usize>> = Default::default();
+        let mut by_name: foldhash::HashMap<&str, usize> = Default::default();
         for (i, vm) in model.vms.iter().enumerate() {
             by_group.entry(vm.group.as_str()).or_default().push(i);
             by_name.insert(vm.name.as_str(), i);
