@@ -3,13 +3,15 @@
 //! it, the Swarm before its services) and for every reference and `after`
 //! the program writes.
 
+use petgraph::graph::NodeIndex;
+
 use super::{DepGraph, Layer};
 use crate::model::{Model, SwarmRole, VmIndex};
 use crate::sema::ModelDep;
 use crate::span::Span;
 
 /// VM name -> the Swarm step that makes it a node.
-type SwarmSteps = foldhash::HashMap<String, String>;
+type SwarmSteps = foldhash::HashMap<String, NodeIndex>;
 
 pub fn build(model: &Model, deps: &[ModelDep]) -> DepGraph {
     let mut g = DepGraph::default();
@@ -87,29 +89,25 @@ fn swarm(g: &mut DepGraph, m: &Model) -> SwarmSteps {
     let Some(first) = m.vms.iter().find(|v| v.swarm == SwarmRole::Manager) else {
         return steps;
     };
-    g.add_node("swarm.init".into(), Layer::Swarm, first.span);
+    let init = g.add_node("swarm.init".into(), Layer::Swarm, first.span);
     g.add_edge(
         &format!("gce.vm.{}", first.name),
         "swarm.init",
         "the first manager initialises the swarm",
         first.span,
     );
-    steps.insert(first.name.clone(), String::from("swarm.init"));
+    steps.insert(first.name.clone(), init);
     for vm in m
         .vms
         .iter()
         .filter(|v| v.swarm != SwarmRole::None && v.name != first.name)
     {
-        let id = format!("swarm.join.{}", vm.name);
-        g.add_node(id.clone(), Layer::Swarm, vm.span);
-        g.add_edge("swarm.init", &id, "a node joins an existing swarm", vm.span);
-        g.add_edge(
-            &format!("gce.vm.{}", vm.name),
-            &id,
-            "the VM is up before it joins",
-            vm.span,
-        );
-        steps.insert(vm.name.clone(), id);
+        let join = g.add_node(format!("swarm.join.{}", vm.name), Layer::Swarm, vm.span);
+        g.link(init, join, "a node joins an existing swarm", vm.span);
+        if let Some(host) = g.node(&format!("gce.vm.{}", vm.name)) {
+            g.link(host, join, "the VM is up before it joins", vm.span);
+        }
+        steps.insert(vm.name.clone(), join);
     }
     steps
 }
@@ -140,7 +138,7 @@ fn stack(g: &mut DepGraph, m: &Model, vms: &VmIndex, swarm_nodes: &SwarmSteps) {
     }
     for s in &m.services {
         let id = format!("stack.service.{}", s.name);
-        g.add_node(id.clone(), Layer::Stack, s.span);
+        let service = g.add_node(id.clone(), Layer::Stack, s.span);
         g.add_edge(
             "stack.network",
             &id,
@@ -164,61 +162,59 @@ fn stack(g: &mut DepGraph, m: &Model, vms: &VmIndex, swarm_nodes: &SwarmSteps) {
             );
         }
         for vm in vms.placed(&s.placement) {
-            if let Some(step) = swarm_nodes.get(&vm.name) {
-                g.add_edge(step, &id, "the service runs on this node", s.span);
+            if let Some(&step) = swarm_nodes.get(&vm.name) {
+                g.link(step, service, "the service runs on this node", s.span);
             }
         }
     }
 }
 
-/// The node ids a model part stands for (a VM group stands for its members).
+/// The nodes a model part stands for (a VM group stands for its members).
 fn nodes_of(
+    g: &DepGraph,
     vms: &VmIndex,
-    kind: &str,
-    name: &str,
+    (kind, name): (&str, &str),
     as_swarm_node: Option<&SwarmSteps>,
-) -> Vec<String> {
-    match kind {
-        "service" => vec![format!("stack.service.{name}")],
-        "config" => vec![format!("stack.config.{name}")],
-        "secret" => vec![format!("stack.secret.{name}")],
-        "disk" => vec![format!("gce.disk.{name}")],
-        "network" => vec![format!("gce.network.{name}")],
-        "address" => vec![format!("gce.address.{name}")],
-        "firewall" => vec![format!("gce.firewall.{name}")],
-        "vm" => vms
-            .group(name)
-            .map(|v| match as_swarm_node.and_then(|s| s.get(&v.name)) {
-                Some(step) => step.clone(),
-                None => format!("gce.vm.{}", v.name),
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
+) -> Vec<NodeIndex> {
+    let id = match kind {
+        "service" => format!("stack.service.{name}"),
+        "config" => format!("stack.config.{name}"),
+        "secret" => format!("stack.secret.{name}"),
+        "disk" => format!("gce.disk.{name}"),
+        "network" => format!("gce.network.{name}"),
+        "address" => format!("gce.address.{name}"),
+        "firewall" => format!("gce.firewall.{name}"),
+        "vm" => {
+            return vms
+                .group(name)
+                .filter_map(|v| match as_swarm_node.and_then(|s| s.get(&v.name)) {
+                    Some(&step) => Some(step),
+                    None => g.node(&format!("gce.vm.{}", v.name)),
+                })
+                .collect();
+        }
+        _ => return Vec::new(),
+    };
+    g.node(&id).into_iter().collect()
 }
 
-fn references(
-    g: &mut DepGraph,
-    vms: &VmIndex,
-    deps: &[ModelDep],
-    swarm_nodes: &SwarmSteps,
-) {
+fn references(g: &mut DepGraph, vms: &VmIndex, deps: &[ModelDep], swarm_nodes: &SwarmSteps) {
     for d in deps {
         // A firewall names its targets by tag: it needs no VM to exist.
         if d.from.0 == "firewall" && d.to.0 == "vm" {
             continue;
         }
         let in_stack = matches!(d.from.0, "service" | "config" | "secret");
-        let froms = nodes_of(vms, d.from.0, &d.from.1, None);
-        let tos = nodes_of(vms, d.to.0, &d.to.1, in_stack.then_some(swarm_nodes));
+        let froms = nodes_of(g, vms, (d.from.0, &d.from.1), None);
+        let tos = nodes_of(g, vms, (d.to.0, &d.to.1), in_stack.then_some(swarm_nodes));
         let reason = match d.reason.as_str() {
             "after" => format!("`after` lists {}", d.to.1),
             "reference" => format!("refers to {}", d.to.1),
             other => format!("{other} {}", d.to.1),
         };
-        for from in &froms {
-            for to in &tos {
-                g.add_edge(to, from, reason.clone(), d.span);
+        for &from in &froms {
+            for &to in &tos {
+                g.link(to, from, reason.clone(), d.span);
             }
         }
     }

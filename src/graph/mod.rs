@@ -94,12 +94,22 @@ impl DepGraph {
         reason: impl Into<Cow<'static, str>>,
         span: Span,
     ) {
-        if let (Some(b), Some(a)) = (self.node(before), self.node(after))
-            && b != a
-            && self.edges.insert((b, a))
-        {
+        if let (Some(b), Some(a)) = (self.node(before), self.node(after)) {
+            self.link(b, a, reason, span);
+        }
+    }
+
+    /// [`DepGraph::add_edge`] between nodes already looked up.
+    pub fn link(
+        &mut self,
+        before: NodeIndex,
+        after: NodeIndex,
+        reason: impl Into<Cow<'static, str>>,
+        span: Span,
+    ) {
+        if before != after && self.edges.insert((before, after)) {
             let reason = reason.into();
-            self.graph.add_edge(b, a, Edge { reason, span });
+            self.graph.add_edge(before, after, Edge { reason, span });
         }
     }
 
