@@ -343,6 +343,58 @@ fn diagnostics_equal_check_and_clear_when_fixed() {
     c.finish();
 }
 
+/// A run of incremental edits (the server reparses only what each one can
+/// have changed): after every edit the diagnostics are still `check`'s.
+#[test]
+fn typing_keeps_diagnostics_equal_to_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = GOOD.to_string();
+    for i in 0..30 {
+        text.push_str(&format!(
+            "vm extra{i} e2-standard-2 swarm=worker;\nservice s{i} image=\"nginx:1.27\" on=extra{i};\n"
+        ));
+    }
+    let (path, uri) = write(dir.path(), "typing.sdb", &text);
+    let mut c = Client::start();
+    c.open(&uri, &text);
+    assert_eq!(c.diagnostics(&uri), Vec::<Value>::new());
+    // (what to find, where in it, how many bytes to replace, the new text)
+    let edits: [(&str, usize, usize, &str); 8] = [
+        ("vm extra15 e2-standard-2", 23, 1, "9"),
+        ("service s20 image", 12, 0, "{"),
+        ("service s20 {image", 12, 1, ""),
+        ("gce {", 0, 0, "# a comment first\n"),
+        ("vm extra15 e2-standard-9", 23, 1, "2"),
+        ("on=extra29;", 3, 7, "nowhere"),
+        ("network net", 0, 0, "disk = = ;\n"),
+        ("disk = = ;\n", 0, 11, ""),
+    ];
+    for (n, (find, delta, len, new)) in edits.into_iter().enumerate() {
+        let at = text.find(find).expect("edit target") + delta;
+        let (line, col) = pos(&text, find, delta);
+        let (end_line, end_col) = pos(&text, find, delta + len);
+        text.replace_range(at..at + len, new);
+        let edit = json!({
+            "range": {
+                "start": { "line": line, "character": col },
+                "end": { "line": end_line, "character": end_col },
+            },
+            "text": new,
+        });
+        let version = n + 2;
+        let change = json!({
+            "textDocument": { "uri": uri, "version": version },
+            "contentChanges": [edit],
+        });
+        c.notify("textDocument/didChange", change);
+        std::fs::write(&path, &text).expect("write");
+        let expected: Vec<_> = check_json(&path).iter().map(from_check).collect();
+        let got: Vec<_> = c.diagnostics(&uri).iter().map(from_lsp).collect();
+        assert_eq!(got, expected, "after edit {n} ({find:?})");
+    }
+    c.finish();
+}
+
 #[test]
 fn diagnostics_of_an_imported_file_go_to_its_uri() {
     let dir = tempfile::tempdir().expect("tempdir");
