@@ -220,6 +220,35 @@ pub struct Service {
     pub span: Span,
 }
 
+impl Service {
+    /// A service of one replicated task running `image`, with nothing else set.
+    pub fn new(name: impl Into<String>, image: impl Into<String>) -> Service {
+        Service {
+            name: name.into(),
+            image: image.into(),
+            command: None,
+            entrypoint: None,
+            env: BTreeMap::new(),
+            mode: ServiceMode::Replicated,
+            replicas: 1,
+            placement: Placement::default(),
+            reserve: Resources::default(),
+            limit: Resources::default(),
+            publish: Vec::new(),
+            secrets: Vec::new(),
+            configs: Vec::new(),
+            volumes: Vec::new(),
+            nfs_mounts: Vec::new(),
+            binds: Vec::new(),
+            healthcheck: None,
+            update: UpdatePolicy::default(),
+            restart: RestartPolicy::default(),
+            after: Vec::new(),
+            span: Span::default(),
+        }
+    }
+}
+
 /// Where a service's tasks may run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct Placement {

@@ -10,29 +10,7 @@ use sdbc::model::*;
 use sdbc::targets::stack::{ObjectNames, config_object_name, secret_object_name};
 
 fn service(name: &str, image: &str) -> Service {
-    Service {
-        name: name.into(),
-        image: image.into(),
-        command: None,
-        entrypoint: None,
-        env: BTreeMap::new(),
-        mode: ServiceMode::Replicated,
-        replicas: 1,
-        placement: Placement::default(),
-        reserve: Resources::default(),
-        limit: Resources::default(),
-        publish: vec![],
-        secrets: vec![],
-        configs: vec![],
-        volumes: vec![],
-        nfs_mounts: vec![],
-        binds: vec![],
-        healthcheck: None,
-        update: UpdatePolicy::default(),
-        restart: RestartPolicy::default(),
-        after: vec![],
-        span: Default::default(),
-    }
+    Service::new(name, image)
 }
 
 fn on_group(group: &str) -> Placement {

@@ -4,35 +4,10 @@
 //! `tests/stack_validate.rs`.
 
 use super::*;
-use crate::model::{
-    ConfigUse, NfsVolumeUse, Placement, RestartPolicy, SecretUse, Service, ServiceMode,
-    UpdatePolicy,
-};
+use crate::model::{ConfigUse, NfsVolumeUse, Placement, SecretUse, Service, ServiceMode};
 
 fn service(name: &str) -> Service {
-    Service {
-        name: name.into(),
-        image: "busybox:1.36".into(),
-        command: None,
-        entrypoint: None,
-        env: BTreeMap::new(),
-        mode: ServiceMode::Replicated,
-        replicas: 1,
-        placement: Placement::default(),
-        reserve: Resources::default(),
-        limit: Resources::default(),
-        publish: vec![],
-        secrets: vec![],
-        configs: vec![],
-        volumes: vec![],
-        nfs_mounts: vec![],
-        binds: vec![],
-        healthcheck: None,
-        update: UpdatePolicy::default(),
-        restart: RestartPolicy::default(),
-        after: vec![],
-        span: Default::default(),
-    }
+    Service::new(name, "busybox:1.36")
 }
 
 fn model(services: Vec<Service>) -> Model {
