@@ -399,6 +399,7 @@ fn rule_word(rule: Rule) -> &'static str {
         | Rule::float
         | Rule::size
         | Rule::duration
+        | Rule::bad_unit
         | Rule::cidr
         | Rule::ip
         | Rule::port_map
