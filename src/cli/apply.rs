@@ -128,6 +128,7 @@ pub fn destroy(args: DestroyArgs, color: ColorChoice) -> ExitStatus {
                 plan.changes.retain(|c| keep.contains(&c.node));
             }
             plan.deferred.clear();
+            plan.outputs.clear();
             Ok(plan)
         },
     )
@@ -222,7 +223,12 @@ fn execute(
         if !deploy::confirm(question, opts.auto_approve, color) {
             return ExitStatus::Errors;
         }
-        run_plan(&plan, &mut loaded, client, &project, opts.parallel, color).await
+        let status = run_plan(&plan, &mut loaded, client, &project, opts.parallel, color).await;
+        if opts.verb == "apply" && status == ExitStatus::Ok {
+            let shown = crate::plan::outputs::resolve(&loaded.outputs, &loaded.state, &[]);
+            let _ = std::io::stdout().write_all(crate::plan::outputs::human(&shown).as_bytes());
+        }
+        status
     })
 }
 

@@ -21,6 +21,8 @@ pub struct Loaded {
     pub deferred: Vec<Deferred>,
     pub store: StateStore,
     pub state: State,
+    /// The program's `output`s (values not resolved against state).
+    pub outputs: Vec<crate::model::Output>,
 }
 
 /// Loads, checks and builds the program; `Err(status)` after saying why.
@@ -44,7 +46,7 @@ pub fn load(
     }
     let model = &checked.analysis.model;
     let digests = common::secret_digests(path, model);
-    let outputs = crate::pipeline::build(&checked, &digests).map_err(|d| {
+    let built = crate::pipeline::build(&checked, &digests).map_err(|d| {
         common::emit(sources, &d, DiagFormat::Human, color);
         super::ExitStatus::Errors
     })?;
@@ -70,10 +72,11 @@ pub fn load(
         source: path.to_path_buf(),
         stack: model.stack.clone(),
         project,
-        desired: crate::plan::into_desired(outputs.requests),
+        desired: crate::plan::into_desired(built.requests),
         deferred,
         store,
         state,
+        outputs: model.outputs.clone(),
     })
 }
 
@@ -168,6 +171,7 @@ pub async fn make_plan(
     );
     plan.deferred = l.deferred.clone();
     plan.source = l.source.display().to_string();
+    plan.outputs = crate::plan::outputs::resolve(&l.outputs, &l.state, &plan.changes);
     Ok(plan)
 }
 

@@ -8,6 +8,7 @@
 
 mod desired;
 mod diff;
+pub mod outputs;
 pub mod render;
 
 use serde::{Deserialize, Serialize};
@@ -115,6 +116,9 @@ pub struct Plan {
     /// The program the plan was made from (its state file lives beside it).
     #[serde(default)]
     pub source: String,
+    /// The program's outputs, with the values known when planning.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<outputs::ShownOutput>,
 }
 
 impl Plan {
@@ -308,5 +312,6 @@ pub fn make(
         changes,
         deferred: Vec::new(),
         source: String::new(),
+        outputs: Vec::new(),
     }
 }

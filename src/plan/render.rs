@@ -102,6 +102,7 @@ pub fn human(plan: &Plan, color: bool) -> String {
     if !plan.has_changes() {
         let _ = writeln!(out, "No changes: the resources match the program.");
     }
+    out.push_str(&super::outputs::human(&plan.outputs));
     out
 }
 
