@@ -80,10 +80,14 @@ pub fn load(
     })
 }
 
-/// Whether any credentials are configured (so plan can stay offline otherwise).
+/// Whether any credentials are configured, or needed none (a loopback
+/// endpoint), so plan can stay offline otherwise.
 pub fn credentials_configured() -> bool {
     let set = |k: &str| std::env::var(k).is_ok_and(|v| !v.trim().is_empty());
     if set(crate::exec::ACCESS_TOKEN_ENV) || set("GOOGLE_APPLICATION_CREDENTIALS") {
+        return true;
+    }
+    if set(crate::exec::ENDPOINT_ENV) && Endpoint::from_env(None).is_ok_and(|e| e.is_loopback()) {
         return true;
     }
     let home = std::env::var_os("HOME")
@@ -114,7 +118,9 @@ pub async fn connect_with(
     reads_per_minute: Option<u32>,
 ) -> Result<Arc<GceClient>, String> {
     let endpoint = Endpoint::from_env(Some(project)).map_err(|e| e.to_string())?;
-    let auth = TokenSource::from_env().await.map_err(|e| e.to_string())?;
+    let auth = TokenSource::for_endpoint(&endpoint)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut config = ClientConfig {
         max_in_flight: parallel.max(1) * 2,
         ..ClientConfig::default()
@@ -132,7 +138,7 @@ pub async fn connect_with(
         config.budget.read = Some(crate::exec::Rate::per_minute(r));
     }
     GceClient::new(endpoint, auth, config)
-        .map(Arc::new)
+        .map(|c| Arc::new(c.with_retry_observer(Arc::new(super::retries::StderrRetries))))
         .map_err(|e| e.to_string())
 }
 

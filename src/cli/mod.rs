@@ -13,6 +13,7 @@ mod output;
 mod plan;
 mod power;
 mod progress;
+mod retries;
 mod state;
 
 use clap::{Parser, Subcommand};
