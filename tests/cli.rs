@@ -90,7 +90,7 @@ fn an_empty_state_list_says_so() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(out.stdout.is_empty());
     assert!(
-        stderr(&out).contains("holds no resources (nothing applied yet)"),
+        stderr(&out).contains("holds no resources: nothing is applied"),
         "{}",
         stderr(&out)
     );

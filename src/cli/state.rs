@@ -64,7 +64,7 @@ pub fn run(cmd: StateCmd, color: ColorChoice) -> ExitStatus {
             if state.resources.is_empty() {
                 let _ = writeln!(
                     std::io::stderr(),
-                    "the state of `{}` holds no resources (nothing applied yet)",
+                    "the state of `{}` holds no resources: nothing is applied",
                     file.display()
                 );
             }
