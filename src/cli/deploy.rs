@@ -138,7 +138,7 @@ pub async fn connect_with(
         config.budget.read = Some(crate::exec::Rate::per_minute(r));
     }
     GceClient::new(endpoint, auth, config)
-        .map(|c| Arc::new(c.with_retry_observer(Arc::new(super::retries::StderrRetries))))
+        .map(|c| Arc::new(c.with_retry_observer(Arc::new(super::retries::notes()))))
         .map_err(|e| e.to_string())
 }
 
