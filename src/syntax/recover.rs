@@ -101,7 +101,7 @@ pub(crate) fn unclosed_brace(
     at: usize,
 ) -> Option<(Diagnostic, usize)> {
     let rest = text.get(at..)?;
-    if !rest.trim().is_empty() {
+    if !rest.trim().is_empty() || scan::unterminated_string(text, item_start, at).is_some() {
         return None;
     }
     // The outermost: the declaration's own body, which the next unindented
@@ -187,6 +187,15 @@ mod tests {
             let (ast, diags) = parse(t);
             assert_eq!((ast.items.len(), diags.len()), (1, 0), "{t:?}");
         }
+    }
+
+    #[test]
+    fn an_unterminated_string_is_not_taken_for_an_open_brace() {
+        let (_, diags) = crate::syntax::parse(FileId(0), "vm a e2 {\n  env X = \"\"\"abc\n");
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].code, Code::UnterminatedString);
+        let (_, diags) = crate::syntax::parse(FileId(0), "vm a e2 {\n  env X = \"abc\";\n");
+        assert_eq!(diags[0].message, "this `{` is never closed");
     }
 
     #[test]
