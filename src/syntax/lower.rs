@@ -57,7 +57,7 @@ fn unit_factor(units: &[(&str, u64)], unit: &str) -> u64 {
 }
 
 pub(crate) struct Lowerer {
-    file: FileId,
+    pub(super) file: FileId,
     offset: usize,
     comments: Vec<Comment>,
     diags: Vec<Diagnostic>,
@@ -364,6 +364,15 @@ impl Lowerer {
                 ExprKind::Name(self.ident(i))
             }
             Rule::string => ExprKind::Str(self.string_parts(pair)),
+            rule => self.literal(rule, text, span),
+        };
+        Expr { kind, span }
+    }
+
+    /// An atomic literal the grammar matched as `rule`, checked: the one
+    /// lowering of literals, for pest pairs and for [`super::fast`].
+    pub(super) fn literal(&mut self, rule: Rule, text: String, span: Span) -> ExprKind {
+        match rule {
             Rule::boolean => ExprKind::Bool(text == "true"),
             Rule::int => ExprKind::Int(self.int(&text, span)),
             Rule::float => ExprKind::Float(text.parse().unwrap_or(0.0)),
@@ -378,8 +387,7 @@ impl Lowerer {
             Rule::port_map => self.port_map(&text, span),
             Rule::port_spec => self.port_spec(&text, span),
             other => unreachable!("grammar produced {other:?} in expression position"),
-        };
-        Expr { kind, span }
+        }
     }
 
     fn map_key(&mut self, pair: P) -> MapKey {
@@ -639,7 +647,7 @@ fn dedent(parts: Vec<StrPart>) -> Vec<StrPart> {
     out
 }
 
-fn unescape(escape: &str) -> String {
+pub(super) fn unescape(escape: &str) -> String {
     match escape.chars().nth(1) {
         Some('n') => String::from("\n"),
         Some('t') => String::from("\t"),

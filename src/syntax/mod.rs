@@ -4,6 +4,7 @@
 
 pub mod ast;
 mod chunks;
+mod fast;
 pub mod fmt;
 mod lower;
 mod parser;

@@ -123,13 +123,19 @@ impl Cursor {
         }
         let limit = self.too_deep.iter().copied().find(|&d| d >= pos);
         let input = &text[pos..limit.unwrap_or(text.len())];
-        let mut step = match SdbParser::parse(Rule::top_item, input) {
-            Ok(mut pairs) => {
+        let parsed = match fast_item(file, text, pos, limit) {
+            Some(parsed) => Ok(parsed),
+            None => SdbParser::parse(Rule::top_item, input).map(|mut pairs| {
                 let top = pairs.next().expect("top_item always yields its own pair");
                 let item_end = pos + top.as_span().end();
                 let mut lowerer = Lowerer::new(file, pos);
-                let mut item = lowerer.top_item(top);
-                let (inner_comments, mut diags) = lowerer.finish();
+                let item = lowerer.top_item(top);
+                let (inner_comments, diags) = lowerer.finish();
+                (item, item_end, inner_comments, diags)
+            }),
+        };
+        let mut step = match parsed {
+            Ok((mut item, item_end, inner_comments, mut diags)) => {
                 comments.extend(inner_comments);
                 let reads = reads_to(item.as_ref(), item_end, text);
                 let mut end = item_end.max(pos + 1);
@@ -205,6 +211,34 @@ impl Cursor {
         }
         (diag, resume, false)
     }
+}
+
+/// What parsing an item yields: the item, where it ends, the comments
+/// inside it and the diagnostics of its literals.
+type Parsed = (Option<Item>, usize, Vec<Comment>, Vec<Diagnostic>);
+
+/// Whether items go through [`super::fast`] first (off only in tests that
+/// compare it with pest).
+static FAST_PATH: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// The item at `pos` read by [`super::fast`], when no bracket ahead nests
+/// too deep and the fast path takes it.
+fn fast_item(file: FileId, text: &str, pos: usize, limit: Option<usize>) -> Option<Parsed> {
+    if limit.is_some() || !FAST_PATH.load(std::sync::atomic::Ordering::Relaxed) {
+        return None;
+    }
+    let (item, end, diags) = super::fast::decl(file, text, pos)?;
+    Some((Some(item), end, Vec::new(), diags))
+}
+
+/// [`parse`] with pest alone, to check the fast path against (tests only:
+/// the switch is process-wide).
+#[cfg(test)]
+pub(crate) fn parse_pest_only(file: FileId, text: &str) -> (SourceAst, Vec<Diagnostic>) {
+    FAST_PATH.store(false, std::sync::atomic::Ordering::Relaxed);
+    let parsed = parse_in_chunks(file, text, 1);
+    FAST_PATH.store(true, std::sync::atomic::Ordering::Relaxed);
+    parsed
 }
 
 /// After an unclosed `{` (see [`recover::unclosed_brace`]), the
