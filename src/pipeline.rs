@@ -108,9 +108,11 @@ pub fn pending_secret_digests(
 /// The boot configurations must render and fit Compute Engine's metadata.
 /// Members of a group differ only in names, addresses and index-dependent
 /// values, so one member per group is rendered, and the whole group only
-/// when that one comes within a margin of the limit.
+/// when that one comes within a margin of the limit; a configuration equal
+/// to one rendered before is not rendered again.
 fn boot_configuration_problems(model: &crate::model::Model) -> Vec<Diagnostic> {
-    use crate::targets::cloud_init::{USER_DATA_LIMIT, user_data};
+    use crate::targets::cloud_init::{Renderer, USER_DATA_LIMIT};
+    let mut renderer = Renderer::default();
     const MARGIN: usize = 16 * 1024;
     let mut out = Vec::new();
     let mut seen_groups = std::collections::BTreeSet::new();
@@ -120,7 +122,7 @@ fn boot_configuration_problems(model: &crate::model::Model) -> Vec<Diagnostic> {
         if !first_of_group && !render_group.contains(vm.group.as_str()) {
             continue;
         }
-        match user_data(model, vm) {
+        match renderer.user_data(model, vm) {
             Ok(text) if text.len() + MARGIN > USER_DATA_LIMIT => {
                 render_group.insert(vm.group.as_str());
             }

@@ -117,6 +117,32 @@ pub fn metadata_key(vm: &Vm) -> &'static str {
 /// else a bash startup script doing the same; at most [`USER_DATA_LIMIT`]
 /// bytes.
 pub fn user_data(model: &Model, vm: &Vm) -> Result<String, RenderError> {
+    Renderer::default().user_data(model, vm)
+}
+
+/// Renders boot configurations, each distinct one once. The templates see
+/// only a VM's [`view::View`], which holds nothing of its name or index, so
+/// VMs with equal views (the members of a group, most often) get the same
+/// text: it is rendered for the first and copied for the others.
+#[derive(Default)]
+pub struct Renderer {
+    done: foldhash::HashMap<(bool, view::View), String>,
+}
+
+impl Renderer {
+    /// [`user_data`], rendered only if no VM before had the same view.
+    pub fn user_data(&mut self, model: &Model, vm: &Vm) -> Result<String, RenderError> {
+        let key = (vm.cloud_init, view::View::new(model, vm)?);
+        if let Some(text) = self.done.get(&key) {
+            return Ok(text.clone());
+        }
+        let text = render(vm, &key.1)?;
+        self.done.insert(key, text.clone());
+        Ok(text)
+    }
+}
+
+fn render(vm: &Vm, view: &view::View) -> Result<String, RenderError> {
     let template = if vm.cloud_init {
         CLOUD_CONFIG
     } else {
@@ -128,11 +154,10 @@ pub fn user_data(model: &Model, vm: &Vm) -> Result<String, RenderError> {
         message,
         span: vm.span,
     };
-    let view = view::View::new(model, vm)?;
     let tera = templates()
         .as_ref()
         .map_err(|e| template_error(e.clone()))?;
-    let ctx = tera::Context::from_serialize(&view).map_err(|e| template_error(chain(&e)))?;
+    let ctx = tera::Context::from_serialize(view).map_err(|e| template_error(chain(&e)))?;
     let out = tera
         .render(template, &ctx)
         .map_err(|e| template_error(chain(&e)))?;
@@ -152,8 +177,9 @@ pub fn user_data(model: &Model, vm: &Vm) -> Result<String, RenderError> {
 pub fn render_all(model: &Model) -> Result<BTreeMap<String, String>, Vec<RenderError>> {
     let mut out = BTreeMap::new();
     let mut errors = Vec::new();
+    let mut renderer = Renderer::default();
     for vm in &model.vms {
-        match user_data(model, vm) {
+        match renderer.user_data(model, vm) {
             Ok(s) => {
                 out.insert(vm.name.clone(), s);
             }

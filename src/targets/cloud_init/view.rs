@@ -20,7 +20,7 @@ const NFS_MOUNT_OPTIONS: &str = "defaults,_netdev,nofail";
 /// Options of every NFS export. `no_root_squash`: containers write as root.
 const EXPORT_OPTIONS: &str = "rw,sync,no_subtree_check,no_root_squash";
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, PartialEq, Eq, Hash)]
 pub(super) struct View {
     packages: Vec<String>,
     files: Vec<File>,
@@ -37,7 +37,7 @@ pub(super) struct View {
     ready_checks: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, PartialEq, Eq, Hash)]
 struct File {
     path: String,
     permissions: String,
@@ -45,7 +45,7 @@ struct File {
 }
 
 /// One `/etc/fstab` entry.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, PartialEq, Eq, Hash)]
 struct Mount {
     spec: String,
     path: String,
