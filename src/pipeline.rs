@@ -52,7 +52,7 @@ pub fn build(
     let model = &checked.analysis.model;
     let user_data = cloud_init::render_all(model)
         .map_err(|errs| errs.iter().map(render_diag).collect::<Vec<_>>())?;
-    let requests = gce::requests(model, &user_data);
+    let requests = gce::requests(model, &checked.graph, &user_data);
     let names = stack::ObjectNames::for_model(model, secret_digests);
     let stack = stack::stack_file(model, &names).map_err(|e| {
         vec![

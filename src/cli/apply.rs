@@ -14,7 +14,7 @@ use super::common::{self, ExitStatus};
 use super::deploy::{self, Loaded};
 use super::progress::CliProgress;
 use crate::diag::ColorChoice;
-use crate::exec::apply::{Outcome, Runner, StepCtx};
+use crate::exec::apply::{Executor, Executors, Outcome, Runner, StepCtx};
 use crate::plan::Plan;
 
 /// Steps at once by default: enough to keep 20 writes a second going with
@@ -37,7 +37,7 @@ pub struct DestroyArgs {
     pub file: PathBuf,
     /// Destroy only this resource (e.g. `gce.vm.worker-3`) and what depends on it.
     #[arg(long, value_name = "NODE")]
-    pub target: Vec<String>,
+    pub target: Vec<crate::graph::NodeId>,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -124,29 +124,13 @@ pub fn destroy(args: DestroyArgs, color: ColorChoice) -> ExitStatus {
         &opts,
         move |loaded, mut plan| {
             if !targets.is_empty() {
-                let keep = with_dependents(&targets, loaded);
-                plan.changes.retain(|c| keep.contains(&c.node));
+                let keep = crate::plan::with_dependents(&targets, &loaded.state);
+                plan.changes.retain(|c| keep.contains(c.node.as_str()));
             }
             plan.deferred.clear();
             Ok(plan)
         },
     )
-}
-
-/// The targets and every resource in state that depends on them, transitively.
-fn with_dependents(targets: &[String], loaded: &Loaded) -> std::collections::BTreeSet<String> {
-    let mut keep: std::collections::BTreeSet<String> = targets.iter().cloned().collect();
-    loop {
-        let before = keep.len();
-        for (node, r) in &loaded.state.resources {
-            if r.depends_on.iter().any(|d| keep.contains(d)) {
-                keep.insert(node.clone());
-            }
-        }
-        if keep.len() == before {
-            return keep;
-        }
-    }
 }
 
 struct RunOpts {
@@ -253,13 +237,13 @@ async fn run_plan(
     }
     let progress = CliProgress::new(color);
     let runner = Runner {
-        ctx: StepCtx {
+        executors: Executors::default().with(Executor::Gce(StepCtx {
             client: client.clone(),
             project: project.to_string(),
             lineage: loaded.state.lineage.clone(),
             epoch: loaded.state.serial,
             assigned: Default::default(),
-        },
+        })),
         store: &loaded.store,
         parallel,
         cancel: &cancel,

@@ -53,15 +53,7 @@ pub fn load(
         common::error_line(color, &e.to_string());
         super::ExitStatus::Usage
     })?;
-    let deferred = checked
-        .graph
-        .ids()
-        .filter(|id| !id.starts_with("gce."))
-        .map(|id| Deferred {
-            node: id.to_string(),
-            note: String::from("Swarm formation and stack deployment are not run by this version"),
-        })
-        .collect();
+    let deferred = crate::plan::deferred(&checked.graph);
     let project = std::env::var(crate::exec::PROJECT_ENV)
         .ok()
         .filter(|p| !p.trim().is_empty())

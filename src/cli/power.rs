@@ -1,5 +1,6 @@
 //! `sdbc start|stop FILE [--target NODE]`: start or stop the VMs in state.
 
+use crate::graph::{NodeId, NodeKind};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -14,7 +15,7 @@ pub struct Args {
     pub file: PathBuf,
     /// Only these VMs (e.g. `gce.vm.worker-0`).
     #[arg(long, value_name = "NODE")]
-    pub target: Vec<String>,
+    pub target: Vec<NodeId>,
 }
 
 pub fn run(args: Args, verb: &str, color: ColorChoice) -> ExitStatus {
@@ -27,8 +28,11 @@ pub fn run(args: Args, verb: &str, color: ColorChoice) -> ExitStatus {
         .resources
         .iter()
         .filter(|(node, r)| {
-            node.starts_with("gce.vm.")
-                && (args.target.is_empty() || args.target.contains(node))
+            let is_vm = node
+                .parse::<NodeId>()
+                .is_ok_and(|id| id.kind() == NodeKind::Vm);
+            is_vm
+                && (args.target.is_empty() || args.target.iter().any(|t| t == node.as_str()))
                 && !r.collection.is_empty()
         })
         .map(|(node, r)| {

@@ -10,13 +10,14 @@ use std::time::Instant;
 use crate::diag::ColorChoice;
 use crate::exec::ClientStats;
 use crate::exec::apply::{ApplyReport, Outcome, Phase, Progress, Step, StepReport};
+use crate::graph::NodeId;
 use crate::plan::{Action, Change};
 
 pub struct CliProgress {
     live: bool,
     color: bool,
     start: Instant,
-    running: RefCell<BTreeMap<String, (String, Instant)>>,
+    running: RefCell<BTreeMap<NodeId, (String, Instant)>>,
     drawn: RefCell<usize>,
 }
 

@@ -91,7 +91,9 @@ pub async fn refresh(
         }
         let tracked_names: BTreeSet<&str> = tracked.iter().map(|(_, n)| n.as_str()).collect();
         for (name, item) in present {
-            let node = node_id(kind, &name);
+            let Some(node) = node_id(kind, &name) else {
+                continue;
+            };
             let is_boot_disk = kind == "disk" && instance_names.contains(&name);
             if tracked_names.contains(name.as_str()) || is_boot_disk || !owned(item, stack) {
                 continue;

@@ -8,7 +8,10 @@
 //! every output derived from the model is byte-stable.
 
 pub mod firewalls;
+mod id;
 pub mod names;
+
+pub use id::{BadNodeId, Layer, NodeId, NodeKind};
 
 use std::collections::BTreeMap;
 
@@ -374,7 +377,7 @@ pub enum OutputValue {
     Known(String),
     /// Known only once the resource exists, e.g. a static address's IP.
     AfterApply {
-        resource: String,
+        resource: NodeId,
         field: String,
     },
 }

@@ -12,6 +12,11 @@ use sha2::{Digest, Sha256};
 /// The longest name or label Compute Engine accepts.
 pub const MAX_LEN: usize = 63;
 
+/// The static external address of the VM `vm` (`static_ip = true`).
+pub fn static_address(vm: &str) -> String {
+    format!("{vm}-ip")
+}
+
 /// Whether `s` is a valid resource name (also the rule for network tags).
 pub fn is_valid_name(s: &str) -> bool {
     let b = s.as_bytes();

@@ -16,6 +16,9 @@ use serde_json::Value;
 pub use desired::{Desired, Location, desired, into_desired, node_id, parse_collection};
 pub use diff::{AttrDiff, classify};
 
+use std::collections::BTreeSet;
+
+use crate::graph::{DepGraph, NodeId};
 use crate::state::State;
 
 /// The version of the plan file format.
@@ -70,7 +73,7 @@ impl Action {
 /// One resource's change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
-    pub node: String,
+    pub node: NodeId,
     pub kind: String,
     pub name: String,
     pub location: Location,
@@ -88,14 +91,45 @@ pub struct Change {
     /// Nodes that must be created first (creates) or, for deletes, the nodes
     /// this one needed (deleted after them, in reverse).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub depends_on: Vec<String>,
+    pub depends_on: Vec<NodeId>,
 }
 
 /// Steps for Swarm formation and the stack, which this version does not run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deferred {
-    pub node: String,
+    pub node: NodeId,
     pub note: String,
+}
+
+/// The nodes of `graph` that a plan lists without running them: every
+/// node that is not a Compute Engine resource (the Swarm formation and
+/// the stack).
+pub fn deferred(graph: &DepGraph) -> Vec<Deferred> {
+    graph
+        .ids()
+        .filter(|id| !id.kind().is_gce())
+        .map(|id| Deferred {
+            node: id.clone(),
+            note: String::from("Swarm formation and stack deployment are not run by this version"),
+        })
+        .collect()
+}
+
+/// `targets` and every resource in `state` that depends on them,
+/// transitively: what `destroy --target` deletes.
+pub fn with_dependents(targets: &[NodeId], state: &State) -> BTreeSet<String> {
+    let mut keep: BTreeSet<String> = targets.iter().map(NodeId::to_string).collect();
+    loop {
+        let before = keep.len();
+        for (node, r) in &state.resources {
+            if r.depends_on.iter().any(|d| keep.contains(d)) {
+                keep.insert(node.clone());
+            }
+        }
+        if keep.len() == before {
+            return keep;
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -143,7 +177,7 @@ impl Plan {
 /// A resource of the stack found by refresh but missing from state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Found {
-    pub node: String,
+    pub node: NodeId,
     pub kind: String,
     pub name: String,
     pub collection: String,
@@ -163,7 +197,7 @@ fn may_use(kind: &str) -> &'static [&'static str] {
 /// network is not deleted while its VMs still are (which Compute Engine
 /// refuses).
 fn order_found_deletes(changes: &mut [Change], found: &[Found]) {
-    let deleted: Vec<(String, String)> = changes
+    let deleted: Vec<(NodeId, String)> = changes
         .iter()
         .filter(|c| c.action == Action::Delete)
         .map(|c| (c.node.clone(), c.kind.clone()))
@@ -214,7 +248,7 @@ pub fn make(
             });
             continue;
         }
-        let change = match state.resources.get(&d.node) {
+        let change = match state.resources.get(d.node.as_str()) {
             None => Change {
                 node: d.node.clone(),
                 kind: d.kind.clone(),
@@ -257,14 +291,18 @@ pub fn make(
         };
         changes.push(change);
     }
-    for (node, r) in &state.resources {
+    for (key, r) in &state.resources {
+        // Every key was written from a node id; one that is not cannot be planned.
+        let Ok(node) = key.parse::<NodeId>() else {
+            continue;
+        };
         if wanted_nodes.contains(node.as_str()) {
             continue;
         }
         let (kind, location) =
             parse_collection(&r.collection).unwrap_or(("unknown", Location::Global));
         changes.push(Change {
-            node: node.clone(),
+            node,
             kind: kind.to_string(),
             name: r.name.clone(),
             location,
@@ -273,7 +311,7 @@ pub fn make(
             diffs: Vec::new(),
             collection: r.collection.clone(),
             body: None,
-            depends_on: r.depends_on.clone(),
+            depends_on: r.depends_on.iter().filter_map(|d| d.parse().ok()).collect(),
         });
     }
     for f in found

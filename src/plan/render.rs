@@ -62,7 +62,7 @@ pub fn human(plan: &Plan, color: bool) -> String {
         .changes
         .iter()
         .filter(|c| c.action != Action::NoOp)
-        .map(|c| c.node.len())
+        .map(|c| c.node.as_str().len())
         .max()
         .unwrap_or(0);
     for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
@@ -108,9 +108,8 @@ pub fn human(plan: &Plan, color: bool) -> String {
 fn summarize_deferred(plan: &Plan) -> String {
     let mut groups: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     for d in &plan.deferred {
-        let prefix = d.node.splitn(3, '.').take(2).collect::<Vec<_>>();
-        let key = match prefix.as_slice() {
-            [a, _] if *a == "swarm" => "swarm formation",
+        let key = match d.node.layer() {
+            crate::graph::Layer::Swarm => "swarm formation",
             _ => "stack objects",
         };
         *groups.entry(key).or_default() += 1;

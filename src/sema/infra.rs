@@ -319,7 +319,7 @@ pub fn vms(ev: &mut Evaluator, gce: &GceSettings, networks: &[Network]) -> VmLow
             );
             if ev.vms.static_ip.get(&(id, i)).copied().unwrap_or(false) {
                 out.addresses.push(Address {
-                    name: format!("{name}-ip"),
+                    name: crate::model::names::static_address(&name),
                     region: gce.region.clone(),
                     vm: Some(name.clone()),
                     span: d.span,
@@ -355,7 +355,12 @@ fn vm_decl_checks(
     if let Some(longest) = ev.vms.names.get(&(id, last)).cloned() {
         checks::gce_name(ev, &longest, "VM", name_span);
         if ev.vms.static_ip.get(&(id, last)).copied().unwrap_or(false) {
-            checks::gce_name(ev, &format!("{longest}-ip"), "address", name_span);
+            checks::gce_name(
+                ev,
+                &crate::model::names::static_address(&longest),
+                "address",
+                name_span,
+            );
         }
     }
     let region = network_of(ev, &a, networks).map(|n| networks[n].region.clone());
@@ -464,7 +469,7 @@ fn member(
         boot_disk_gb: a.size(ev, "disk_size").map_or(20, gce_gb),
         network,
         internal_ip: ev.vms.ips.get(&key).cloned().unwrap_or_default(),
-        address: is_static.then(|| format!("{name}-ip")),
+        address: is_static.then(|| crate::model::names::static_address(name)),
         external_access: is_static || a.bool(ev, "external_ip").unwrap_or(true),
         swarm,
         tags,

@@ -287,7 +287,7 @@ fn after(ev: &mut Evaluator, a: &Attrs, ctx: Ctx) -> Vec<String> {
     let before = ev.deps.len();
     let v = ev.eval(e, ctx);
     for d in &mut ev.deps[before..] {
-        d.reason = "after".into();
+        d.reason = super::DepReason::After;
     }
     let items = match v {
         Value::List(items) => items,

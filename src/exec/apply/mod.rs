@@ -6,18 +6,27 @@
 //! only the steps that depend on it; everything independent still runs,
 //! and all failures are reported at the end. When `cancel` is set (Ctrl-C)
 //! no new step starts; the ones in flight finish and are saved.
+//!
+//! What a step waits for and the order ready steps start in come from the
+//! dependency graph ([`schedule`]); how a step runs is up to the executor
+//! of its node's layer ([`executor`]).
 
+pub mod executor;
+pub mod schedule;
 mod steps;
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
+pub use executor::{Executor, Executors};
+pub use schedule::steps;
 pub use steps::{Assigned, StepCtx, StepError, state_of};
 
+use crate::graph::NodeId;
 use crate::plan::{Action, Change, Plan};
 use crate::state::{State, StateError, StateStore};
 
@@ -51,7 +60,7 @@ pub enum Outcome {
 #[derive(Debug, Clone)]
 pub struct StepReport {
     pub id: String,
-    pub node: String,
+    pub node: NodeId,
     pub action: Action,
     pub phase: Phase,
     pub outcome: Outcome,
@@ -83,96 +92,6 @@ pub trait Progress {
     fn finished(&self, report: &StepReport, running: usize, done: usize, total: usize);
 }
 
-/// The steps of a plan with their dependencies.
-pub fn steps(plan: &Plan, state: &State) -> Vec<Step> {
-    let mut out: Vec<Step> = Vec::new();
-    let mut forward: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut delete: BTreeMap<&str, usize> = BTreeMap::new();
-    for (i, c) in plan.changes.iter().enumerate() {
-        let push = |phase: Phase, out: &mut Vec<Step>| {
-            let verb = if phase == Phase::Delete {
-                "delete"
-            } else {
-                "apply"
-            };
-            out.push(Step {
-                id: format!("{verb}:{}", c.node),
-                change: i,
-                phase,
-                deps: Vec::new(),
-            });
-            out.len() - 1
-        };
-        match c.action {
-            Action::NoOp => {}
-            Action::Delete => {
-                delete.insert(&c.node, push(Phase::Delete, &mut out));
-            }
-            Action::Replace => {
-                let d = push(Phase::Delete, &mut out);
-                let f = push(Phase::Forward, &mut out);
-                out[f].deps.push(d);
-                delete.insert(&c.node, d);
-                forward.insert(&c.node, f);
-            }
-            _ => {
-                forward.insert(&c.node, push(Phase::Forward, &mut out));
-            }
-        }
-    }
-    // node -> the delete steps of the resources that needed it (as the
-    // state recorded, or as the plan worked out for resources the state
-    // did not know): a delete waits for those.
-    let mut needed_by: std::collections::HashMap<&str, Vec<usize>> =
-        std::collections::HashMap::new();
-    for (node, &d) in &delete {
-        let c = &plan.changes[out[d].change];
-        let recorded = state.resources.get(*node).map(|r| r.depends_on.iter());
-        let planned = (c.action == Action::Delete).then(|| c.depends_on.iter());
-        for used in recorded
-            .into_iter()
-            .flatten()
-            .chain(planned.into_iter().flatten())
-        {
-            needed_by.entry(used.as_str()).or_default().push(d);
-        }
-    }
-    let deps: Vec<Vec<usize>> = out
-        .iter()
-        .enumerate()
-        .map(|(me, s)| {
-            let c = &plan.changes[s.change];
-            let mut deps: Vec<usize> = match s.phase {
-                Phase::Forward => s
-                    .deps
-                    .iter()
-                    .copied()
-                    .chain(
-                        c.depends_on
-                            .iter()
-                            .filter_map(|d| forward.get(d.as_str()).copied()),
-                    )
-                    .collect(),
-                // Deleted after everything being deleted that needed it.
-                Phase::Delete => needed_by
-                    .get(c.node.as_str())
-                    .into_iter()
-                    .flatten()
-                    .copied()
-                    .filter(|d| *d != me)
-                    .collect(),
-            };
-            deps.sort_unstable();
-            deps.dedup();
-            deps
-        })
-        .collect();
-    for (s, d) in out.iter_mut().zip(deps) {
-        s.deps = d;
-    }
-    out
-}
-
 /// Why a run stopped early (step failures are in the report, not here).
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
@@ -183,7 +102,7 @@ pub enum ApplyError {
 }
 
 pub struct Runner<'a> {
-    pub ctx: StepCtx,
+    pub executors: Executors,
     pub store: &'a StateStore,
     pub parallel: usize,
     pub cancel: &'a AtomicBool,
@@ -195,12 +114,8 @@ impl Runner<'_> {
     pub async fn run(&self, plan: &Plan, state: &mut State) -> Result<ApplyReport, ApplyError> {
         let start = Instant::now();
         let all = steps(plan, state);
-        {
-            let mut known = self.ctx.assigned.lock().unwrap_or_else(|p| p.into_inner());
-            for (node, r) in &state.resources {
-                known.insert(node.clone(), r.assigned.clone());
-            }
-        }
+        let rank = schedule::ranks(&all);
+        self.executors.prepare(state);
         let mut waiting: Vec<usize> = all.iter().map(|s| s.deps.len()).collect();
         let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); all.len()];
         for (i, s) in all.iter().enumerate() {
@@ -209,7 +124,11 @@ impl Runner<'_> {
             }
         }
         let mut outcome: Vec<Option<StepReport>> = vec![None; all.len()];
-        let mut ready: Vec<usize> = (0..all.len()).filter(|&i| waiting[i] == 0).rev().collect();
+        // Ready steps by (rank, index): the first is the next to start.
+        let mut ready: BTreeSet<(usize, usize)> = (0..all.len())
+            .filter(|&i| waiting[i] == 0)
+            .map(|i| (rank[i], i))
+            .collect();
         let mut running: JoinSet<(
             usize,
             Result<Option<crate::state::ResourceState>, String>,
@@ -224,15 +143,18 @@ impl Runner<'_> {
         let mut dirty = false;
         loop {
             while running.len() < self.parallel.max(1) && !self.cancel.load(Ordering::SeqCst) {
-                let Some(i) = ready.pop() else { break };
+                let Some((_, i)) = ready.pop_first() else {
+                    break;
+                };
                 let step = all[i].clone();
                 let change = plan.changes[step.change].clone();
                 self.progress
                     .started(&step, &change, running.len() + 1, done, all.len());
-                let ctx = self.ctx.clone();
+                let executors = self.executors.clone();
                 running.spawn(async move {
                     let t = Instant::now();
-                    let r = run_step(&ctx, &step, &change)
+                    let r = executors
+                        .run(&step, &change)
                         .await
                         .map_err(|e| e.to_string());
                     (i, r, t.elapsed())
@@ -272,10 +194,9 @@ impl Runner<'_> {
                             for &n in &dependents[i] {
                                 waiting[n] -= 1;
                                 if waiting[n] == 0 {
-                                    ready.push(n);
+                                    ready.insert((rank[n], n));
                                 }
                             }
-                            ready.sort_by(|a, b| all[*b].id.cmp(&all[*a].id));
                             Outcome::Done
                         }
                         Err(message) => {
@@ -330,15 +251,14 @@ impl Runner<'_> {
         change: &Change,
         resource: Option<crate::state::ResourceState>,
     ) {
-        let mut known = self.ctx.assigned.lock().unwrap_or_else(|p| p.into_inner());
         match (step.phase, resource) {
             (Phase::Delete, _) | (_, None) => {
-                state.resources.remove(&change.node);
-                known.remove(&change.node);
+                state.resources.remove(change.node.as_str());
+                self.executors.recorded(&change.node, None);
             }
             (Phase::Forward, Some(r)) => {
-                known.insert(change.node.clone(), r.assigned.clone());
-                state.resources.insert(change.node.clone(), r);
+                self.executors.recorded(&change.node, Some(&r));
+                state.resources.insert(change.node.to_string(), r);
             }
         }
     }
@@ -378,85 +298,7 @@ fn skip_dependents(
     }
 }
 
-async fn run_step(
-    ctx: &StepCtx,
-    step: &Step,
-    change: &Change,
-) -> Result<Option<crate::state::ResourceState>, StepError> {
-    match (step.phase, change.action) {
-        (Phase::Delete, _) => ctx.delete(change).await.map(|()| None),
-        (Phase::Forward, Action::Create | Action::Replace) => ctx.create(change).await.map(Some),
-        (Phase::Forward, Action::Update | Action::UpdateRestart) => {
-            ctx.update(change).await.map(Some)
-        }
-        (Phase::Forward, Action::Adopt) => {
-            let body = change.body.clone().unwrap_or_default();
-            ctx.record(change, &body).await.map(Some)
-        }
-        (Phase::Forward, Action::NoOp | Action::Delete) => Ok(None),
-    }
-}
-
 /// Shared handle for a cancel flag that a signal handler sets.
 pub fn cancel_flag() -> Arc<AtomicBool> {
     Arc::new(AtomicBool::new(false))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::plan::{Found, make};
-    use crate::state::ResourceState;
-
-    fn tracked(collection: &str, name: &str, deps: &[&str]) -> ResourceState {
-        ResourceState {
-            name: name.into(),
-            collection: collection.into(),
-            depends_on: deps.iter().map(|d| d.to_string()).collect(),
-            ..ResourceState::default()
-        }
-    }
-
-    fn order(plan: &Plan, state: &State) -> Vec<(String, Vec<String>)> {
-        let all = steps(plan, state);
-        all.iter()
-            .map(|s| {
-                let deps = s.deps.iter().map(|d| all[*d].id.clone()).collect();
-                (s.id.clone(), deps)
-            })
-            .collect()
-    }
-
-    #[test]
-    fn deletes_go_after_what_needed_them_known_or_found() {
-        let mut state = State::new("s");
-        let vms = "projects/p/zones/z/instances";
-        state.resources.insert(
-            "gce.network.n".into(),
-            tracked("projects/p/global/networks", "n", &[]),
-        );
-        state
-            .resources
-            .insert("gce.vm.a".into(), tracked(vms, "a", &["gce.network.n"]));
-        // `b` was made by a run that died before saving: found, no deps.
-        let found = [Found {
-            node: "gce.vm.b".into(),
-            kind: "instance".into(),
-            name: "b".into(),
-            collection: vms.into(),
-        }];
-        let plan = make("s", None, &[], &state, true, &found);
-        assert!(plan.changes.iter().all(|c| c.action == Action::Delete));
-        assert_eq!(
-            order(&plan, &state),
-            [
-                (
-                    "delete:gce.network.n".to_string(),
-                    vec!["delete:gce.vm.a".to_string(), "delete:gce.vm.b".to_string()]
-                ),
-                ("delete:gce.vm.a".to_string(), vec![]),
-                ("delete:gce.vm.b".to_string(), vec![]),
-            ]
-        );
-    }
 }

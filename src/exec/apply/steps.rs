@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::exec::{ApiCall, GceClient, GceError, request_id};
+use crate::graph::NodeId;
 use crate::plan::{Action, Change};
 use crate::state::ResourceState;
 use crate::targets::gce::refs;
@@ -44,6 +45,8 @@ pub enum StepError {
     Unresolved(#[from] refs::Unresolved),
     #[error("{0}")]
     Other(String),
+    #[error("nothing runs steps of the {} layer in this version", .0.as_str())]
+    NoExecutor(crate::graph::Layer),
 }
 
 /// The project in place of the `{project}` placeholder.
@@ -106,7 +109,7 @@ impl StepCtx {
         };
         let collection = with_project(&change.collection, &self.project);
         let call = ApiCall::post(collection, body.clone()).with_request_id(self.rid(
-            &change.node,
+            change.node.as_str(),
             "create",
             &desired,
         ));
@@ -155,7 +158,7 @@ impl StepCtx {
 
     pub async fn delete(&self, change: &Change) -> Result<(), StepError> {
         let path = self.path(change);
-        let rid = self.rid(&change.node, "delete", &Value::String(path.clone()));
+        let rid = self.rid(change.node.as_str(), "delete", &Value::String(path.clone()));
         match self.client.delete(&path, &rid).await {
             Ok(Some(op)) => {
                 self.client.wait_operation(op).await?;
@@ -179,11 +182,16 @@ impl StepCtx {
             .collect();
         let restart = change.action == Action::UpdateRestart && change.kind == "instance";
         if restart {
-            self.action(&change.node, &format!("{path}/stop"), json!(null), "stop")
-                .await?;
+            self.action(
+                change.node.as_str(),
+                &format!("{path}/stop"),
+                json!(null),
+                "stop",
+            )
+            .await?;
             let mt = wanted.get("machineType").cloned().unwrap_or(Value::Null);
             self.action(
-                &change.node,
+                change.node.as_str(),
                 &format!("{path}/setMachineType"),
                 json!({ "machineType": mt }),
                 "setMachineType",
@@ -210,8 +218,13 @@ impl StepCtx {
             .await?;
         }
         if restart {
-            self.action(&change.node, &format!("{path}/start"), json!(null), "start")
-                .await?;
+            self.action(
+                change.node.as_str(),
+                &format!("{path}/start"),
+                json!(null),
+                "start",
+            )
+            .await?;
         }
         self.record(change, &desired).await
     }
@@ -253,7 +266,7 @@ impl StepCtx {
                 .to_string();
             let (call_path, body) = make(&fp);
             let call = ApiCall::post(call_path, body.clone()).with_request_id(self.rid(
-                &change.node,
+                change.node.as_str(),
                 field,
                 &body,
             ));
@@ -301,7 +314,7 @@ pub fn state_of(change: &Change, desired: &Value, actual: &Value) -> ResourceSta
         attributes: desired.clone(),
         fingerprint: s("/labelFingerprint").or_else(|| s("/metadata/fingerprint")),
         collection: change.collection.clone(),
-        depends_on: change.depends_on.clone(),
+        depends_on: change.depends_on.iter().map(NodeId::to_string).collect(),
         assigned,
     }
 }
