@@ -181,4 +181,22 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn ready_steps_start_by_level_before_id() {
+        let step = |id: &str, deps: Vec<usize>| Step {
+            id: id.into(),
+            change: 0,
+            phase: Phase::Forward,
+            deps,
+        };
+        // `b` waits for `a`; `c` waits for nothing: `c` is in the first
+        // level and starts before `b`, whose id is smaller.
+        let all = [
+            step("apply:a", vec![]),
+            step("apply:b", vec![0]),
+            step("apply:c", vec![]),
+        ];
+        assert_eq!(ranks(&all), [0, 2, 1]);
+    }
 }
