@@ -256,6 +256,7 @@ async fn run_plan(
         ctx: StepCtx {
             client: client.clone(),
             project: project.to_string(),
+            stack: loaded.stack.clone(),
             lineage: loaded.state.lineage.clone(),
             epoch: loaded.state.serial,
             assigned: Default::default(),

@@ -140,6 +140,7 @@ pub async fn make_plan(
     wanted: &[Desired],
 ) -> Result<Plan, String> {
     let mut found: Vec<Found> = Vec::new();
+    let mut conflicts = Vec::new();
     let refreshed = match (client, &l.project) {
         (Some(c), Some(project)) => {
             // Every collection of the program is listed, even when less is
@@ -154,6 +155,17 @@ pub async fn make_plan(
                 .await
                 .map_err(|e| format!("refresh failed: {e}"))?;
             found = r.untracked;
+            // Only what this run would create or touch is a conflict.
+            let wanted_nodes: std::collections::HashSet<&str> =
+                wanted.iter().map(|d| d.node.as_str()).collect();
+            conflicts = r
+                .conflicts
+                .into_iter()
+                .filter(|c| {
+                    wanted_nodes.contains(c.node.as_str())
+                        || l.state.resources.contains_key(&c.node)
+                })
+                .collect();
             true
         }
         _ => false,
@@ -167,6 +179,7 @@ pub async fn make_plan(
         &found,
     );
     plan.deferred = l.deferred.clone();
+    plan.conflicts = conflicts;
     plan.source = l.source.display().to_string();
     Ok(plan)
 }

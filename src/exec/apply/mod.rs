@@ -208,6 +208,12 @@ impl Runner<'_> {
                 dependents[d].push(i);
             }
         }
+        // Conflicting resources are never touched: their steps fail unsent.
+        let conflicts: BTreeMap<&str, String> = plan
+            .conflicts
+            .iter()
+            .map(|c| (c.node.as_str(), c.to_string()))
+            .collect();
         let mut outcome: Vec<Option<StepReport>> = vec![None; all.len()];
         let mut ready: Vec<usize> = (0..all.len()).filter(|&i| waiting[i] == 0).rev().collect();
         let mut running: JoinSet<(
@@ -230,11 +236,15 @@ impl Runner<'_> {
                 self.progress
                     .started(&step, &change, running.len() + 1, done, all.len());
                 let ctx = self.ctx.clone();
+                let conflict = conflicts.get(change.node.as_str()).cloned();
                 running.spawn(async move {
                     let t = Instant::now();
-                    let r = run_step(&ctx, &step, &change)
-                        .await
-                        .map_err(|e| e.to_string());
+                    let r = match conflict {
+                        Some(c) => Err(c),
+                        None => run_step(&ctx, &step, &change)
+                            .await
+                            .map_err(|e| e.to_string()),
+                    };
                     (i, r, t.elapsed())
                 });
             }
