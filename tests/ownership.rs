@@ -90,3 +90,65 @@ fn hand_made_resources_under_the_programs_names_are_never_taken() {
     // Exactly the hand-made resources are left, unchanged.
     assert_eq!(fake.resources(), hand_made);
 }
+
+/// Runs `apply` and `destroy` over a state that must be refused: both exit
+/// 2 with a message holding every one of `needles`, and neither the fake
+/// nor the state file changes.
+fn refused_everywhere(fake: &Fake, work: &Work, project: &str, needles: &[&str]) {
+    let before = fake.resources();
+    let text = std::fs::read(work.store().path()).expect("state file");
+    fake.clear_log();
+    for verb in ["plan", "apply", "destroy"] {
+        let file = work.file_name();
+        let out = work
+            .command(&[verb, &file, "--auto-approve"][..if verb == "plan" { 2 } else { 3 }])
+            .env("GOOGLE_CLOUD_PROJECT", project)
+            .output()
+            .expect("run sdbc");
+        let run = support_apply::Run::from_output(out);
+        run.expect_code(2, verb);
+        for n in needles {
+            assert!(run.stderr.contains(n), "{verb}: `{n}` in {}", run.stderr);
+        }
+    }
+    assert!(fake.mutations().is_empty(), "{:?}", fake.mutations());
+    assert_eq!(fake.resources(), before);
+    assert_eq!(std::fs::read(work.store().path()).expect("state"), text);
+}
+
+#[test]
+fn states_that_belong_elsewhere_are_refused() {
+    let fake = Fake::quick(2, 23);
+    let work = Work::program(&fake, "small", &small_program(1));
+    work.apply().expect_code(0, "apply");
+    let path = work.store().path().to_path_buf();
+    let good = std::fs::read_to_string(&path).expect("state");
+    // Named as the command line names them (sdbc runs in the work directory).
+    let shown = ".sdbc/small.state.json";
+    let backup = ".sdbc/small.state.json.backup";
+
+    // Another project: the state says where its resources are.
+    assert!(
+        good.contains(&format!("\"project\": \"{PROJECT}\"")),
+        "{good}"
+    );
+    refused_everywhere(&fake, &work, "other", &["`demo`", "`other`", shown]);
+
+    // A state copied from another program.
+    std::fs::write(
+        &path,
+        good.replace("\"stack\": \"small\"", "\"stack\": \"misago\""),
+    )
+    .expect("w");
+    refused_everywhere(&fake, &work, PROJECT, &["`misago`", "`small`", shown]);
+
+    // A truncated state and one from a newer sdbc: the path and the backup.
+    std::fs::write(&path, &good[..good.len() / 2]).expect("truncate");
+    refused_everywhere(&fake, &work, PROJECT, &["not valid", shown, backup]);
+    std::fs::write(&path, good.replacen("\"version\": 1", "\"version\": 99", 1)).expect("w");
+    refused_everywhere(&fake, &work, PROJECT, &["newer", shown, backup]);
+
+    std::fs::write(&path, &good).expect("restore");
+    work.sdbc("plan", &["--detailed-exitcode"])
+        .expect_code(0, "the restored state");
+}

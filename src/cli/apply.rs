@@ -236,22 +236,36 @@ async fn run_plan(
 ) -> ExitStatus {
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = cancel.clone();
+    let progress = CliProgress::new(color);
+    let running = progress.running();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            flag.store(true, Ordering::SeqCst);
-            let _ = writeln!(
-                std::io::stderr(),
-                "\ninterrupted: finishing the steps in flight, then saving the state (no new step starts)"
-            );
+        while tokio::signal::ctrl_c().await.is_ok() {
+            let again = flag.swap(true, Ordering::SeqCst);
+            let message = if again {
+                format!(
+                    "\nstill waiting for the steps in flight to finish their operations: {}; \
+                     they are not abandoned, so that the state records what they did (killing \
+                     sdbc now leaves them to be settled by the next run)",
+                    running.describe()
+                )
+            } else {
+                String::from(
+                    "\ninterrupted: finishing the steps in flight, then saving the state (no new step starts)",
+                )
+            };
+            let _ = writeln!(std::io::stderr(), "{message}");
         }
     });
-    // Saved before the first step: fixes the lineage of a new state on disk
-    // and gives this run an epoch of its own for its request ids.
+    // Saved before the first step: fixes the lineage and the project of a
+    // new state on disk and gives this run an epoch of its own for its
+    // request ids.
+    loaded.state.project = Some(project.to_string());
+    loaded.state.region = Some(loaded.region.clone());
+    loaded.state.zone = Some(loaded.zone.clone());
     if let Err(e) = loaded.store.save(&mut loaded.state) {
         common::error_line(color, &e.to_string());
         return ExitStatus::Errors;
     }
-    let progress = CliProgress::new(color);
     let runner = Runner {
         ctx: StepCtx {
             client: client.clone(),

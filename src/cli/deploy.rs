@@ -17,6 +17,9 @@ pub struct Loaded {
     pub source: PathBuf,
     pub stack: String,
     pub project: Option<String>,
+    /// The program's default region and zone (recorded in the state).
+    pub region: String,
+    pub zone: String,
     pub desired: Vec<Desired>,
     pub deferred: Vec<Deferred>,
     pub store: StateStore,
@@ -66,10 +69,18 @@ pub fn load(
         .ok()
         .filter(|p| !p.trim().is_empty())
         .or_else(|| model.gce.project.clone());
+    if let Some(p) = &project {
+        store.check_project(&state, p).map_err(|e| {
+            common::error_line(color, &e.to_string());
+            super::ExitStatus::Usage
+        })?;
+    }
     Ok(Loaded {
         source: path.to_path_buf(),
         stack: model.stack.clone(),
         project,
+        region: model.gce.region.clone(),
+        zone: model.gce.zone.clone(),
         desired: crate::plan::into_desired(outputs.requests),
         deferred,
         store,
@@ -247,9 +258,13 @@ pub fn load_locked(
         let _ = writeln!(std::io::stderr(), "warning: {stale}");
     }
     // The state may have changed while another run held the lock.
-    loaded.state = loaded.store.load().map_err(|e| {
-        common::error_line(color, &e.to_string());
-        super::ExitStatus::Usage
-    })?;
+    loaded.state = loaded
+        .store
+        .load()
+        .and_then(|s| loaded.store.check_project(&s, &project).map(|()| s))
+        .map_err(|e| {
+            common::error_line(color, &e.to_string());
+            super::ExitStatus::Usage
+        })?;
     Ok((loaded, project, lock))
 }
