@@ -152,3 +152,63 @@ fn states_that_belong_elsewhere_are_refused() {
     work.sdbc("plan", &["--detailed-exitcode"])
         .expect_code(0, "the restored state");
 }
+
+#[test]
+fn build_never_deletes_files_it_did_not_write() {
+    let fake = Fake::quick(2, 24);
+    let work = Work::program(&fake, "small", &small_program(1));
+    let dir = work.dir.path();
+    std::fs::create_dir_all(dir.join(".sdbc")).expect("mkdir");
+    std::fs::write(dir.join(".sdbc/key"), "secret key").expect("key");
+    std::fs::write(dir.join("notes.txt"), "my notes").expect("notes");
+    let listing = |d: &std::path::Path| {
+        let mut v: Vec<String> = walk(d);
+        v.sort();
+        v
+    };
+    let before = listing(dir);
+
+    // The project folder itself, and a folder with a stray file: refused.
+    let run = work.run(&["build", "small.sdb", "-o", "."]);
+    run.expect_code(2, "build into the project folder");
+    assert!(run.stderr.contains("nothing was deleted"), "{}", run.stderr);
+    assert_eq!(listing(dir), before);
+    assert_eq!(
+        std::fs::read_to_string(dir.join(".sdbc/key")).expect("key"),
+        "secret key"
+    );
+
+    // A new folder, then the same again (a previous build): fine.
+    work.run(&["build", "small.sdb", "-o", "out"])
+        .expect_code(0, "build into a new folder");
+    work.run(&["build", "small.sdb", "-o", "out"])
+        .expect_code(0, "build over a previous build");
+    assert!(dir.join("out/gce/requests.json").exists());
+    // A file added by hand makes it someone's folder again.
+    std::fs::write(dir.join("out/mine.txt"), "mine").expect("write");
+    let run = work.run(&["build", "small.sdb", "-o", "out"]);
+    run.expect_code(2, "build over a folder with a hand-made file");
+    assert!(run.stderr.contains("mine.txt"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out/mine.txt")).expect("kept"),
+        "mine"
+    );
+    // An empty folder is fine.
+    std::fs::create_dir(dir.join("empty")).expect("mkdir");
+    work.run(&["build", "small.sdb", "-o", "empty"])
+        .expect_code(0, "build into an empty folder");
+}
+
+fn walk(d: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(d).expect("read_dir") {
+        let e = e.expect("entry");
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p.display().to_string());
+        }
+    }
+    out
+}
