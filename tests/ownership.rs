@@ -212,3 +212,53 @@ fn walk(d: &std::path::Path) -> Vec<String> {
     }
     out
 }
+
+#[test]
+fn force_unlock_spares_a_live_holder_and_unknown_targets_are_errors() {
+    let fake = Fake::quick(2, 25);
+    let work = Work::program(&fake, "small", &small_program(1));
+    work.apply().expect_code(0, "apply");
+
+    // A holder alive on this host.
+    let mut alive = std::process::Command::new("sleep")
+        .arg("30")
+        .spawn()
+        .expect("spawn sleep");
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").expect("hostname");
+    let record = json!({"holder": "sdbc apply", "pid": alive.id(), "host": host.trim(),
+                        "created": "2025-01-01T00:00:00Z"});
+    let lock = work.store().lock_path();
+    std::fs::write(&lock, record.to_string()).expect("write lock");
+    let refused = work.sdbc("force-unlock", &[]);
+    refused.expect_code(1, "force-unlock of a live holder");
+    assert!(
+        refused.stderr.contains(&format!("kill {}", alive.id())),
+        "{}",
+        refused.stderr
+    );
+    assert!(lock.exists(), "the lock stays");
+    work.sdbc("force-unlock", &["--force"])
+        .expect_code(0, "force-unlock --force");
+    assert!(!lock.exists());
+    let _ = alive.kill();
+    let _ = alive.wait();
+
+    // Targets that name nothing.
+    fake.clear_log();
+    let destroy = work.sdbc("destroy", &["--target", "node-0", "--auto-approve"]);
+    destroy.expect_code(1, "destroy --target of a bare name");
+    assert!(
+        destroy.stderr.contains("unknown --target `node-0`")
+            && destroy.stderr.contains("`gce.vm.node-0`"),
+        "{}",
+        destroy.stderr
+    );
+    let stop = work.sdbc("stop", &["--target", "gce.vm.nope"]);
+    stop.expect_code(1, "stop --target of nothing");
+    assert!(
+        stop.stderr.contains("unknown --target `gce.vm.nope`"),
+        "{}",
+        stop.stderr
+    );
+    assert!(fake.mutations().is_empty(), "{:?}", fake.mutations());
+}

@@ -124,6 +124,13 @@ pub fn destroy(args: DestroyArgs, color: ColorChoice) -> ExitStatus {
         &opts,
         move |loaded, mut plan| {
             if !targets.is_empty() {
+                let known = loaded
+                    .state
+                    .resources
+                    .keys()
+                    .map(String::as_str)
+                    .chain(plan.changes.iter().map(|c| c.node.as_str()));
+                deploy::check_targets(&targets, known)?;
                 let keep = with_dependents(&targets, loaded);
                 plan.changes.retain(|c| keep.contains(&c.node));
             }

@@ -268,3 +268,40 @@ pub fn load_locked(
         })?;
     Ok((loaded, project, lock))
 }
+
+/// `Err` naming every `--target` that is not in `known`, each with the
+/// closest known names (same last part, or spelled alike).
+pub fn check_targets<'a>(
+    targets: &[String],
+    known: impl IntoIterator<Item = &'a str> + Clone,
+) -> Result<(), String> {
+    let mut problems = Vec::new();
+    for t in targets {
+        if known.clone().into_iter().any(|k| k == t) {
+            continue;
+        }
+        let tail = t.rsplit('.').next().unwrap_or(t);
+        let mut near: Vec<&str> = known
+            .clone()
+            .into_iter()
+            .filter(|k| k.rsplit('.').next() == Some(tail))
+            .collect();
+        if let Some(c) = crate::diag::closest(t, known.clone())
+            && !near.contains(&c)
+        {
+            near.push(c);
+        }
+        let hint = if near.is_empty() {
+            String::from("no resource of the state has a similar name")
+        } else {
+            let quoted: Vec<String> = near.iter().map(|n| format!("`{n}`")).collect();
+            format!("did you mean {}?", quoted.join(" or "))
+        };
+        problems.push(format!("unknown --target `{t}`: {hint}"));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}

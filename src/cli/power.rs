@@ -22,6 +22,16 @@ pub fn run(args: Args, verb: &str, color: ColorChoice) -> ExitStatus {
         Ok(x) => x,
         Err(status) => return status,
     };
+    let known = loaded
+        .state
+        .resources
+        .keys()
+        .map(String::as_str)
+        .filter(|n| n.starts_with("gce.vm."));
+    if let Err(e) = deploy::check_targets(&args.target, known) {
+        common::error_line(color, &e);
+        return ExitStatus::Errors;
+    }
     let vms: Vec<(String, String)> = loaded
         .state
         .resources

@@ -211,11 +211,12 @@ impl StateStore {
         lock::acquire(&self.lock_path(), holder)
     }
 
-    /// Removes the lock whatever holds it (`sdbc force-unlock`). Returns the
-    /// record that was there, if any. A process still holding the old lock
-    /// keeps running but no longer excludes anyone: use with care.
-    pub fn force_unlock(&self) -> Result<Option<super::LockInfo>, LockError> {
-        lock::force_unlock(&self.lock_path())
+    /// Removes the lock (`sdbc force-unlock`). Returns the record that was
+    /// there, if any. A lock whose holder is running on this host is
+    /// refused unless `force`: that process would keep running but no
+    /// longer exclude anyone.
+    pub fn force_unlock(&self, force: bool) -> Result<Option<super::LockInfo>, LockError> {
+        lock::force_unlock(&self.lock_path(), force)
     }
 }
 
