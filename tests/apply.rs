@@ -376,17 +376,20 @@ fn a_lost_state_is_adopted_by_apply_and_found_by_destroy() {
     let fake = Fake::quick(2, 7);
     let work = Work::program(&fake, "small", &small_program(3));
     work.apply().expect_code(0, "apply");
-    let lose_state = || {
-        std::fs::remove_file(work.store().path()).expect("remove state");
-        let _ = std::fs::remove_file(work.store().backup_path());
+    // A run killed between its calls and its save: the state (same
+    // lineage) has lost its records of what the run made.
+    let lose_records = || {
+        let mut state = work.state();
+        state.resources.clear();
+        work.store().save(&mut state).expect("save");
     };
 
     // apply: everything is adopted, nothing made twice.
-    lose_state();
+    lose_records();
     let before = fake.resources();
     fake.clear_log();
     let adopt = work.apply();
-    adopt.expect_code(0, "apply without state");
+    adopt.expect_code(0, "apply with a state that lost its records");
     assert!(adopt.stderr.contains("10 to adopt"), "{}", adopt.stderr);
     assert_eq!(mutations_of(&fake), Vec::<String>::new());
     assert_eq!(fake.resources(), before);
@@ -394,14 +397,41 @@ fn a_lost_state_is_adopted_by_apply_and_found_by_destroy() {
 
     // destroy: everything of the stack is found and deleted, VMs before
     // the network they use.
-    lose_state();
+    lose_records();
     let destroy = work.sdbc("destroy", &["--auto-approve"]);
-    destroy.expect_code(0, "destroy without state");
+    destroy.expect_code(0, "destroy with a state that lost its records");
     assert_eq!(
         fake.resources().keys().collect::<Vec<_>>(),
         Vec::<&String>::new()
     );
     assert!(work.state().resources.is_empty());
+}
+
+#[test]
+fn a_new_state_does_not_take_over_what_an_old_one_made() {
+    let fake = Fake::quick(2, 7);
+    let work = Work::program(&fake, "small", &small_program(1));
+    work.apply().expect_code(0, "apply");
+    let old = work.state().lineage;
+    std::fs::remove_file(work.store().path()).expect("remove state");
+    let _ = std::fs::remove_file(work.store().backup_path());
+    let before = fake.resources();
+    fake.clear_log();
+    let plan = work.sdbc("plan", &[]);
+    plan.expect_code(1, "plan with another state's resources under its names");
+    assert!(plan.stdout.contains("conflict"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains(&old),
+        "names the owner: {}",
+        plan.stdout
+    );
+    let apply = work.apply();
+    apply.expect_code(1, "apply with another state's resources under its names");
+    assert!(apply.stderr.contains("sdbc import"), "{}", apply.stderr);
+    assert_eq!(fake.resources(), before, "nothing changed");
+    let destroy = work.sdbc("destroy", &["--auto-approve"]);
+    destroy.expect_code(0, "destroy of a state that owns nothing");
+    assert_eq!(fake.resources(), before, "nothing deleted");
 }
 
 #[test]

@@ -15,6 +15,7 @@ use super::deploy::{self, Loaded};
 use super::progress::CliProgress;
 use crate::diag::ColorChoice;
 use crate::exec::apply::{Executor, Executors, Outcome, Runner, StepCtx};
+use crate::graph::NodeId;
 use crate::plan::Plan;
 
 /// Steps at once by default: enough to keep 20 writes a second going with
@@ -37,7 +38,7 @@ pub struct DestroyArgs {
     pub file: PathBuf,
     /// Destroy only this resource (e.g. `gce.vm.worker-3`) and what depends on it.
     #[arg(long, value_name = "NODE")]
-    pub target: Vec<crate::graph::NodeId>,
+    pub target: Vec<String>,
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -124,7 +125,16 @@ pub fn destroy(args: DestroyArgs, color: ColorChoice) -> ExitStatus {
         &opts,
         move |loaded, mut plan| {
             if !targets.is_empty() {
-                let keep = crate::plan::with_dependents(&targets, &loaded.state);
+                let known = loaded
+                    .state
+                    .resources
+                    .keys()
+                    .map(String::as_str)
+                    .chain(plan.changes.iter().map(|c| c.node.as_str()));
+                deploy::check_targets(&targets, known)?;
+                // Known ids now, so they parse.
+                let ids: Vec<NodeId> = targets.iter().filter_map(|t| t.parse().ok()).collect();
+                let keep = crate::plan::with_dependents(&ids, &loaded.state);
                 plan.changes.retain(|c| keep.contains(c.node.as_str()));
             }
             plan.deferred.clear();
@@ -220,26 +230,41 @@ async fn run_plan(
 ) -> ExitStatus {
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = cancel.clone();
+    let progress = CliProgress::new(color);
+    let running = progress.running();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            flag.store(true, Ordering::SeqCst);
-            let _ = writeln!(
-                std::io::stderr(),
-                "\ninterrupted: finishing the steps in flight, then saving the state (no new step starts)"
-            );
+        while tokio::signal::ctrl_c().await.is_ok() {
+            let again = flag.swap(true, Ordering::SeqCst);
+            let message = if again {
+                format!(
+                    "\nstill waiting for the steps in flight to finish their operations: {}; \
+                     they are not abandoned, so that the state records what they did (killing \
+                     sdbc now leaves them to be settled by the next run)",
+                    running.describe()
+                )
+            } else {
+                String::from(
+                    "\ninterrupted: finishing the steps in flight, then saving the state (no new step starts)",
+                )
+            };
+            let _ = writeln!(std::io::stderr(), "{message}");
         }
     });
-    // Saved before the first step: fixes the lineage of a new state on disk
-    // and gives this run an epoch of its own for its request ids.
+    // Saved before the first step: fixes the lineage and the project of a
+    // new state on disk and gives this run an epoch of its own for its
+    // request ids.
+    loaded.state.project = Some(project.to_string());
+    loaded.state.region = Some(loaded.region.clone());
+    loaded.state.zone = Some(loaded.zone.clone());
     if let Err(e) = loaded.store.save(&mut loaded.state) {
         common::error_line(color, &e.to_string());
         return ExitStatus::Errors;
     }
-    let progress = CliProgress::new(color);
     let runner = Runner {
         executors: Executors::default().with(Executor::Gce(StepCtx {
             client: client.clone(),
             project: project.to_string(),
+            stack: loaded.stack.clone(),
             lineage: loaded.state.lineage.clone(),
             epoch: loaded.state.serial,
             assigned: Default::default(),

@@ -17,6 +17,9 @@ pub struct Loaded {
     pub source: PathBuf,
     pub stack: String,
     pub project: Option<String>,
+    /// The program's default region and zone (recorded in the state).
+    pub region: String,
+    pub zone: String,
     pub desired: Vec<Desired>,
     pub deferred: Vec<Deferred>,
     pub store: StateStore,
@@ -58,10 +61,18 @@ pub fn load(
         .ok()
         .filter(|p| !p.trim().is_empty())
         .or_else(|| model.gce.project.clone());
+    if let Some(p) = &project {
+        store.check_project(&state, p).map_err(|e| {
+            common::error_line(color, &e.to_string());
+            super::ExitStatus::Usage
+        })?;
+    }
     Ok(Loaded {
         source: path.to_path_buf(),
         stack: model.stack.clone(),
         project,
+        region: model.gce.region.clone(),
+        zone: model.gce.zone.clone(),
         desired: crate::plan::into_desired(outputs.requests),
         deferred,
         store,
@@ -132,6 +143,7 @@ pub async fn make_plan(
     wanted: &[Desired],
 ) -> Result<Plan, String> {
     let mut found: Vec<Found> = Vec::new();
+    let mut conflicts = Vec::new();
     let refreshed = match (client, &l.project) {
         (Some(c), Some(project)) => {
             // Every collection of the program is listed, even when less is
@@ -146,6 +158,17 @@ pub async fn make_plan(
                 .await
                 .map_err(|e| format!("refresh failed: {e}"))?;
             found = r.untracked;
+            // Only what this run would create or touch is a conflict.
+            let wanted_nodes: std::collections::HashSet<&str> =
+                wanted.iter().map(|d| d.node.as_str()).collect();
+            conflicts = r
+                .conflicts
+                .into_iter()
+                .filter(|c| {
+                    wanted_nodes.contains(c.node.as_str())
+                        || l.state.resources.contains_key(&c.node)
+                })
+                .collect();
             true
         }
         _ => false,
@@ -159,6 +182,7 @@ pub async fn make_plan(
         &found,
     );
     plan.deferred = l.deferred.clone();
+    plan.conflicts = conflicts;
     plan.source = l.source.display().to_string();
     Ok(plan)
 }
@@ -226,9 +250,50 @@ pub fn load_locked(
         let _ = writeln!(std::io::stderr(), "warning: {stale}");
     }
     // The state may have changed while another run held the lock.
-    loaded.state = loaded.store.load().map_err(|e| {
-        common::error_line(color, &e.to_string());
-        super::ExitStatus::Usage
-    })?;
+    loaded.state = loaded
+        .store
+        .load()
+        .and_then(|s| loaded.store.check_project(&s, &project).map(|()| s))
+        .map_err(|e| {
+            common::error_line(color, &e.to_string());
+            super::ExitStatus::Usage
+        })?;
     Ok((loaded, project, lock))
+}
+
+/// `Err` naming every `--target` that is not in `known`, each with the
+/// closest known names (same last part, or spelled alike).
+pub fn check_targets<'a>(
+    targets: &[String],
+    known: impl IntoIterator<Item = &'a str> + Clone,
+) -> Result<(), String> {
+    let mut problems = Vec::new();
+    for t in targets {
+        if known.clone().into_iter().any(|k| k == t) {
+            continue;
+        }
+        let tail = t.rsplit('.').next().unwrap_or(t);
+        let mut near: Vec<&str> = known
+            .clone()
+            .into_iter()
+            .filter(|k| k.rsplit('.').next() == Some(tail))
+            .collect();
+        if let Some(c) = crate::diag::closest(t, known.clone())
+            && !near.contains(&c)
+        {
+            near.push(c);
+        }
+        let hint = if near.is_empty() {
+            String::from("no resource of the state has a similar name")
+        } else {
+            let quoted: Vec<String> = near.iter().map(|n| format!("`{n}`")).collect();
+            format!("did you mean {}?", quoted.join(" or "))
+        };
+        problems.push(format!("unknown --target `{t}`: {hint}"));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
 }

@@ -88,7 +88,9 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
             out.display()
         );
     }
-    let status = if args.detailed_exitcode && plan.has_changes() {
+    let status = if !plan.conflicts.is_empty() {
+        ExitStatus::Errors
+    } else if args.detailed_exitcode && plan.has_changes() {
         ExitStatus::Changes
     } else {
         ExitStatus::Ok

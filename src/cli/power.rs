@@ -15,7 +15,7 @@ pub struct Args {
     pub file: PathBuf,
     /// Only these VMs (e.g. `gce.vm.worker-0`).
     #[arg(long, value_name = "NODE")]
-    pub target: Vec<NodeId>,
+    pub target: Vec<String>,
 }
 
 pub fn run(args: Args, verb: &str, color: ColorChoice) -> ExitStatus {
@@ -23,16 +23,23 @@ pub fn run(args: Args, verb: &str, color: ColorChoice) -> ExitStatus {
         Ok(x) => x,
         Err(status) => return status,
     };
+    let known = loaded
+        .state
+        .resources
+        .keys()
+        .map(String::as_str)
+        .filter(|n| is_vm(n));
+    if let Err(e) = deploy::check_targets(&args.target, known) {
+        common::error_line(color, &e);
+        return ExitStatus::Errors;
+    }
     let vms: Vec<(String, String)> = loaded
         .state
         .resources
         .iter()
         .filter(|(node, r)| {
-            let is_vm = node
-                .parse::<NodeId>()
-                .is_ok_and(|id| id.kind() == NodeKind::Vm);
-            is_vm
-                && (args.target.is_empty() || args.target.iter().any(|t| t == node.as_str()))
+            is_vm(node)
+                && (args.target.is_empty() || args.target.contains(node))
                 && !r.collection.is_empty()
         })
         .map(|(node, r)| {
@@ -89,4 +96,10 @@ pub fn run(args: Args, verb: &str, color: ColorChoice) -> ExitStatus {
         }
         status
     })
+}
+
+/// Whether a state key is a VM's node id.
+fn is_vm(node: &str) -> bool {
+    node.parse::<NodeId>()
+        .is_ok_and(|id| id.kind() == NodeKind::Vm)
 }

@@ -1,43 +1,38 @@
-//! Refreshing state from the API before planning: one list call per
-//! collection (type and location), filtered on the stack's label where the
-//! resource has labels, instead of one get per resource. Resources gone
-//! from Compute Engine leave the state; resources that carry this stack's
-//! mark but are missing from state (a run died between the call and the
-//! save) are reported so the plan adopts them instead of creating them
-//! again, or deletes them if the program no longer wants them.
+//! Refreshing state from the API before planning: one list per collection
+//! (type and location), unfiltered, instead of one get per resource.
+//! Resources gone from Compute Engine leave the state; resources that carry
+//! this stack's and this state's owner mark but are missing from state (a
+//! run died between the call and the save) are reported so the plan adopts
+//! them instead of creating them again, or deletes them if the program no
+//! longer wants them; resources under the program's names with any other
+//! mark (or none) are reported as conflicts, never taken.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
 use super::{GceClient, GceError};
-use crate::plan::{Desired, Found, node_id, parse_collection};
+use crate::plan::{Conflict, Desired, Found, node_id, parse_collection};
 use crate::state::State;
+use crate::targets::gce::owner::Owner;
 
 #[derive(Debug, Default, Clone)]
 pub struct Refreshed {
     /// Nodes removed from state because Compute Engine no longer has them.
     pub gone: BTreeSet<String>,
     pub untracked: Vec<Found>,
+    /// Resources under the program's names (or tracked by the state) that
+    /// carry another owner's mark, or none.
+    pub conflicts: Vec<Conflict>,
     /// List calls made.
     pub lists: usize,
 }
 
-fn labelled(kind: &str) -> bool {
-    matches!(kind, "instance" | "disk" | "address")
-}
-
-fn owned(item: &Value, stack: &str) -> bool {
-    let label = item.pointer("/labels/sdbc-stack").and_then(Value::as_str);
-    let description = item
-        .get("description")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    label == Some(stack) || description.starts_with(&format!("sdbc-managed sdbc-stack={stack}"))
-}
-
 /// Refreshes `state` in place (with `{project}` replaced by `project` in
-/// collection paths) and returns what it found.
+/// collection paths) and returns what it found. Every collection is listed
+/// whole (a page holds 500 resources, so this costs far fewer requests
+/// than a get per resource) and each resource's owner mark is read: only
+/// those of this stack and this state's lineage count as the stack's.
 pub async fn refresh(
     client: &GceClient,
     project: &str,
@@ -47,6 +42,7 @@ pub async fn refresh(
 ) -> Result<Refreshed, GceError> {
     let mut collections: BTreeSet<String> = wanted.iter().map(|d| d.collection.clone()).collect();
     collections.extend(state.resources.values().map(|r| r.collection.clone()));
+    let wanted_nodes: BTreeSet<&str> = wanted.iter().map(|d| d.node.as_str()).collect();
     let instance_names: BTreeSet<String> = wanted
         .iter()
         .filter(|d| d.kind == "instance")
@@ -59,14 +55,14 @@ pub async fn refresh(
                 .map(|r| r.name.clone()),
         )
         .collect();
+    let lineage = state.lineage.clone();
     let mut out = Refreshed::default();
     for collection in collections {
         let Some((kind, _)) = parse_collection(&collection) else {
             continue;
         };
         let real = collection.replace("{project}", project);
-        let filter = labelled(kind).then(|| format!("labels.sdbc-stack={stack}"));
-        let items = client.list(&real, filter.as_deref()).await?;
+        let items = client.list(&real, None).await?;
         out.lists += 1;
         let mut present: BTreeMap<String, &Value> = BTreeMap::new();
         for item in &items {
@@ -80,13 +76,23 @@ pub async fn refresh(
             .filter(|(_, r)| r.collection == collection)
             .map(|(n, r)| (n.clone(), r.name.clone()))
             .collect();
+        let conflict = |node: &str, name: &str, item: &Value| Conflict {
+            node: node.to_string(),
+            kind: kind.to_string(),
+            name: name.to_string(),
+            collection: collection.clone(),
+            owner: Owner::of(item),
+        };
         for (node, name) in &tracked {
             match present.get(name) {
                 None => {
                     state.resources.remove(node);
                     out.gone.insert(node.clone());
                 }
-                Some(item) => update_assigned(state, node, item),
+                Some(item) if Owner::of(item).is(stack, &lineage) => {
+                    update_assigned(state, node, item)
+                }
+                Some(item) => out.conflicts.push(conflict(node, name, item)),
             }
         }
         let tracked_names: BTreeSet<&str> = tracked.iter().map(|(_, n)| n.as_str()).collect();
@@ -95,15 +101,19 @@ pub async fn refresh(
                 continue;
             };
             let is_boot_disk = kind == "disk" && instance_names.contains(&name);
-            if tracked_names.contains(name.as_str()) || is_boot_disk || !owned(item, stack) {
+            if tracked_names.contains(name.as_str()) || is_boot_disk {
                 continue;
             }
-            out.untracked.push(Found {
-                node,
-                kind: kind.to_string(),
-                name,
-                collection: collection.clone(),
-            });
+            if Owner::of(item).is(stack, &lineage) {
+                out.untracked.push(Found {
+                    node,
+                    kind: kind.to_string(),
+                    name,
+                    collection: collection.clone(),
+                });
+            } else if wanted_nodes.contains(node.as_str()) {
+                out.conflicts.push(conflict(node.as_str(), &name, item));
+            }
         }
     }
     Ok(out)

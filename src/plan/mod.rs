@@ -20,6 +20,7 @@ use std::collections::BTreeSet;
 
 use crate::graph::{DepGraph, NodeId};
 use crate::state::State;
+use crate::targets::gce::owner::Owner;
 
 /// The version of the plan file format.
 pub const PLAN_VERSION: u32 = 1;
@@ -149,6 +150,10 @@ pub struct Plan {
     /// The program the plan was made from (its state file lives beside it).
     #[serde(default)]
     pub source: String,
+    /// Resources under the program's names that are not this stack's:
+    /// sdbc never takes them over, so a plan with conflicts cannot succeed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<Conflict>,
 }
 
 impl Plan {
@@ -181,6 +186,27 @@ pub struct Found {
     pub kind: String,
     pub name: String,
     pub collection: String,
+}
+
+/// A resource under one of the program's names (or one the state tracks)
+/// that carries another owner's mark, or none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    pub node: String,
+    pub kind: String,
+    pub name: String,
+    pub collection: String,
+    pub owner: Owner,
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` ({}/{}) belongs to {}; rename it in the program, or take it over with `sdbc import FILE {}`",
+            self.node, self.collection, self.name, self.owner, self.node
+        )
+    }
 }
 
 /// The kinds a resource of `kind` can use (and must be deleted before).
@@ -346,5 +372,6 @@ pub fn make(
         changes,
         deferred: Vec::new(),
         source: String::new(),
+        conflicts: Vec::new(),
     }
 }

@@ -81,6 +81,9 @@ pub fn human(plan: &Plan, color: bool) -> String {
             let _ = writeln!(out, "      {}", diff_line(d));
         }
     }
+    for c in &plan.conflicts {
+        let _ = writeln!(out, "{} conflict: {c}", p.wrap(RED, "  !"));
+    }
     if !plan.deferred.is_empty() {
         let _ = writeln!(
             out,
@@ -99,7 +102,11 @@ pub fn human(plan: &Plan, color: bool) -> String {
         plan.count(Action::NoOp),
     );
     let _ = writeln!(out, "\n{}", p.wrap(BOLD, &summary));
-    if !plan.has_changes() {
+    if !plan.conflicts.is_empty() {
+        let n = plan.conflicts.len();
+        let line = format!("{n} conflict(s): sdbc changes only resources it made for this stack.");
+        let _ = writeln!(out, "{}", p.wrap(RED, &line));
+    } else if !plan.has_changes() {
         let _ = writeln!(out, "No changes: the resources match the program.");
     }
     out

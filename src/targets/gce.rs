@@ -22,16 +22,19 @@
 //!   `"natIP": "${gce.address.manager-0.address}"`: `apply` reads `FIELD` of
 //!   the created resource of `NODE` (always in `depends_on`) and substitutes it
 //!   before sending; see [`refs`].
-//! - **Ownership**: labels `sdbc-managed: "true"` and `sdbc-stack: STACK` on
-//!   every labelable resource (addresses, disks, instances and their boot
-//!   disks); networks, subnetworks and firewalls carry no labels, so their
-//!   `description` starts with `sdbc-managed sdbc-stack=STACK`.
+//! - **Ownership**: labels `sdbc-managed: "true"`, `sdbc-stack: STACK` and
+//!   `sdbc-lineage: {lineage}` on every labelable resource (addresses,
+//!   disks, instances and their boot disks); every `description` starts
+//!   with `sdbc-managed sdbc-stack=STACK sdbc-lineage={lineage}` (the only
+//!   mark of networks, subnetworks and firewalls, which have no labels).
+//!   `apply` puts the state's lineage in place of `{lineage}`; see [`owner`].
 //! - **Generated firewalls** (Swarm's ports between the stack's nodes, NFS
 //!   from the subnetwork to exporters) are in the model already: the
 //!   resolver adds them (see [`crate::model::firewalls`]).
 
 mod bodies;
 pub use crate::model::names;
+pub mod owner;
 pub mod refs;
 #[cfg(test)]
 mod tests;

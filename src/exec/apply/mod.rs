@@ -15,7 +15,7 @@ pub mod executor;
 pub mod schedule;
 mod steps;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -123,6 +123,12 @@ impl Runner<'_> {
                 dependents[d].push(i);
             }
         }
+        // Conflicting resources are never touched: their steps fail unsent.
+        let conflicts: BTreeMap<&str, String> = plan
+            .conflicts
+            .iter()
+            .map(|c| (c.node.as_str(), c.to_string()))
+            .collect();
         let mut outcome: Vec<Option<StepReport>> = vec![None; all.len()];
         // Ready steps by (rank, index): the first is the next to start.
         let mut ready: BTreeSet<(usize, usize)> = (0..all.len())
@@ -151,12 +157,16 @@ impl Runner<'_> {
                 self.progress
                     .started(&step, &change, running.len() + 1, done, all.len());
                 let executors = self.executors.clone();
+                let conflict = conflicts.get(change.node.as_str()).cloned();
                 running.spawn(async move {
                     let t = Instant::now();
-                    let r = executors
-                        .run(&step, &change)
-                        .await
-                        .map_err(|e| e.to_string());
+                    let r = match conflict {
+                        Some(c) => Err(c),
+                        None => executors
+                            .run(&step, &change)
+                            .await
+                            .map_err(|e| e.to_string()),
+                    };
                     (i, r, t.elapsed())
                 });
             }

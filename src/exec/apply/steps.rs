@@ -21,7 +21,7 @@ use crate::exec::{ApiCall, GceClient, GceError, request_id};
 use crate::graph::NodeId;
 use crate::plan::{Action, Change};
 use crate::state::ResourceState;
-use crate::targets::gce::refs;
+use crate::targets::gce::{owner, refs};
 
 /// `node -> values Compute Engine assigned` (for `${node.field}` placeholders).
 pub type Assigned = Arc<Mutex<BTreeMap<String, BTreeMap<String, String>>>>;
@@ -31,6 +31,8 @@ pub type Assigned = Arc<Mutex<BTreeMap<String, BTreeMap<String, String>>>>;
 pub struct StepCtx {
     pub client: Arc<GceClient>,
     pub project: String,
+    /// The stack whose mark a resource must carry to be changed.
+    pub stack: String,
     pub lineage: String,
     /// Differs between runs of the same lineage (see the module doc).
     pub epoch: u64,
@@ -43,6 +45,17 @@ pub enum StepError {
     Api(#[from] GceError),
     #[error("{0}")]
     Unresolved(#[from] refs::Unresolved),
+    /// The resource exists but carries another owner's mark (or none).
+    #[error(
+        "`{node}` ({path}) belongs to {owner}, not to this stack's state, so sdbc {refused}; \
+         rename it in the program, or take it over with `sdbc import FILE {node}`"
+    )]
+    NotOurs {
+        node: NodeId,
+        path: String,
+        owner: owner::Owner,
+        refused: &'static str,
+    },
     #[error("{0}")]
     Other(String),
     #[error("nothing runs steps of the {} layer in this version", .0.as_str())]
@@ -54,13 +67,15 @@ fn with_project(s: &str, project: &str) -> String {
     s.replace("{project}", project)
 }
 
-fn body_with_project(v: &Value, project: &str) -> Value {
+/// `v` with the project and the state lineage in place of their
+/// placeholders (the owner mark carries the lineage).
+pub fn fill_body(v: &Value, project: &str, lineage: &str) -> Value {
     match v {
-        Value::String(s) => Value::String(with_project(s, project)),
-        Value::Array(a) => Value::Array(a.iter().map(|x| body_with_project(x, project)).collect()),
+        Value::String(s) => Value::String(owner::with_lineage(&with_project(s, project), lineage)),
+        Value::Array(a) => Value::Array(a.iter().map(|x| fill_body(x, project, lineage)).collect()),
         Value::Object(o) => Value::Object(
             o.iter()
-                .map(|(k, x)| (k.clone(), body_with_project(x, project)))
+                .map(|(k, x)| (k.clone(), fill_body(x, project, lineage)))
                 .collect(),
         ),
         other => other.clone(),
@@ -81,6 +96,10 @@ fn digest(parts: &[&str]) -> String {
 }
 
 impl StepCtx {
+    fn fill(&self, v: &Value) -> Value {
+        fill_body(v, &self.project, &self.lineage)
+    }
+
     fn rid(&self, node: &str, what: &str, body: &Value) -> String {
         let epoch = self.epoch.to_string();
         request_id(
@@ -98,6 +117,25 @@ impl StepCtx {
         )
     }
 
+    /// `Ok` when `actual` carries this stack's and this state's mark.
+    fn check_owner(
+        &self,
+        change: &Change,
+        actual: &Value,
+        refused: &'static str,
+    ) -> Result<(), StepError> {
+        let found = owner::Owner::of(actual);
+        if found.is(&self.stack, &self.lineage) {
+            return Ok(());
+        }
+        Err(StepError::NotOurs {
+            node: change.node.clone(),
+            path: self.path(change),
+            owner: found,
+            refused,
+        })
+    }
+
     /// Creates the resource and returns its state.
     pub async fn create(&self, change: &Change) -> Result<ResourceState, StepError> {
         let desired = change.body.clone().unwrap_or(Value::Null);
@@ -105,7 +143,7 @@ impl StepCtx {
             let known = self.assigned.lock().unwrap_or_else(|p| p.into_inner());
             let lookup =
                 |node: &str, field: &str| known.get(node).and_then(|m| m.get(field)).cloned();
-            refs::substitute(&body_with_project(&desired, &self.project), &lookup)?
+            refs::substitute(&self.fill(&desired), &lookup)?
         };
         let collection = with_project(&change.collection, &self.project);
         let call = ApiCall::post(collection, body.clone()).with_request_id(self.rid(
@@ -133,6 +171,7 @@ impl StepCtx {
         let mut pause = std::time::Duration::from_millis(100);
         for _ in 0..12 {
             if let Some(actual) = self.client.get(&path).await? {
+                self.check_owner(change, &actual, "does not take it over")?;
                 return Ok(state_of(change, desired, &actual));
             }
             tokio::time::sleep(pause).await;
@@ -153,11 +192,18 @@ impl StepCtx {
         let actual = self.client.get(&path).await?.ok_or_else(|| {
             StepError::Other(format!("`{path}` is missing right after it was made"))
         })?;
+        self.check_owner(change, &actual, "does not take it over")?;
         Ok(state_of(change, desired, &actual))
     }
 
+    /// Deletes the resource after checking, on the resource itself, that
+    /// it is this stack's; one already gone is done.
     pub async fn delete(&self, change: &Change) -> Result<(), StepError> {
         let path = self.path(change);
+        match self.client.get(&path).await? {
+            None => return Ok(()),
+            Some(actual) => self.check_owner(change, &actual, "does not delete it")?,
+        }
         let rid = self.rid(change.node.as_str(), "delete", &Value::String(path.clone()));
         match self.client.delete(&path, &rid).await {
             Ok(Some(op)) => {
@@ -173,7 +219,7 @@ impl StepCtx {
     /// Labels and metadata in place; the machine type while stopped.
     pub async fn update(&self, change: &Change) -> Result<ResourceState, StepError> {
         let desired = change.body.clone().unwrap_or(Value::Null);
-        let wanted = body_with_project(&desired, &self.project);
+        let wanted = self.fill(&desired);
         let path = self.path(change);
         let changed: Vec<&str> = change
             .diffs
@@ -181,6 +227,12 @@ impl StepCtx {
             .map(|d| d.path.split(['.', '[']).next().unwrap_or(""))
             .collect();
         let restart = change.action == Action::UpdateRestart && change.kind == "instance";
+        let actual = self
+            .client
+            .get(&path)
+            .await?
+            .ok_or_else(|| StepError::Other(format!("`{path}` is gone")))?;
+        self.check_owner(change, &actual, "does not change it")?;
         if restart {
             self.action(
                 change.node.as_str(),

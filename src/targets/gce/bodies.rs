@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use crate::graph::{DepGraph, NodeId};
 use crate::model::{Address, Disk, Firewall, Model, Network, Vm};
 
-use super::{ApiCall, names, refs};
+use super::{ApiCall, names, owner, refs};
 
 /// The disk type of boot disks.
 const BOOT_DISK_TYPE: &str = "pd-balanced";
@@ -56,22 +56,21 @@ impl<'m> Ctx<'m> {
         }
     }
 
-    /// `sdbc-managed sdbc-stack=STACK: WHAT`, for resources without labels.
+    /// The owner mark and `WHAT`, for every resource (the only mark of
+    /// those without labels): see [`owner`].
     fn description(&self, what: &str) -> String {
-        format!("sdbc-managed sdbc-stack={}: {what}", self.model.stack)
+        let mark = owner::description_prefix(&self.model.stack, owner::LINEAGE);
+        format!("{mark}: {what}")
     }
 
-    /// `sdbc-managed`, `sdbc-stack` and `extra`, all valid label pairs.
+    /// The owner mark's labels and `extra`, all valid label pairs (the
+    /// lineage as its placeholder).
     fn labels(&self, extra: &[(&str, &str)]) -> Value {
         let mut map = BTreeMap::new();
         for (k, v) in extra {
             map.insert(names::label_key(k), names::label_value(v));
         }
-        map.insert(String::from("sdbc-managed"), String::from("true"));
-        map.insert(
-            String::from("sdbc-stack"),
-            names::label_value(&self.model.stack),
-        );
+        map.extend(owner::labels(&self.model.stack));
         Value::Object(
             map.into_iter()
                 .map(|(k, v)| (k, Value::String(v)))
