@@ -11,9 +11,10 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
+use common::erase::erased_items;
 use common::sdb_files;
-use sdbc::span::{FileId, Span};
-use sdbc::syntax::ast::{Arg, Block, Decl, Expr, ExprKind, Ident, Item, SourceAst, StrPart};
+use sdbc::span::FileId;
+use sdbc::syntax::ast::SourceAst;
 use sdbc::syntax::{fmt, parse};
 
 fn root() -> PathBuf {
@@ -37,91 +38,6 @@ fn parse_clean(text: &str) -> Option<SourceAst> {
 fn format_text(text: &str) -> String {
     let (ast, _) = parse(FileId(0), text);
     fmt::format(&ast, text)
-}
-
-// ---- span erasure ----------------------------------------------------------
-
-fn erase_ident(i: &mut Ident) {
-    i.span = Span::default();
-}
-
-fn erase_expr(e: &mut Expr) {
-    e.span = Span::default();
-    match &mut e.kind {
-        ExprKind::Str(parts) => parts.iter_mut().for_each(|p| {
-            if let StrPart::Interp(x) = p {
-                erase_expr(x);
-            }
-        }),
-        ExprKind::List(items) => items.iter_mut().for_each(erase_expr),
-        ExprKind::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
-            k.span = Span::default();
-            erase_expr(v);
-        }),
-        ExprKind::Name(n) => erase_ident(n),
-        ExprKind::Field { base, field } => {
-            erase_expr(base);
-            erase_ident(field);
-        }
-        ExprKind::Index { base, index } => {
-            erase_expr(base);
-            erase_expr(index);
-        }
-        ExprKind::Call { func, args } => {
-            erase_ident(func);
-            args.iter_mut().for_each(erase_expr);
-        }
-        ExprKind::Not(x) | ExprKind::Paren(x) => erase_expr(x),
-        ExprKind::Binary { lhs, rhs, .. } => {
-            erase_expr(lhs);
-            erase_expr(rhs);
-        }
-        _ => {}
-    }
-}
-
-fn erase_decl(d: &mut Decl) {
-    d.span = Span::default();
-    erase_ident(&mut d.kind);
-    d.subjects.iter_mut().for_each(erase_expr);
-    for p in d.params.iter_mut().flatten() {
-        p.span = Span::default();
-        erase_ident(&mut p.name);
-        p.default.iter_mut().for_each(erase_expr);
-    }
-    d.value.iter_mut().for_each(erase_expr);
-    for a in &mut d.args {
-        match a {
-            Arg::Positional(e) => erase_expr(e),
-            Arg::Named { key, value } => {
-                erase_ident(key);
-                erase_expr(value);
-            }
-        }
-    }
-    d.body.iter_mut().for_each(erase_block);
-}
-
-fn erase_block(b: &mut Block) {
-    b.span = Span::default();
-    b.items.iter_mut().for_each(erase_item);
-}
-
-fn erase_item(i: &mut Item) {
-    match i {
-        Item::Decl(d) => erase_decl(d),
-        Item::Attr(a) => {
-            a.span = Span::default();
-            erase_ident(&mut a.key);
-            erase_expr(&mut a.value);
-        }
-    }
-}
-
-fn erased_items(ast: &SourceAst) -> Vec<Item> {
-    let mut items = ast.items.clone();
-    items.iter_mut().for_each(erase_item);
-    items
 }
 
 fn comment_texts(ast: &SourceAst) -> Vec<String> {
@@ -267,4 +183,31 @@ fn variants_of_inputs_that_parse_keep_the_properties() {
     }
     assert!(checked > 100, "only {checked} variants parsed");
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// `sdbc fmt` refuses every syntax fixture: it exits 1 with the diagnostics
+/// and leaves the file as it was (a missing `;` is not merged away).
+#[test]
+fn files_with_syntax_errors_are_refused() {
+    let fixtures = sdb_files(&root().join("tests/fixtures/syntax"));
+    assert!(fixtures.len() >= 10, "syntax fixtures not found");
+    for path in fixtures {
+        let text = read(&path);
+        let copy = common::TempFile::new("refused.sdb", &text);
+        let file = copy.0.to_string_lossy().to_string();
+        let out = common::run(env!("CARGO_BIN_EXE_sdbc"), &["fmt", &file], None, "");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{}: {stderr}", path.display());
+        assert!(
+            stderr.contains("E0"),
+            "{}: no diagnostic: {stderr}",
+            path.display()
+        );
+        assert!(
+            stderr.contains("not formatted"),
+            "{}: {stderr}",
+            path.display()
+        );
+        assert_eq!(read(&copy.0), text, "{} was changed", path.display());
+    }
 }

@@ -65,6 +65,7 @@ pub fn insert(shared: &Arc<Shared>, call: &Call<'_>, coll: &Collection) -> Answe
     let name = body["name"].as_str().unwrap_or_default().to_string();
     check_name(&name)?;
     check_labels(body.get("labels"))?;
+    crate::limits::check(coll.name, call.location, &body)?;
     let key = format!("{}/{}/{name}", call.scope_path, coll.name);
     if st.taken(&key) {
         return Err(ApiError::already_exists(&key));

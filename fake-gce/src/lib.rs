@@ -15,6 +15,7 @@ pub mod config;
 pub mod error;
 mod filter;
 mod instance;
+mod limits;
 mod resources;
 pub mod schema;
 mod server;

@@ -386,3 +386,53 @@ async fn a_network_in_use_cannot_be_deleted_before_its_subnetworks() {
     api.wait(&op).await;
     assert!(api.fake.resource_keys().is_empty());
 }
+
+/// Limits beyond the schema answer 400 `invalid`, as the real API does.
+#[tokio::test]
+async fn api_limits_are_400_invalid() {
+    let api = Api::start().await;
+    api.base_network().await;
+    let (status, err) = api
+        .post(
+            &format!("projects/{P}/regions/{R}/subnetworks"),
+            json!({"name": "tiny", "network": "global/networks/net", "ipCidrRange": "10.20.0.0/30"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ipCidrRange")
+    );
+    let other_zone = "us-central1-c";
+    assert_ne!(other_zone, Z);
+    api.create(
+        &format!("projects/{P}/zones/{other_zone}/disks"),
+        json!({"name": "data", "sizeGb": "10"}),
+    )
+    .await;
+    let mut body = vm("vm-0");
+    body["disks"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"source": format!("zones/{other_zone}/disks/data")}));
+    let (status, err) = api
+        .post(&format!("projects/{P}/zones/{Z}/instances"), body)
+        .await;
+    assert_eq!(status, 400, "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("same zone")
+    );
+    let (status, err) = api
+        .post(
+            &format!("projects/{P}/global/firewalls"),
+            json!({"name": "ping", "network": "global/networks/net",
+                   "allowed": [{"IPProtocol": "icmp", "ports": ["8"]}]}),
+        )
+        .await;
+    assert_eq!(status, 400, "{err}");
+}

@@ -33,6 +33,10 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
                 continue;
             }
         };
+        if common::unknown_vars(&analysis, &args.vars, color) {
+            status = ExitStatus::Usage;
+            continue;
+        }
         let analysis = crate::pipeline::check(analysis);
         let errors = analysis.diagnostics.iter().filter(|d| d.is_error()).count();
         let warnings = analysis.diagnostics.len() - errors;

@@ -124,6 +124,38 @@ pub fn count_words(errors: usize, warnings: usize) -> String {
     }
 }
 
+/// Says which `--var`s name no `param` of the program (with the closest
+/// names); whether there was any.
+pub fn unknown_vars(
+    analysis: &crate::sema::Analysis,
+    vars: &[(String, String)],
+    color: ColorChoice,
+) -> bool {
+    let params: Vec<&str> = analysis
+        .definitions
+        .iter()
+        .filter(|d| d.kind == "param")
+        .map(|d| d.name.as_str())
+        .collect();
+    let mut any = false;
+    for (name, _) in vars {
+        if params.contains(&name.as_str()) {
+            continue;
+        }
+        any = true;
+        let hint = match crate::diag::did_you_mean(name, params.iter().copied()) {
+            Some(hint) => format!("; {hint}"),
+            None if params.is_empty() => String::from("; it declares no `param`"),
+            None => format!("; its parameters: {}", params.join(", ")),
+        };
+        error_line(
+            color,
+            &format!("`--var {name}`: the program has no parameter `{name}`{hint}"),
+        );
+    }
+    any
+}
+
 /// Reads, analyses and checks one program; `None` (after saying why) if it cannot be read.
 pub fn load_checked(
     path: &std::path::Path,
@@ -131,6 +163,7 @@ pub fn load_checked(
     color: ColorChoice,
 ) -> Option<crate::pipeline::Checked> {
     match crate::sema::analyze_path(path, &self::vars(vars)) {
+        Ok(a) if unknown_vars(&a, vars, color) => None,
         Ok(a) => Some(crate::pipeline::check_all(a)),
         Err(err) => {
             error_line(color, &format!("cannot read `{}`: {err}", path.display()));

@@ -82,6 +82,9 @@ catalog! {
     OpenToWorld = "E0307", Warning, "sensitive port open to the internet";
     ZoneNotInRegion = "E0308", Error, "zone outside the network's region";
     BadDiskType = "E0309", Error, "unknown or unsupported disk type";
+    DiskInOtherZone = "E0310", Error, "disk in another zone than its VM";
+    SubnetTooSmall = "E0311", Error, "subnetwork range smaller than /29";
+    OverApiLimit = "E0312", Error, "over a Compute Engine limit";
     NoSwarmNodes = "E0401", Error, "placement on VMs outside the swarm";
     PortPublishedTwice = "E0402", Error, "port published twice";
     DoesNotFit = "E0403", Error, "reservations do not fit the machines";

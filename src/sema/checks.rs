@@ -205,6 +205,8 @@ pub struct ServiceSpans {
     pub on: Option<Span>,
     pub replicas: Option<Span>,
     pub publish: Option<Span>,
+    /// The first `volume` line of its body.
+    pub volume: Option<Span>,
 }
 
 pub fn swarm(model: &Model, spans: &[ServiceSpans], diags: &mut Diagnostics) {
@@ -294,7 +296,7 @@ fn stateful(s: &Service, sp: &ServiceSpans, diags: &mut Diagnostics) {
         };
         diags.push(
             Diagnostic::new(Code::StatefulReplicas, format!("service `{}` keeps data in a volume but {what}", s.name), sp.replicas.unwrap_or(sp.decl), "more than one task")
-                .with_label(sp.decl, format!("volume `{}` is local to each node", s.volumes[0].volume))
+                .with_label(sp.volume.unwrap_or(sp.decl), format!("volume `{}` is local to each node", s.volumes[0].volume))
                 .with_help("each task would get its own, different data; run one replica, or replicate inside the service (as `std/postgres` does)"),
         );
     }

@@ -14,6 +14,7 @@ mod fields;
 mod fit;
 mod funcs;
 mod infra;
+pub mod limits;
 pub mod load;
 mod scope;
 mod services;
@@ -261,6 +262,7 @@ fn run(
         .collect();
     diags.extend(ev.diags);
     checks::swarm(&model, &service_spans, diags);
+    limits::check(&model, diags);
     out.model = model;
 }
 

@@ -68,6 +68,10 @@ pub fn services(
             on: a.span("on"),
             replicas: a.span("replicas"),
             publish: a.span("publish"),
+            volume: d
+                .body_decls()
+                .find(|b| b.kind.name == "volume")
+                .map(|b| b.span),
         });
         let host = a.text_map(ev, "host_sysctl");
         if !host.is_empty() {
@@ -302,9 +306,17 @@ fn after(ev: &mut Evaluator, a: &Attrs, ctx: Ctx) -> Vec<String> {
             }
             Value::Poison => {}
             other => {
+                let found = match &other {
+                    Value::Entity(s) if *s == id => String::from("the service itself"),
+                    Value::Entity(s) | Value::Member(s, _) => {
+                        let e = ev.sym.entity(*s);
+                        format!("{} `{}`", e.kind.word(), e.qual_name)
+                    }
+                    other => other.describe().to_string(),
+                };
                 ev.error(
                     Code::WrongReference,
-                    format!("`after` lists services, found {}", other.describe()),
+                    format!("`after` lists services, found {found}"),
                     span,
                     "not a service",
                     "write `after = [SERVICE, ..]`",

@@ -13,6 +13,49 @@ use super::parser::Rule;
 use crate::diag::{Code, Diagnostic};
 use crate::span::{FileId, Span};
 
+/// The units of a size and their factors: the one list of them (the
+/// grammar's `size_unit` must accept exactly these; a test checks it).
+pub const SIZE_UNITS: &[(&str, u64)] = &[
+    ("B", 1),
+    ("K", 1 << 10),
+    ("KiB", 1 << 10),
+    ("M", 1 << 20),
+    ("MiB", 1 << 20),
+    ("G", 1 << 30),
+    ("GiB", 1 << 30),
+    ("T", 1 << 40),
+    ("TiB", 1 << 40),
+    ("KB", 1_000),
+    ("MB", 1_000_000),
+    ("GB", 1_000_000_000),
+    ("TB", 1_000_000_000_000),
+];
+
+/// The units of a duration, in milliseconds (the grammar's `duration`
+/// must accept exactly these).
+pub const DURATION_UNITS: &[(&str, u64)] = &[
+    ("ms", 1),
+    ("s", 1_000),
+    ("m", 60_000),
+    ("h", 3_600_000),
+    ("d", 86_400_000),
+];
+
+/// `20GB` -> (`20`, `GB`).
+fn split_unit(text: &str) -> (&str, &str) {
+    let digits = text.len() - text.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    text.split_at(digits)
+}
+
+/// The factor of a unit the grammar accepted (so it is in the table).
+fn unit_factor(units: &[(&str, u64)], unit: &str) -> u64 {
+    units
+        .iter()
+        .find(|(u, _)| *u == unit)
+        .map(|(_, f)| *f)
+        .expect("the grammar accepts only the units of the table")
+}
+
 pub(crate) struct Lowerer {
     file: FileId,
     offset: usize,
@@ -326,6 +369,7 @@ impl Lowerer {
             Rule::float => ExprKind::Float(text.parse().unwrap_or(0.0)),
             Rule::size => self.size(&text, span),
             Rule::duration => self.duration(&text, span),
+            Rule::bad_unit => self.bad_unit(&text, span),
             Rule::cidr => self.cidr(&text, span),
             Rule::ip => {
                 self.check_ip(&text, span);
@@ -405,19 +449,8 @@ impl Lowerer {
     }
 
     fn size(&mut self, text: &str, span: Span) -> ExprKind {
-        let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-        let unit = &text[digits.len()..];
-        let factor: u64 = match unit {
-            "B" => 1,
-            "K" | "KiB" => 1 << 10,
-            "M" | "MiB" => 1 << 20,
-            "G" | "GiB" => 1 << 30,
-            "T" | "TiB" => 1 << 40,
-            "KB" => 1_000,
-            "MB" => 1_000_000,
-            "GB" => 1_000_000_000,
-            _ => 1_000_000_000_000,
-        };
+        let (digits, unit) = split_unit(text);
+        let factor = unit_factor(SIZE_UNITS, unit);
         let n = self.int(digits, span);
         let bytes = n.checked_mul(factor).unwrap_or_else(|| {
             self.bad_literal(
@@ -434,15 +467,8 @@ impl Lowerer {
     }
 
     fn duration(&mut self, text: &str, span: Span) -> ExprKind {
-        let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-        let unit = &text[digits.len()..];
-        let factor: u64 = match unit {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            _ => 86_400_000,
-        };
+        let (digits, unit) = split_unit(text);
+        let factor = unit_factor(DURATION_UNITS, unit);
         let n = self.int(digits, span);
         let millis = n.checked_mul(factor).unwrap_or_else(|| {
             self.bad_literal(
@@ -454,6 +480,32 @@ impl Lowerer {
         });
         ExprKind::Duration {
             millis,
+            text: text.to_string(),
+        }
+    }
+
+    /// `20XB`: a number whose suffix is no unit. Lowered as a size (the
+    /// usual intent) of zero bytes, with the error naming every unit.
+    fn bad_unit(&mut self, text: &str, span: Span) -> ExprKind {
+        let (_, unit) = split_unit(text);
+        let names = |units: &[(&str, u64)]| {
+            units
+                .iter()
+                .map(|(u, _)| format!("`{u}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        self.bad_literal(
+            span,
+            format!("`{unit}` is not a unit"),
+            &format!(
+                "sizes take {}; durations take {}",
+                names(SIZE_UNITS),
+                names(DURATION_UNITS)
+            ),
+        );
+        ExprKind::Size {
+            bytes: 0,
             text: text.to_string(),
         }
     }
@@ -595,5 +647,58 @@ fn unescape(escape: &str) -> String {
         Some('$') => String::from("$"),
         Some(c) => c.to_string(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse;
+
+    fn first_arg(text: &str) -> (ExprKind, Vec<Diagnostic>) {
+        let (ast, diags) = parse(FileId(0), text);
+        let Some(Item::Decl(d)) = ast.items.first() else {
+            panic!("no declaration in {text:?}: {diags:?}");
+        };
+        let arg = d.positional_args().next().expect("one argument");
+        (arg.kind.clone(), diags)
+    }
+
+    /// The grammar's units are exactly the table's, each with its factor.
+    #[test]
+    fn grammar_units_are_the_tables() {
+        let grammar = include_str!("../../grammar/sdb.pest");
+        let line = grammar
+            .lines()
+            .find(|l| l.starts_with("size_unit"))
+            .expect("the grammar has size_unit");
+        let mut in_grammar: Vec<&str> = line.split('"').skip(1).step_by(2).collect();
+        let mut in_table: Vec<&str> = SIZE_UNITS.iter().map(|(u, _)| *u).collect();
+        in_grammar.sort_unstable();
+        in_table.sort_unstable();
+        assert_eq!(in_grammar, in_table);
+        for (unit, factor) in SIZE_UNITS {
+            let (kind, diags) = first_arg(&format!("x y 3{unit};"));
+            assert!(diags.is_empty(), "{unit}: {diags:?}");
+            assert!(matches!(kind, ExprKind::Size { bytes, .. } if bytes == 3 * factor));
+        }
+        for (unit, factor) in DURATION_UNITS {
+            let (kind, diags) = first_arg(&format!("x y 3{unit};"));
+            assert!(diags.is_empty(), "{unit}: {diags:?}");
+            assert!(matches!(kind, ExprKind::Duration { millis, .. } if millis == 3 * factor));
+        }
+    }
+
+    #[test]
+    fn a_suffix_that_is_no_unit_names_the_units() {
+        let (_, diags) = first_arg("disk data 20XB;");
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].message, "`XB` is not a unit");
+        assert!(
+            diags[0]
+                .help
+                .as_deref()
+                .is_some_and(|h| h.contains("`GiB`"))
+        );
     }
 }

@@ -7,6 +7,7 @@ mod chunks;
 pub mod fmt;
 mod lower;
 mod parser;
+mod recover;
 mod relocate;
 pub mod reparse;
 mod scan;

@@ -11,6 +11,7 @@ use pest::error::{ErrorVariant, InputLocation};
 
 use super::ast::{Comment, Item, SourceAst};
 use super::lower::Lowerer;
+use super::recover;
 use super::scan::{self, Trivia};
 use crate::diag::{Code, Diagnostic};
 use crate::span::{FileId, Span};
@@ -127,27 +128,41 @@ impl Cursor {
                 let top = pairs.next().expect("top_item always yields its own pair");
                 let item_end = pos + top.as_span().end();
                 let mut lowerer = Lowerer::new(file, pos);
-                let item = lowerer.top_item(top);
-                let (inner_comments, diags) = lowerer.finish();
+                let mut item = lowerer.top_item(top);
+                let (inner_comments, mut diags) = lowerer.finish();
                 comments.extend(inner_comments);
+                let reads = reads_to(item.as_ref(), item_end, text);
+                let mut end = item_end.max(pos + 1);
+                if let Some((cut, diag)) = item
+                    .as_mut()
+                    .and_then(|i| recover::split_merged(file, text, i))
+                {
+                    end = cut;
+                    diags.retain(|d| (d.primary.span.start as usize) < cut);
+                    diags.push(diag);
+                }
                 Step {
                     start,
-                    end: item_end.max(pos + 1),
-                    reads_to: reads_to(item.as_ref(), item_end, text),
+                    end,
+                    reads_to: reads,
                     item,
                     comments,
                     diags,
                 }
             }
             Err(plain) => {
-                let (diag, resume) = self.error(file, text, pos, limit, input, plain);
+                let (diag, resume, unclosed) = self.error(file, text, pos, limit, input, plain);
+                let mut diags = vec![diag];
+                let item = unclosed
+                    .then(|| salvage(file, text, pos, resume, &mut comments, &mut diags))
+                    .flatten();
                 Step {
                     start,
                     end: resume,
                     reads_to: text.len() + PEEK,
-                    item: None,
+                    item,
                     comments,
-                    diags: vec![diag],
+                    diags,
                 }
             }
         };
@@ -156,7 +171,8 @@ impl Cursor {
         Some(step)
     }
 
-    /// The diagnostic for an item that failed to parse, and where to resume.
+    /// The diagnostic for an item that failed to parse, where to resume, and
+    /// whether it failed for a `{` left open (see [`salvage`]).
     fn error(
         &mut self,
         file: FileId,
@@ -165,11 +181,15 @@ impl Cursor {
         limit: Option<usize>,
         input: &str,
         plain: pest::error::Error<Rule>,
-    ) -> (Diagnostic, usize) {
+    ) -> (Diagnostic, usize, bool) {
         let err = detailed_error(input, plain);
         let err_pos = pos + error_offset(&err);
         let diag = match limit {
             Some(deep) if err_pos >= deep.saturating_sub(1) => nesting_diag(file, deep),
+            None => match recover::unclosed_brace(file, text, pos, err_pos) {
+                Some((diag, resume)) => return (diag, resume.max(pos + 1), true),
+                None => syntax_diag(file, text, pos, err_pos, &err),
+            },
             _ => syntax_diag(file, text, pos, err_pos, &err),
         };
         let too_deep_here = limit.filter(|&d| err_pos >= d.saturating_sub(1));
@@ -183,8 +203,38 @@ impl Cursor {
                 .map(|d| d + resume)
                 .collect();
         }
-        (diag, resume)
+        (diag, resume, false)
     }
+}
+
+/// After an unclosed `{` (see [`recover::unclosed_brace`]), the
+/// declaration read again as if its bodies closed at `resume`, so that it
+/// still declares its name; `None` if that does not parse either.
+fn salvage(
+    file: FileId,
+    text: &str,
+    pos: usize,
+    resume: usize,
+    comments: &mut Vec<Comment>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Item> {
+    let parses = |patched: &String| {
+        SdbParser::parse(Rule::top_item, patched)
+            .ok()
+            .and_then(|mut pairs| pairs.next())
+            .is_some_and(|top| top.as_span().end() == patched.len())
+    };
+    let patched = recover::patched(text, pos, resume)
+        .into_iter()
+        .find(parses)?;
+    let top = SdbParser::parse(Rule::top_item, &patched).ok()?.next()?;
+    let mut lowerer = Lowerer::new(file, pos);
+    let mut item = lowerer.top_item(top)?;
+    let (inner_comments, inner_diags) = lowerer.finish();
+    recover::clamp(&mut item, u32::try_from(resume).unwrap_or(u32::MAX));
+    comments.extend(inner_comments);
+    diags.extend(inner_diags);
+    Some(item)
 }
 
 /// The syntax tree and diagnostics of a file parsed as `steps`.
@@ -349,6 +399,7 @@ fn rule_word(rule: Rule) -> &'static str {
         | Rule::float
         | Rule::size
         | Rule::duration
+        | Rule::bad_unit
         | Rule::cidr
         | Rule::ip
         | Rule::port_map

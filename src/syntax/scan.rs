@@ -109,6 +109,23 @@ pub fn too_deep_positions(text: &str, max: usize) -> Vec<usize> {
     out
 }
 
+/// Offsets of the brackets opened in `text[from..]` and not closed by its
+/// end, outermost first (strings and comments skipped).
+pub fn open_brackets(text: &str, from: usize) -> Vec<usize> {
+    let mut open = Vec::new();
+    walk_code(text, from, |i, b| {
+        match b {
+            b'(' | b'[' | b'{' => open.push(i),
+            b')' | b']' | b'}' => {
+                open.pop();
+            }
+            _ => {}
+        }
+        true
+    });
+    open
+}
+
 /// The start of the next line at or after `from` whose first character (in
 /// column 0) can start a declaration; the end of the text if none.
 pub fn next_sync_point(text: &str, from: usize) -> usize {

@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 
 use sdbc::model::*;
 
+pub mod erase;
 pub mod rng;
 
 fn vm(name: &str, swarm: SwarmRole, ip: &str) -> Vm {
