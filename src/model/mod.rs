@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::schema::defaults;
 use crate::span::Span;
 
 /// Everything one program declares.
@@ -337,9 +338,10 @@ pub struct UpdatePolicy {
 impl Default for UpdatePolicy {
     fn default() -> Self {
         UpdatePolicy {
-            parallelism: 1,
+            parallelism: u32::try_from(defaults::int("service", "update_parallelism"))
+                .expect("the schema's default parallelism is small"),
             delay_s: 10,
-            order: String::from("stop-first"),
+            order: defaults::text("service", "update_order").to_string(),
         }
     }
 }
@@ -355,7 +357,7 @@ pub struct RestartPolicy {
 impl Default for RestartPolicy {
     fn default() -> Self {
         RestartPolicy {
-            condition: String::from("any"),
+            condition: defaults::text("service", "restart").to_string(),
             delay_s: 5,
             max_attempts: None,
         }

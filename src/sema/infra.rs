@@ -2,6 +2,7 @@
 //! addresses, VMs (expanded into members with their internal addresses),
 //! firewalls (the user's and the ones Swarm and NFS need).
 
+use crate::schema::defaults;
 use std::collections::BTreeMap;
 
 use super::attrs::{Attrs, word_of};
@@ -14,8 +15,6 @@ use crate::diag::Code;
 use crate::model::*;
 use crate::syntax::ast::Decl;
 
-pub const DEFAULT_REGION: &str = "us-central1";
-pub const DEFAULT_IMAGE: &str = "ubuntu-os-cloud/ubuntu-2404-lts-amd64";
 pub const DEFAULT_CIDR: &str = "10.128.0.0/20";
 /// The first host number given to VMs in a subnetwork (lower ones are GCE's).
 const FIRST_HOST: u32 = 10;
@@ -26,8 +25,8 @@ pub fn gce(
     stack_default: &str,
 ) -> (GceSettings, String) {
     let mut g = GceSettings {
-        region: DEFAULT_REGION.into(),
-        image: DEFAULT_IMAGE.into(),
+        region: defaults::text("gce", "region").into(),
+        image: defaults::text("gce", "image").into(),
         ..GceSettings::default()
     };
     let mut stack = stack_default.to_string();
@@ -108,7 +107,9 @@ pub fn disks(ev: &mut Evaluator, gce: &GceSettings) -> Vec<Disk> {
             Some(Value::Size(bytes)) => gce_gb(bytes),
             _ => continue,
         };
-        let disk_type = a.word(ev, "type").unwrap_or_else(|| "pd-balanced".into());
+        let disk_type = a
+            .word(ev, "type")
+            .unwrap_or_else(|| defaults::text("disk", "type").into());
         let zone = a.word(ev, "zone").unwrap_or_else(|| gce.zone.clone());
         if let Some(span) = a.span("type") {
             checks::disk_type(ev, &disk_type, span);
@@ -223,7 +224,9 @@ pub fn vm_facts(ev: &mut Evaluator, networks: &[Network]) {
                 map: a.map.clone(),
                 ctx: index_ctx,
             };
-            let is_static = member_attrs.bool(ev, "static_ip").unwrap_or(false);
+            let is_static = member_attrs
+                .bool(ev, "static_ip")
+                .unwrap_or_else(|| defaults::boolean("vm", "static_ip"));
             ev.vms.static_ip.insert((id, i), is_static);
             if let Some(n) = net {
                 let host = next_host.entry(n).or_insert(FIRST_HOST);
@@ -439,9 +442,12 @@ fn member(
     machine_type: &str,
     exports: &[NfsExport],
 ) -> Vm {
-    let swarm = match a.one_of(ev, "swarm", crate::schema::SWARM_ROLES).as_deref() {
-        Some("manager") => SwarmRole::Manager,
-        Some("worker") => SwarmRole::Worker,
+    let role = a
+        .one_of(ev, "swarm", defaults::words("vm", "swarm"))
+        .unwrap_or_else(|| defaults::text("vm", "swarm").into());
+    let swarm = match role.as_str() {
+        "manager" => SwarmRole::Manager,
+        "worker" => SwarmRole::Worker,
         _ => SwarmRole::None,
     };
     let network = network_of(ev, a, networks)
@@ -466,11 +472,16 @@ fn member(
         zone: a.word(ev, "zone").unwrap_or_else(|| gce.zone.clone()),
         cloud_init: crate::catalog::image(&image).is_none_or(|i| i.cloud_init),
         image,
-        boot_disk_gb: a.size(ev, "disk_size").map_or(20, gce_gb),
+        boot_disk_gb: gce_gb(
+            a.size(ev, "disk_size")
+                .unwrap_or_else(|| defaults::size_bytes("vm", "disk_size")),
+        ),
         network,
         internal_ip: ev.vms.ips.get(&key).cloned().unwrap_or_default(),
         address: is_static.then(|| crate::model::names::static_address(name)),
-        external_access: is_static || a.bool(ev, "external_ip").unwrap_or(true),
+        external_access: is_static
+            || a.bool(ev, "external_ip")
+                .unwrap_or_else(|| defaults::boolean("vm", "external_ip")),
         swarm,
         tags,
         labels: a.text_map(ev, "labels"),
@@ -526,7 +537,7 @@ pub fn firewalls(ev: &mut Evaluator, networks: &[Network]) -> Vec<Firewall> {
             port_rules(ev, v, a.span("also").unwrap_or_default(), &mut allow);
         }
         let source_ranges = match a.value(ev, "from") {
-            None => vec![String::from("0.0.0.0/0")],
+            None => vec![defaults::text("firewall", "from").to_string()],
             Some(Value::List(items)) => items
                 .iter()
                 .filter_map(|v| ev.text_of(v, a.span("from").unwrap_or_default()))
