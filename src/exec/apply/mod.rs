@@ -403,6 +403,12 @@ async fn run_step(
             let body = change.body.clone().unwrap_or_default();
             ctx.record(change, &body).await.map(Some)
         }
+        (Phase::Forward, Action::Refused) => Err(StepError::Other(
+            change
+                .reason
+                .clone()
+                .unwrap_or_else(|| String::from("refused by the plan")),
+        )),
         (Phase::Forward, Action::NoOp | Action::Delete) => Ok(None),
     }
 }

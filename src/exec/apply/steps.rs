@@ -1,6 +1,7 @@
 //! What one step of a plan does against the API: create, update (labels,
-//! metadata), update with restart (stop, set machine type, start), delete,
-//! adopt. Each mutating call carries a `requestId` derived from the state
+//! metadata, a disk's size), update with restart (stop, set machine type,
+//! start), delete, adopt. Before taking, changing or deleting a resource it
+//! checks the resource's owner mark (see `targets::gce::owner`). Each mutating call carries a `requestId` derived from the state
 //! lineage, the run's epoch, the node and the change, so a retried call
 //! cannot act twice. The epoch (the state serial saved when the run
 //! started) makes every run's ids new: Compute Engine answers a repeated
@@ -239,6 +240,17 @@ impl StepCtx {
                 &format!("{path}/setMachineType"),
                 json!({ "machineType": mt }),
                 "setMachineType",
+            )
+            .await?;
+        }
+        if change.kind == "disk" && changed.contains(&"sizeGb") {
+            // Only ever larger: the plan refuses a smaller disk.
+            let size = wanted.get("sizeGb").cloned().unwrap_or(Value::Null);
+            self.action(
+                &change.node,
+                &format!("{path}/resize"),
+                json!({ "sizeGb": size }),
+                "resize",
             )
             .await?;
         }
