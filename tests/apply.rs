@@ -154,7 +154,7 @@ fn misago_apply_noop_changes_scale_and_destroy() {
         .expect_code(0, "plan after scaling");
 
     // Destroy: nothing left, in the fake or in the state.
-    work.sdbc("destroy", &["--auto-approve"])
+    work.sdbc("destroy", &["--auto-approve", "--allow-data-loss"])
         .expect_code(0, "destroy");
     assert_eq!(
         fake.resources().keys().collect::<Vec<_>>(),
@@ -398,7 +398,7 @@ fn a_lost_state_is_adopted_by_apply_and_found_by_destroy() {
     // destroy: everything of the stack is found and deleted, VMs before
     // the network they use.
     lose_records();
-    let destroy = work.sdbc("destroy", &["--auto-approve"]);
+    let destroy = work.sdbc("destroy", &["--auto-approve", "--allow-data-loss"]);
     destroy.expect_code(0, "destroy with a state that lost its records");
     assert_eq!(
         fake.resources().keys().collect::<Vec<_>>(),

@@ -118,7 +118,7 @@ fn run_one(seed: u64, misago: bool) -> Result<Outcome, String> {
     fake.set_faults(heavy());
     let file = work.file_name();
     let mut child = work
-        .command(&[verb, &file, "--auto-approve"])
+        .command(&[verb, &file, "--auto-approve", "--allow-data-loss"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -164,7 +164,7 @@ fn run_one(seed: u64, misago: bool) -> Result<Outcome, String> {
     let mut last = String::new();
     loop {
         outcome.reruns += 1;
-        let rerun = work.sdbc(verb, &["--auto-approve"]);
+        let rerun = work.sdbc(verb, &["--auto-approve", "--allow-data-loss"]);
         if rerun.ok() {
             break;
         }

@@ -262,3 +262,65 @@ fn force_unlock_spares_a_live_holder_and_unknown_targets_are_errors() {
     );
     assert!(fake.mutations().is_empty(), "{:?}", fake.mutations());
 }
+
+#[test]
+fn a_disk_grows_in_place_never_shrinks_and_deleting_data_asks() {
+    let fake = Fake::quick(2, 26);
+    let work = Work::program(&fake, "small", &small_program(1));
+    work.apply().expect_code(0, "apply");
+    let disk = format!("projects/{PROJECT}/zones/{ZONE}/disks/data");
+    let head = format!("projects/{PROJECT}/zones/{ZONE}/instances/head");
+    let head_before = fake.resources()[&head].clone();
+
+    work.edit("disk data 10GB", "disk data 20GB");
+    let plan = work.sdbc("plan", &[]);
+    plan.expect_code(0, "plan a bigger disk");
+    assert!(
+        plan.stdout.contains("gce.disk.data") && plan.stdout.contains("update in place"),
+        "{}",
+        plan.stdout
+    );
+    assert!(!plan.stdout.contains("DATA LOSS"), "{}", plan.stdout);
+    fake.clear_log();
+    work.apply().expect_code(0, "grow the disk");
+    assert_eq!(
+        fake.mutations(),
+        vec![("POST".to_string(), format!("{disk}/resize"))]
+    );
+    assert_eq!(fake.resources()[&disk]["sizeGb"], "20");
+    assert_eq!(
+        fake.resources()[&head],
+        head_before,
+        "the VM using it is untouched"
+    );
+    work.sdbc("plan", &["--detailed-exitcode"])
+        .expect_code(0, "plan after growing");
+
+    // Smaller: refused, never a replace.
+    work.edit("disk data 20GB", "disk data 15GB");
+    let plan = work.sdbc("plan", &[]);
+    plan.expect_code(1, "plan a smaller disk");
+    assert!(
+        plan.stdout.contains("from 20 GB to 15 GB"),
+        "{}",
+        plan.stdout
+    );
+    fake.clear_log();
+    work.apply().expect_code(1, "apply a smaller disk");
+    assert!(fake.mutations().is_empty(), "{:?}", fake.mutations());
+    work.edit("disk data 15GB", "disk data 20GB");
+
+    // Deleting the disk destroys data: --auto-approve is not enough.
+    let destroy = work.sdbc("destroy", &["--auto-approve"]);
+    destroy.expect_code(1, "destroy without --allow-data-loss");
+    assert!(
+        destroy.stderr.contains("--allow-data-loss") && destroy.stderr.contains("gce.disk.data"),
+        "{}",
+        destroy.stderr
+    );
+    assert!(destroy.stderr.contains("DATA LOSS"), "{}", destroy.stderr);
+    assert!(fake.mutations().is_empty(), "{:?}", fake.mutations());
+    work.sdbc("destroy", &["--auto-approve", "--allow-data-loss"])
+        .expect_code(0, "destroy with --allow-data-loss");
+    assert!(fake.resources().is_empty());
+}

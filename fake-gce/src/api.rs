@@ -285,6 +285,52 @@ pub fn instance_action(shared: &Arc<Shared>, call: &Call<'_>, name: &str, action
     Ok(remember(&mut st, call, &op))
 }
 
+/// `POST .../disks/{name}/resize` with `{"sizeGb": "N"}`: only larger; the
+/// size changes when the operation is DONE.
+pub fn disk_resize(shared: &Arc<Shared>, call: &Call<'_>, name: &str) -> Answer {
+    let mut st = shared.lock();
+    if let Some(op) = replay(&st, call)? {
+        return Ok(op);
+    }
+    let key = format!("{}/disks/{name}", call.scope_path);
+    let Some(disk) = st.resources.get(&key) else {
+        return Err(ApiError::not_found(&key));
+    };
+    let body = call.json()?;
+    let size = |v: &Value| v.get("sizeGb")?.as_str()?.parse::<u64>().ok();
+    let (Some(current), Some(wanted)) = (size(disk), size(&body)) else {
+        return Err(ApiError::invalid(
+            "Invalid value for field 'sizeGb': an int64 string is required.".to_string(),
+        ));
+    };
+    if wanted <= current {
+        return Err(ApiError::invalid(format!(
+            "Invalid value for field 'sizeGb': '{wanted}'. New disk size must be larger than \
+             the existing size '{current}'."
+        )));
+    }
+    let target_id = disk["id"].as_str().map(str::to_string);
+    let done_key = key.clone();
+    let op = start_operation(
+        shared,
+        &mut st,
+        OpSpec {
+            scope: call.scope_path.clone(),
+            operation_type: "resize",
+            target: key,
+            target_id,
+            on_running: None,
+            on_done: Some(Box::new(move |st: &mut State| {
+                if let Some(d) = st.resources.get_mut(&done_key) {
+                    d["sizeGb"] = json!(wanted.to_string());
+                }
+            })),
+            on_fail: None,
+        },
+    );
+    Ok(remember(&mut st, call, &op))
+}
+
 // setMetadata, setLabels and setMachineType take effect when accepted (the
 // fingerprint turns over at once); their operation only reports completion.
 

@@ -191,6 +191,9 @@ async fn dispatch(
         (Method::POST, ["instances", name, action]) if scope == ScopeKind::Zone => {
             api::instance_action(shared, &call, name, action)
         }
+        (Method::POST, ["disks", name, "resize"]) if scope == ScopeKind::Zone => {
+            api::disk_resize(shared, &call, name)
+        }
         (m, [coll, rest @ ..]) => {
             let coll = collection(coll, scope).ok_or_else(no_route)?;
             match (m, rest) {

@@ -46,9 +46,13 @@ pub struct DestroyArgs {
 /// What `apply` and `destroy` share: asking, pacing, parameters.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// Change without asking.
+    /// Change without asking (steps that destroy data still ask, unless
+    /// --allow-data-loss).
     #[arg(long)]
     pub auto_approve: bool,
+    /// Delete disks, or replace VMs with their boot disks, without asking.
+    #[arg(long)]
+    pub allow_data_loss: bool,
     /// Most steps running at once. The request budgets, not this, pace a
     /// run: a step mostly waits for its operation, so it takes many at once
     /// to use a write budget when operations last seconds.
@@ -81,6 +85,7 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
         .map_or(args.file.clone(), |p| PathBuf::from(&p.source));
     let opts = RunOpts {
         auto_approve: args.run.auto_approve,
+        allow_data_loss: args.run.allow_data_loss,
         parallel: args.run.parallel,
         writes: args.run.writes_per_minute,
         reads: args.run.reads_per_minute,
@@ -110,6 +115,7 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
 pub fn destroy(args: DestroyArgs, color: ColorChoice) -> ExitStatus {
     let opts = RunOpts {
         auto_approve: args.run.auto_approve,
+        allow_data_loss: args.run.allow_data_loss,
         parallel: args.run.parallel,
         writes: args.run.writes_per_minute,
         reads: args.run.reads_per_minute,
@@ -145,6 +151,7 @@ pub fn destroy(args: DestroyArgs, color: ColorChoice) -> ExitStatus {
 
 struct RunOpts {
     auto_approve: bool,
+    allow_data_loss: bool,
     parallel: usize,
     writes: Option<u32>,
     reads: Option<u32>,
@@ -206,14 +213,20 @@ fn execute(
                 common::error_line(color, &e.to_string());
                 return ExitStatus::Errors;
             }
-            return ExitStatus::Ok;
+            return if plan.blocked() {
+                ExitStatus::Errors
+            } else {
+                ExitStatus::Ok
+            };
         }
         let question = if opts.verb == "destroy" {
             "Destroy these resources?"
         } else {
             "Apply these changes?"
         };
-        if !deploy::confirm(question, opts.auto_approve, color) {
+        if !deploy::confirm(question, opts.auto_approve, color)
+            || !deploy::confirm_data_loss(&plan, opts.allow_data_loss, color)
+        {
             return ExitStatus::Errors;
         }
         run_plan(&plan, &mut loaded, client, &project, opts.parallel, color).await

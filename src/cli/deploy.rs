@@ -214,6 +214,31 @@ pub fn confirm(question: &str, auto_approve: bool, color: ColorChoice) -> bool {
     }
 }
 
+/// Asks again for the steps of `plan` that destroy data, even after
+/// `--auto-approve`; without a terminal only `allow` lets them through.
+pub fn confirm_data_loss(plan: &Plan, allow: bool, color: ColorChoice) -> bool {
+    let losing: Vec<&str> = plan.data_loss().map(|c| c.node.as_str()).collect();
+    if losing.is_empty() || allow {
+        return true;
+    }
+    let list = losing.join(", ");
+    if !std::io::stdin().is_terminal() {
+        common::error_line(
+            color,
+            &format!(
+                "refusing to destroy data without asking ({list}); nothing was changed: \
+                 pass --allow-data-loss if that is what you want"
+            ),
+        );
+        return false;
+    }
+    confirm(
+        &format!("These steps destroy data: {list}. Go ahead?"),
+        false,
+        color,
+    )
+}
+
 /// A multi-threaded runtime for the network work; `Err(status)` after saying why not.
 pub fn runtime(color: ColorChoice) -> Result<tokio::runtime::Runtime, super::ExitStatus> {
     tokio::runtime::Builder::new_multi_thread()

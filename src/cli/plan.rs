@@ -88,7 +88,7 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
             out.display()
         );
     }
-    let status = if !plan.conflicts.is_empty() {
+    let status = if plan.blocked() {
         ExitStatus::Errors
     } else if args.detailed_exitcode && plan.has_changes() {
         ExitStatus::Changes

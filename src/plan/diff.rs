@@ -36,9 +36,14 @@ pub fn classify(
         .iter()
         .map(|d| d.path.split(['.', '[']).next().unwrap_or(""))
         .collect();
+    if kind == "disk"
+        && let Some(why) = shrinks(before, after)
+    {
+        return (Action::Refused, Some(why), diffs);
+    }
     let in_place: &[&str] = match kind {
         "instance" => &["labels", "metadata", "machineType"],
-        "disk" => &["labels"],
+        "disk" => &["labels", "sizeGb"],
         _ => &[],
     };
     if let Some(field) = top.iter().find(|f| !in_place.contains(f)) {
@@ -55,6 +60,18 @@ pub fn classify(
         );
     }
     (Action::Update, None, diffs)
+}
+
+/// Why a disk must not go from `before` to `after`: it would shrink.
+fn shrinks(before: &Value, after: &Value) -> Option<String> {
+    let size = |v: &Value| v.get("sizeGb")?.as_str()?.parse::<u64>().ok();
+    let (b, a) = (size(before)?, size(after)?);
+    (a < b).then(|| {
+        format!(
+            "the disk would shrink from {b} GB to {a} GB; Compute Engine cannot shrink a disk \
+             and sdbc never replaces one to do it (its data would be lost): keep {b} GB or more"
+        )
+    })
 }
 
 fn collect(path: &str, before: &Value, after: &Value, out: &mut Vec<AttrDiff>) {
@@ -126,5 +143,16 @@ mod tests {
             &json!({"allowed": [1]}),
         );
         assert_eq!(a, Action::NoOp);
+    }
+
+    #[test]
+    fn a_disk_grows_in_place_and_never_shrinks() {
+        let small = json!({"name": "d", "sizeGb": "20"});
+        let big = json!({"name": "d", "sizeGb": "30"});
+        let (a, _, d) = classify("disk", &small, &big);
+        assert_eq!((a, d[0].path.as_str()), (Action::Update, "sizeGb"));
+        let (a, why, _) = classify("disk", &big, &small);
+        assert_eq!(a, Action::Refused);
+        assert!(why.unwrap_or_default().contains("from 30 GB to 20 GB"));
     }
 }

@@ -39,6 +39,9 @@ pub enum Action {
     /// Found by refresh, owned by this stack, missing from state: recorded, not created again.
     Adopt,
     NoOp,
+    /// A change sdbc refuses to make (a disk that would shrink): the
+    /// reason says why; apply fails this step without sending anything.
+    Refused,
 }
 
 impl Action {
@@ -51,6 +54,7 @@ impl Action {
             Action::Delete => "-",
             Action::Adopt => "=",
             Action::NoOp => " ",
+            Action::Refused => "!",
         }
     }
 
@@ -63,11 +67,12 @@ impl Action {
             Action::Delete => "delete",
             Action::Adopt => "adopt",
             Action::NoOp => "no change",
+            Action::Refused => "refused",
         }
     }
 
     pub fn mutates(self) -> bool {
-        !matches!(self, Action::NoOp | Action::Adopt)
+        !matches!(self, Action::NoOp | Action::Adopt | Action::Refused)
     }
 }
 
@@ -84,6 +89,11 @@ pub struct Change {
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diffs: Vec<AttrDiff>,
+    /// Why this step destroys data (a disk deleted, a VM and its boot disk
+    /// replaced): apply asks even with `--auto-approve`, unless
+    /// `--allow-data-loss`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_loss: Option<String>,
     /// The collection path (`projects/P/zones/Z/instances`).
     pub collection: String,
     /// The desired body (absent for a delete and for no change).
@@ -164,6 +174,16 @@ impl Plan {
             .any(|c| c.action.mutates() || c.action == Action::Adopt)
     }
 
+    /// Whether the plan cannot fully succeed: conflicts or refused changes.
+    pub fn blocked(&self) -> bool {
+        !self.conflicts.is_empty() || self.count(Action::Refused) > 0
+    }
+
+    /// The changes that destroy data.
+    pub fn data_loss(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.data_loss.is_some())
+    }
+
     pub fn count(&self, action: Action) -> usize {
         self.changes.iter().filter(|c| c.action == action).count()
     }
@@ -242,6 +262,19 @@ fn order_found_deletes(changes: &mut [Change], found: &[Found]) {
     }
 }
 
+/// Why `c` destroys data, if it does: a disk deleted or replaced, or a VM
+/// replaced (its boot disk goes with it).
+fn data_loss(c: &Change) -> Option<String> {
+    match (c.kind.as_str(), c.action) {
+        ("disk", Action::Delete) => Some(String::from("the disk and its data are deleted")),
+        ("disk", Action::Replace) => Some(String::from("the disk is deleted and made again empty")),
+        ("instance", Action::Replace) => Some(String::from(
+            "the VM is made again from its image: what its boot disk holds is lost",
+        )),
+        _ => None,
+    }
+}
+
 /// Compares what is wanted with what the state says exists. `found` are
 /// resources of the stack that refresh saw but state did not know: adopted
 /// if wanted, deleted if not.
@@ -268,6 +301,7 @@ pub fn make(
                 action: Action::Adopt,
                 reason: Some(String::from("it exists but the state lost track of it")),
                 diffs: Vec::new(),
+                data_loss: None,
                 collection: d.collection.clone(),
                 body: Some(d.body.clone()),
                 depends_on: d.depends_on.clone(),
@@ -283,6 +317,7 @@ pub fn make(
                 action: Action::Create,
                 reason: None,
                 diffs: Vec::new(),
+                data_loss: None,
                 collection: d.collection.clone(),
                 body: Some(d.body.clone()),
                 depends_on: d.depends_on.clone(),
@@ -308,6 +343,7 @@ pub fn make(
                     action,
                     reason,
                     diffs,
+                    data_loss: None,
                     collection: d.collection.clone(),
                     // Nothing to send for a resource that does not change.
                     body: (action != Action::NoOp).then(|| d.body.clone()),
@@ -335,6 +371,7 @@ pub fn make(
             action: Action::Delete,
             reason: None,
             diffs: Vec::new(),
+            data_loss: None,
             collection: r.collection.clone(),
             body: None,
             depends_on: r.depends_on.iter().filter_map(|d| d.parse().ok()).collect(),
@@ -355,12 +392,16 @@ pub fn make(
                 "it belongs to this stack but the program no longer declares it",
             )),
             diffs: Vec::new(),
+            data_loss: None,
             collection: f.collection.clone(),
             body: None,
             depends_on: Vec::new(),
         });
     }
     order_found_deletes(&mut changes, found);
+    for c in &mut changes {
+        c.data_loss = data_loss(c);
+    }
     changes.sort_by(|a, b| a.node.cmp(&b.node));
     Plan {
         version: PLAN_VERSION,

@@ -57,7 +57,7 @@ impl Executor {
                     let body = change.body.clone().unwrap_or_default();
                     ctx.record(change, &body).await.map(Some)
                 }
-                (Phase::Forward, Action::NoOp | Action::Delete) => Ok(None),
+                (Phase::Forward, Action::NoOp | Action::Delete | Action::Refused) => Ok(None),
             },
         }
     }
@@ -121,6 +121,13 @@ impl Executors {
         step: &Step,
         change: &Change,
     ) -> Result<Option<ResourceState>, StepError> {
+        // A change the plan refused fails unsent, whatever its layer.
+        if step.phase == Phase::Forward && change.action == Action::Refused {
+            let why = change.reason.clone();
+            return Err(StepError::Other(
+                why.unwrap_or_else(|| String::from("refused by the plan")),
+            ));
+        }
         match self.for_node(&change.node) {
             Some(e) => e.run(step, change).await,
             None => Err(StepError::NoExecutor(change.node.layer())),

@@ -1,6 +1,7 @@
 //! What one step of a plan does against the API: create, update (labels,
-//! metadata), update with restart (stop, set machine type, start), delete,
-//! adopt. Each mutating call carries a `requestId` derived from the state
+//! metadata, a disk's size), update with restart (stop, set machine type,
+//! start), delete, adopt. Before taking, changing or deleting a resource it
+//! checks the resource's owner mark (see `targets::gce::owner`). Each mutating call carries a `requestId` derived from the state
 //! lineage, the run's epoch, the node and the change, so a retried call
 //! cannot act twice. The epoch (the state serial saved when the run
 //! started) makes every run's ids new: Compute Engine answers a repeated
@@ -100,11 +101,11 @@ impl StepCtx {
         fill_body(v, &self.project, &self.lineage)
     }
 
-    fn rid(&self, node: &str, what: &str, body: &Value) -> String {
+    fn rid(&self, node: &NodeId, what: &str, body: &Value) -> String {
         let epoch = self.epoch.to_string();
         request_id(
             &self.lineage,
-            node,
+            node.as_str(),
             &digest(&[what, &epoch, &body.to_string()]),
         )
     }
@@ -147,7 +148,7 @@ impl StepCtx {
         };
         let collection = with_project(&change.collection, &self.project);
         let call = ApiCall::post(collection, body.clone()).with_request_id(self.rid(
-            change.node.as_str(),
+            &change.node,
             "create",
             &desired,
         ));
@@ -204,7 +205,7 @@ impl StepCtx {
             None => return Ok(()),
             Some(actual) => self.check_owner(change, &actual, "does not delete it")?,
         }
-        let rid = self.rid(change.node.as_str(), "delete", &Value::String(path.clone()));
+        let rid = self.rid(&change.node, "delete", &Value::String(path.clone()));
         match self.client.delete(&path, &rid).await {
             Ok(Some(op)) => {
                 self.client.wait_operation(op).await?;
@@ -234,19 +235,25 @@ impl StepCtx {
             .ok_or_else(|| StepError::Other(format!("`{path}` is gone")))?;
         self.check_owner(change, &actual, "does not change it")?;
         if restart {
-            self.action(
-                change.node.as_str(),
-                &format!("{path}/stop"),
-                json!(null),
-                "stop",
-            )
-            .await?;
+            self.action(&change.node, &format!("{path}/stop"), json!(null), "stop")
+                .await?;
             let mt = wanted.get("machineType").cloned().unwrap_or(Value::Null);
             self.action(
-                change.node.as_str(),
+                &change.node,
                 &format!("{path}/setMachineType"),
                 json!({ "machineType": mt }),
                 "setMachineType",
+            )
+            .await?;
+        }
+        if change.kind == "disk" && changed.contains(&"sizeGb") {
+            // Only ever larger: the plan refuses a smaller disk.
+            let size = wanted.get("sizeGb").cloned().unwrap_or(Value::Null);
+            self.action(
+                &change.node,
+                &format!("{path}/resize"),
+                json!({ "sizeGb": size }),
+                "resize",
             )
             .await?;
         }
@@ -270,20 +277,15 @@ impl StepCtx {
             .await?;
         }
         if restart {
-            self.action(
-                change.node.as_str(),
-                &format!("{path}/start"),
-                json!(null),
-                "start",
-            )
-            .await?;
+            self.action(&change.node, &format!("{path}/start"), json!(null), "start")
+                .await?;
         }
         self.record(change, &desired).await
     }
 
     async fn action(
         &self,
-        node: &str,
+        node: &NodeId,
         path: &str,
         body: Value,
         what: &str,
@@ -318,7 +320,7 @@ impl StepCtx {
                 .to_string();
             let (call_path, body) = make(&fp);
             let call = ApiCall::post(call_path, body.clone()).with_request_id(self.rid(
-                change.node.as_str(),
+                &change.node,
                 field,
                 &body,
             ));
