@@ -90,7 +90,14 @@ fn apply_and_destroy_wait_on_exactly_the_graph_edges() {
     // Destroy: every delete waits on the deletes of what needed it.
     work.apply().expect_code(0, "apply");
     let state = work.state();
-    let destroy = sdbc::plan::make(&plan.stack, plan.project.clone(), &[], &state, false, &[]);
+    let destroy = sdbc::plan::make(&sdbc::plan::Inputs {
+        stack: &plan.stack,
+        project: plan.project.clone(),
+        wanted: &[],
+        state: &state,
+        refreshed: false,
+        found: &[],
+    });
     let reversed: Edges = ran.iter().map(|(a, b)| (b.clone(), a.clone())).collect();
     assert_eq!(waits(&destroy, &state), reversed);
 }

@@ -16,7 +16,7 @@ use super::progress::CliProgress;
 use crate::diag::ColorChoice;
 use crate::exec::apply::{Executor, Executors, Outcome, Runner, StepCtx};
 use crate::graph::NodeId;
-use crate::plan::Plan;
+use crate::plan::{Goal, Plan};
 
 /// Steps at once by default: enough to keep 20 writes a second going with
 /// operations of about 5 s.
@@ -90,6 +90,7 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
         writes: args.run.writes_per_minute,
         reads: args.run.reads_per_minute,
         verb: "apply",
+        goal: Goal::Apply,
     };
     execute(
         &source,
@@ -120,31 +121,25 @@ pub fn destroy(args: DestroyArgs, color: ColorChoice) -> ExitStatus {
         writes: args.run.writes_per_minute,
         reads: args.run.reads_per_minute,
         verb: "destroy",
+        goal: Goal::Destroy,
     };
     let targets = args.target.clone();
-    // With nothing wanted, the plan deletes everything in state (and any
-    // resource of the stack that refresh found).
     execute(
         &args.file,
         &args.run.vars,
         color,
         &opts,
-        move |loaded, mut plan| {
-            if !targets.is_empty() {
-                let known = loaded
-                    .state
-                    .resources
-                    .keys()
-                    .map(String::as_str)
-                    .chain(plan.changes.iter().map(|c| c.node.as_str()));
-                deploy::check_targets(&targets, known)?;
-                // Known ids now, so they parse.
-                let ids: Vec<NodeId> = targets.iter().filter_map(|t| t.parse().ok()).collect();
-                let keep = crate::plan::with_dependents(&ids, &loaded.state);
-                plan.changes.retain(|c| keep.contains(c.node.as_str()));
-            }
-            plan.deferred.clear();
-            Ok(plan)
+        move |loaded, plan| {
+            let known = loaded
+                .state
+                .resources
+                .keys()
+                .map(String::as_str)
+                .chain(plan.changes.iter().map(|c| c.node.as_str()));
+            deploy::check_targets(&targets, known)?;
+            // Known ids now, so they parse.
+            let ids: Vec<NodeId> = targets.iter().filter_map(|t| t.parse().ok()).collect();
+            Ok(plan.for_destroy(&ids, &loaded.state))
         },
     )
 }
@@ -156,6 +151,7 @@ struct RunOpts {
     writes: Option<u32>,
     reads: Option<u32>,
     verb: &'static str,
+    goal: Goal,
 }
 
 fn execute(
@@ -182,13 +178,8 @@ fn execute(
                     return ExitStatus::Errors;
                 }
             };
-        let wanted = if opts.verb == "destroy" {
-            Vec::new()
-        } else {
-            loaded.desired.clone()
-        };
         let before = loaded.state.resources.clone();
-        let fresh = match deploy::make_plan(&mut loaded, Some(&client), &wanted).await {
+        let fresh = match deploy::make_plan(&mut loaded, Some(&client), opts.goal).await {
             Ok(p) => p,
             Err(e) => {
                 common::error_line(color, &e);
@@ -219,7 +210,7 @@ fn execute(
                 ExitStatus::Ok
             };
         }
-        let question = if opts.verb == "destroy" {
+        let question = if opts.goal == Goal::Destroy {
             "Destroy these resources?"
         } else {
             "Apply these changes?"

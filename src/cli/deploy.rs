@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::common::{self, DiagFormat};
 use crate::diag::ColorChoice;
 use crate::exec::{ClientConfig, Endpoint, GceClient, TokenSource};
-use crate::plan::{Deferred, Desired, Found, Plan};
+use crate::plan::{Deferred, Desired, Found, Goal, Inputs, Plan};
 use crate::state::{State, StateStore};
 
 /// A program, checked and built, with its state.
@@ -136,25 +136,21 @@ pub async fn connect_with(
         .map_err(|e| e.to_string())
 }
 
-/// Refreshes (when asked and possible) and plans.
+/// Refreshes (when asked and possible) and plans for `goal`.
 pub async fn make_plan(
     l: &mut Loaded,
     client: Option<&GceClient>,
-    wanted: &[Desired],
+    goal: Goal,
 ) -> Result<Plan, String> {
+    let wanted = goal.wanted(&l.desired);
     let mut found: Vec<Found> = Vec::new();
     let mut conflicts = Vec::new();
     let refreshed = match (client, &l.project) {
         (Some(c), Some(project)) => {
             // Every collection of the program is listed, even when less is
             // wanted (destroy wants nothing): what a killed run made before
-            // saving it is found there. (`plan` lends its `desired` as `wanted`.)
-            let program: &[Desired] = if l.desired.is_empty() {
-                wanted
-            } else {
-                &l.desired
-            };
-            let r = crate::exec::refresh::refresh(c, project, &l.stack, program, &mut l.state)
+            // saving it is found there.
+            let r = crate::exec::refresh::refresh(c, project, &l.stack, &l.desired, &mut l.state)
                 .await
                 .map_err(|e| format!("refresh failed: {e}"))?;
             found = r.untracked;
@@ -173,14 +169,14 @@ pub async fn make_plan(
         }
         _ => false,
     };
-    let mut plan = crate::plan::make(
-        &l.stack,
-        l.project.clone(),
+    let mut plan = crate::plan::make(&Inputs {
+        stack: &l.stack,
+        project: l.project.clone(),
         wanted,
-        &l.state,
+        state: &l.state,
         refreshed,
-        &found,
-    );
+        found: &found,
+    });
     plan.deferred = l.deferred.clone();
     plan.conflicts = conflicts;
     plan.source = l.source.display().to_string();

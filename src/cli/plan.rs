@@ -47,10 +47,7 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
             (Some(project), true) => Some(deploy::connect(project, 8, None).await?),
             _ => None,
         };
-        let wanted = std::mem::take(&mut loaded.desired);
-        let plan = deploy::make_plan(&mut loaded, client.as_deref(), &wanted).await;
-        loaded.desired = wanted;
-        plan
+        deploy::make_plan(&mut loaded, client.as_deref(), crate::plan::Goal::Apply).await
     });
     let plan = match plan {
         Ok(p) => p,

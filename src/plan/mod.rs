@@ -8,6 +8,7 @@
 
 mod desired;
 mod diff;
+mod make;
 pub mod render;
 
 use serde::{Deserialize, Serialize};
@@ -15,11 +16,9 @@ use serde_json::Value;
 
 pub use desired::{Desired, Location, desired, into_desired, node_id, parse_collection};
 pub use diff::{AttrDiff, classify};
+pub use make::{Goal, Inputs, deferred, make, with_dependents};
 
-use std::collections::BTreeSet;
-
-use crate::graph::{DepGraph, NodeId};
-use crate::state::State;
+use crate::graph::NodeId;
 use crate::targets::gce::owner::Owner;
 
 /// The version of the plan file format.
@@ -112,37 +111,6 @@ pub struct Deferred {
     pub note: String,
 }
 
-/// The nodes of `graph` that a plan lists without running them: every
-/// node that is not a Compute Engine resource (the Swarm formation and
-/// the stack).
-pub fn deferred(graph: &DepGraph) -> Vec<Deferred> {
-    graph
-        .ids()
-        .filter(|id| !id.kind().is_gce())
-        .map(|id| Deferred {
-            node: id.clone(),
-            note: String::from("Swarm formation and stack deployment are not run by this version"),
-        })
-        .collect()
-}
-
-/// `targets` and every resource in `state` that depends on them,
-/// transitively: what `destroy --target` deletes.
-pub fn with_dependents(targets: &[NodeId], state: &State) -> BTreeSet<String> {
-    let mut keep: BTreeSet<String> = targets.iter().map(NodeId::to_string).collect();
-    loop {
-        let before = keep.len();
-        for (node, r) in &state.resources {
-            if r.depends_on.iter().any(|d| keep.contains(d)) {
-                keep.insert(node.clone());
-            }
-        }
-        if keep.len() == before {
-            return keep;
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     pub version: u32,
@@ -226,193 +194,5 @@ impl std::fmt::Display for Conflict {
             "`{}` ({}/{}) belongs to {}; rename it in the program, or take it over with `sdbc import FILE {}`",
             self.node, self.collection, self.name, self.owner, self.node
         )
-    }
-}
-
-/// The kinds a resource of `kind` can use (and must be deleted before).
-fn may_use(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "instance" => &["network", "subnetwork", "address", "disk"],
-        "subnetwork" | "firewall" => &["network"],
-        _ => &[],
-    }
-}
-
-/// A resource found by refresh has no recorded dependencies: its delete
-/// goes before the deletes of everything of a kind it may use, so that a
-/// network is not deleted while its VMs still are (which Compute Engine
-/// refuses).
-fn order_found_deletes(changes: &mut [Change], found: &[Found]) {
-    let deleted: Vec<(NodeId, String)> = changes
-        .iter()
-        .filter(|c| c.action == Action::Delete)
-        .map(|c| (c.node.clone(), c.kind.clone()))
-        .collect();
-    let found: std::collections::HashSet<&str> = found.iter().map(|f| f.node.as_str()).collect();
-    for c in changes.iter_mut() {
-        if c.action != Action::Delete || !found.contains(c.node.as_str()) {
-            continue;
-        }
-        let uses = may_use(&c.kind);
-        for (node, kind) in &deleted {
-            if uses.contains(&kind.as_str()) && !c.depends_on.contains(node) {
-                c.depends_on.push(node.clone());
-            }
-        }
-    }
-}
-
-/// Why `c` destroys data, if it does: a disk deleted or replaced, or a VM
-/// replaced (its boot disk goes with it).
-fn data_loss(c: &Change) -> Option<String> {
-    match (c.kind.as_str(), c.action) {
-        ("disk", Action::Delete) => Some(String::from("the disk and its data are deleted")),
-        ("disk", Action::Replace) => Some(String::from("the disk is deleted and made again empty")),
-        ("instance", Action::Replace) => Some(String::from(
-            "the VM is made again from its image: what its boot disk holds is lost",
-        )),
-        _ => None,
-    }
-}
-
-/// Compares what is wanted with what the state says exists. `found` are
-/// resources of the stack that refresh saw but state did not know: adopted
-/// if wanted, deleted if not.
-pub fn make(
-    stack: &str,
-    project: Option<String>,
-    wanted: &[Desired],
-    state: &State,
-    refreshed: bool,
-    found: &[Found],
-) -> Plan {
-    let wanted_nodes: std::collections::HashSet<&str> =
-        wanted.iter().map(|d| d.node.as_str()).collect();
-    let found_nodes: std::collections::HashSet<&str> =
-        found.iter().map(|f| f.node.as_str()).collect();
-    let mut changes = Vec::new();
-    for d in wanted {
-        if found_nodes.contains(d.node.as_str()) {
-            changes.push(Change {
-                node: d.node.clone(),
-                kind: d.kind.clone(),
-                name: d.name.clone(),
-                location: d.location.clone(),
-                action: Action::Adopt,
-                reason: Some(String::from("it exists but the state lost track of it")),
-                diffs: Vec::new(),
-                data_loss: None,
-                collection: d.collection.clone(),
-                body: Some(d.body.clone()),
-                depends_on: d.depends_on.clone(),
-            });
-            continue;
-        }
-        let change = match state.resources.get(d.node.as_str()) {
-            None => Change {
-                node: d.node.clone(),
-                kind: d.kind.clone(),
-                name: d.name.clone(),
-                location: d.location.clone(),
-                action: Action::Create,
-                reason: None,
-                diffs: Vec::new(),
-                data_loss: None,
-                collection: d.collection.clone(),
-                body: Some(d.body.clone()),
-                depends_on: d.depends_on.clone(),
-            },
-            Some(current) => {
-                let (action, reason, diffs) = if current.collection != d.collection {
-                    (
-                        Action::Replace,
-                        Some(format!(
-                            "it moves from `{}` to `{}`",
-                            current.collection, d.collection
-                        )),
-                        Vec::new(),
-                    )
-                } else {
-                    classify(&d.kind, &current.attributes, &d.body)
-                };
-                Change {
-                    node: d.node.clone(),
-                    kind: d.kind.clone(),
-                    name: d.name.clone(),
-                    location: d.location.clone(),
-                    action,
-                    reason,
-                    diffs,
-                    data_loss: None,
-                    collection: d.collection.clone(),
-                    // Nothing to send for a resource that does not change.
-                    body: (action != Action::NoOp).then(|| d.body.clone()),
-                    depends_on: d.depends_on.clone(),
-                }
-            }
-        };
-        changes.push(change);
-    }
-    for (key, r) in &state.resources {
-        // Every key was written from a node id; one that is not cannot be planned.
-        let Ok(node) = key.parse::<NodeId>() else {
-            continue;
-        };
-        if wanted_nodes.contains(node.as_str()) {
-            continue;
-        }
-        let (kind, location) =
-            parse_collection(&r.collection).unwrap_or(("unknown", Location::Global));
-        changes.push(Change {
-            node,
-            kind: kind.to_string(),
-            name: r.name.clone(),
-            location,
-            action: Action::Delete,
-            reason: None,
-            diffs: Vec::new(),
-            data_loss: None,
-            collection: r.collection.clone(),
-            body: None,
-            depends_on: r.depends_on.iter().filter_map(|d| d.parse().ok()).collect(),
-        });
-    }
-    for f in found
-        .iter()
-        .filter(|f| !wanted_nodes.contains(f.node.as_str()))
-    {
-        let location = parse_collection(&f.collection).map_or(Location::Global, |(_, l)| l);
-        changes.push(Change {
-            node: f.node.clone(),
-            kind: f.kind.clone(),
-            name: f.name.clone(),
-            location,
-            action: Action::Delete,
-            reason: Some(String::from(
-                "it belongs to this stack but the program no longer declares it",
-            )),
-            diffs: Vec::new(),
-            data_loss: None,
-            collection: f.collection.clone(),
-            body: None,
-            depends_on: Vec::new(),
-        });
-    }
-    order_found_deletes(&mut changes, found);
-    for c in &mut changes {
-        c.data_loss = data_loss(c);
-    }
-    changes.sort_by(|a, b| a.node.cmp(&b.node));
-    Plan {
-        version: PLAN_VERSION,
-        stack: stack.to_string(),
-        project,
-        state_lineage: state.lineage.clone(),
-        state_serial: state.serial,
-        refreshed,
-        changes,
-        deferred: Vec::new(),
-        source: String::new(),
-        conflicts: Vec::new(),
     }
 }

@@ -127,7 +127,7 @@ pub fn ranks(steps: &[Step]) -> Vec<usize> {
 mod tests {
     use super::*;
     use crate::graph::NodeId;
-    use crate::plan::{Found, make};
+    use crate::plan::{Found, Inputs, make};
     use crate::state::ResourceState;
 
     fn tracked(collection: &str, name: &str, deps: &[&str]) -> ResourceState {
@@ -167,7 +167,14 @@ mod tests {
             name: "b".into(),
             collection: vms.into(),
         }];
-        let plan = make("s", None, &[], &state, true, &found);
+        let plan = make(&Inputs {
+            stack: "s",
+            project: None,
+            wanted: &[],
+            state: &state,
+            refreshed: true,
+            found: &found,
+        });
         assert!(plan.changes.iter().all(|c| c.action == Action::Delete));
         assert_eq!(
             order(&plan, &state),
