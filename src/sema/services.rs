@@ -446,12 +446,12 @@ fn healthcheck(ev: &mut Evaluator, item: &Decl, ia: &Attrs, ctx: Ctx) -> Option<
     };
     Some(Healthcheck {
         test,
-        interval_s: seconds(ev, &ia, "interval"),
-        timeout_s: seconds(ev, &ia, "timeout"),
+        interval_s: seconds(ev, ia, "interval"),
+        timeout_s: seconds(ev, ia, "timeout"),
         retries: ia
             .int(ev, "retries")
             .unwrap_or_else(|| defaults::int("healthcheck", "retries")) as u32,
-        start_period_s: seconds(ev, &ia, "start_period"),
+        start_period_s: seconds(ev, ia, "start_period"),
     })
 }
 
