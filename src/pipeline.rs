@@ -59,8 +59,8 @@ pub fn build(
             Diagnostic::new(
                 Code::BadValue,
                 e.to_string(),
-                model.gce.span,
-                "while writing the stack file",
+                e.span(),
+                "this service's stack entry cannot be written",
             )
             .with_help("declare every secret and config that a service uses"),
         ]

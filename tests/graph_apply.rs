@@ -128,3 +128,46 @@ fn one_step_at_a_time_apply_runs_the_graph_order() {
     run.expect_code(0, "apply");
     assert_eq!(started(&run.stderr, "creating"), order);
 }
+
+/// `apply --json`: every step with its outcome; a failed step keeps the
+/// kind of its error (operations failing with `QUOTA_EXCEEDED` are `quota`)
+/// and what waited on it is skipped.
+#[test]
+fn apply_json_keeps_the_kind_of_each_failure() {
+    let fake = Fake::quick(1, 5);
+    let work = Work::program(&fake, "small", &support_apply::small_program(3));
+    fake.set_faults(fake_gce::Faults {
+        op_error_rate: 1.0,
+        ..fake_gce::Faults::default()
+    });
+    let run = work.sdbc("apply", &["--auto-approve", "--json"]);
+    run.expect_code(1, "apply with every operation failing");
+    let summary: Value = serde_json::from_str(&run.stdout).expect("the summary is JSON");
+    assert_eq!(summary["ok"], false);
+    let steps = summary["steps"].as_array().expect("steps");
+    let with = |outcome: &'static str| steps.iter().filter(move |s| s["outcome"] == outcome);
+    assert!(with("failed").count() > 0, "{summary:#}");
+    for s in with("failed") {
+        assert_eq!(s["kind"], "quota", "{s:#}");
+        assert!(
+            s["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("QUOTA_EXCEEDED"))
+        );
+    }
+    let network = steps
+        .iter()
+        .find(|s| {
+            s["node"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("gce.network."))
+        })
+        .expect("the network's step");
+    assert_eq!(network["outcome"], "failed");
+    assert!(with("skipped").any(|s| {
+        s["node"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("gce.subnetwork."))
+    }));
+    assert_eq!(summary["steps_failed"], with("failed").count());
+}

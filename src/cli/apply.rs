@@ -14,7 +14,7 @@ use super::common::{self, ExitStatus};
 use super::deploy::{self, Loaded};
 use super::progress::CliProgress;
 use crate::diag::ColorChoice;
-use crate::exec::apply::{Executor, Executors, Outcome, Runner, StepCtx};
+use crate::exec::apply::{ApplyReport, Executor, Executors, Outcome, Runner, StepCtx};
 use crate::graph::NodeId;
 use crate::plan::{Goal, Plan};
 
@@ -50,6 +50,10 @@ pub struct RunArgs {
     /// --allow-data-loss).
     #[arg(long)]
     pub auto_approve: bool,
+    /// Print what the run did as JSON on stdout (steps, outcomes, failure
+    /// kinds, request counts).
+    #[arg(long)]
+    pub json: bool,
     /// Delete disks, or replace VMs with their boot disks, without asking.
     #[arg(long)]
     pub allow_data_loss: bool,
@@ -86,6 +90,7 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
     let opts = RunOpts {
         auto_approve: args.run.auto_approve,
         allow_data_loss: args.run.allow_data_loss,
+        json: args.run.json,
         parallel: args.run.parallel,
         writes: args.run.writes_per_minute,
         reads: args.run.reads_per_minute,
@@ -117,6 +122,7 @@ pub fn destroy(args: DestroyArgs, color: ColorChoice) -> ExitStatus {
     let opts = RunOpts {
         auto_approve: args.run.auto_approve,
         allow_data_loss: args.run.allow_data_loss,
+        json: args.run.json,
         parallel: args.run.parallel,
         writes: args.run.writes_per_minute,
         reads: args.run.reads_per_minute,
@@ -147,6 +153,7 @@ pub fn destroy(args: DestroyArgs, color: ColorChoice) -> ExitStatus {
 struct RunOpts {
     auto_approve: bool,
     allow_data_loss: bool,
+    json: bool,
     parallel: usize,
     writes: Option<u32>,
     reads: Option<u32>,
@@ -204,6 +211,9 @@ fn execute(
                 common::error_line(color, &e.to_string());
                 return ExitStatus::Errors;
             }
+            if opts.json {
+                print_json(&ApplyReport::default(), &client);
+            }
             return if plan.blocked() {
                 ExitStatus::Errors
             } else {
@@ -220,7 +230,7 @@ fn execute(
         {
             return ExitStatus::Errors;
         }
-        run_plan(&plan, &mut loaded, client, &project, opts.parallel, color).await
+        run_plan(&plan, &mut loaded, client, &project, opts, color).await
     })
 }
 
@@ -229,7 +239,7 @@ async fn run_plan(
     loaded: &mut Loaded,
     client: Arc<crate::exec::GceClient>,
     project: &str,
-    parallel: usize,
+    opts: &RunOpts,
     color: ColorChoice,
 ) -> ExitStatus {
     let cancel = Arc::new(AtomicBool::new(false));
@@ -274,7 +284,7 @@ async fn run_plan(
             assigned: Default::default(),
         })),
         store: &loaded.store,
-        parallel,
+        parallel: opts.parallel,
         cancel: &cancel,
         progress: &progress,
     };
@@ -286,6 +296,9 @@ async fn run_plan(
         }
     };
     progress.summary(&report, client.stats());
+    if opts.json {
+        print_json(&report, &client);
+    }
     if report.interrupted {
         return ExitStatus::Interrupted;
     }
@@ -297,4 +310,9 @@ async fn run_plan(
         return ExitStatus::Errors;
     }
     ExitStatus::Ok
+}
+
+/// The run's report as JSON on stdout (`--json`).
+fn print_json(report: &ApplyReport, client: &crate::exec::GceClient) {
+    let _ = std::io::stdout().write_all(report.to_json(client.stats()).as_bytes());
 }

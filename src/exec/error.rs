@@ -29,6 +29,33 @@ impl fmt::Display for TransportKind {
     }
 }
 
+/// What kind of failure an error is, for reports and `--json` output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    /// A quota or rate limit was exceeded.
+    Quota,
+    /// The resource (or one it names) does not exist.
+    NotFound,
+    /// The resource exists already, is in use, or changed meanwhile.
+    Conflict,
+    /// An operation or a request took too long.
+    Timeout,
+    /// Credentials missing or not allowed.
+    Denied,
+    /// The request was refused as invalid.
+    Invalid,
+    /// The service could not be reached or failed.
+    Unavailable,
+    /// The resource is not this stack's (another owner's mark, or none).
+    NotOwned,
+    /// The plan refused the change (it would lose data, for one).
+    Refused,
+    /// Nothing in this version runs such a step.
+    Unsupported,
+    Other,
+}
+
 /// One entry of a finished operation's `error.errors[]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperationError {
@@ -131,6 +158,8 @@ fn op_errors(errors: &[OperationError]) -> String {
         .collect();
     parts.join("; ")
 }
+
+const QUOTA_REASONS: [&str; 2] = ["quotaExceeded", "QUOTA_EXCEEDED"];
 
 const RATE_LIMIT_REASONS: [&str; 3] = [
     "rateLimitExceeded",
@@ -245,6 +274,47 @@ impl GceError {
             GceError::Api { status, .. } => *status >= 500,
             GceError::Transport { kind, .. } => *kind != TransportKind::Connect,
             _ => false,
+        }
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            GceError::Api { status, .. } => match status {
+                429 => ErrorKind::Quota,
+                403 if self.has_reason(&RATE_LIMIT_REASONS) || self.has_reason(&QUOTA_REASONS) => {
+                    ErrorKind::Quota
+                }
+                401 | 403 => ErrorKind::Denied,
+                404 => ErrorKind::NotFound,
+                409 | 412 => ErrorKind::Conflict,
+                400..=499 => ErrorKind::Invalid,
+                _ => ErrorKind::Unavailable,
+            },
+            GceError::Operation { errors, .. } => {
+                let has = |words: &[&str]| {
+                    errors
+                        .iter()
+                        .any(|e| words.iter().any(|w| e.code.contains(w)))
+                };
+                if has(&["QUOTA", "RATE_LIMIT"]) {
+                    ErrorKind::Quota
+                } else if has(&["NOT_FOUND"]) {
+                    ErrorKind::NotFound
+                } else if has(&["ALREADY_EXISTS", "IN_USE", "CONFLICT"]) {
+                    ErrorKind::Conflict
+                } else {
+                    ErrorKind::Other
+                }
+            }
+            GceError::Transport { kind, .. } => match kind {
+                TransportKind::Timeout => ErrorKind::Timeout,
+                _ => ErrorKind::Unavailable,
+            },
+            GceError::OperationTimeout { .. } => ErrorKind::Timeout,
+            GceError::Auth(_) => ErrorKind::Denied,
+            GceError::Decode { .. } => ErrorKind::Unavailable,
+            GceError::Invalid(_) => ErrorKind::Invalid,
         }
     }
 

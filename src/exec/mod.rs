@@ -27,7 +27,7 @@ pub use auth::{ACCESS_TOKEN_ENV, AuthError, SCOPES, TokenSource, install_crypto_
 pub use budget::{BudgetConfig, Rate, RateBudget, RequestKind};
 pub use client::{ApiCall, ClientConfig, ClientStats, GceClient, REQUEST_ID_PARAM};
 pub use endpoint::{DEFAULT_BASE_URL, ENDPOINT_ENV, Endpoint, PROJECT_ENV};
-pub use error::{GceError, OperationError, TransportKind};
+pub use error::{ErrorKind, GceError, OperationError, TransportKind};
 pub use request_id::request_id;
 pub use retry::RetryPolicy;
 pub mod apply;

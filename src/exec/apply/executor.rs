@@ -124,7 +124,7 @@ impl Executors {
         // A change the plan refused fails unsent, whatever its layer.
         if step.phase == Phase::Forward && change.action == Action::Refused {
             let why = change.reason.clone();
-            return Err(StepError::Other(
+            return Err(StepError::Refused(
                 why.unwrap_or_else(|| String::from("refused by the plan")),
             ));
         }

@@ -12,6 +12,7 @@
 //! of its node's layer ([`executor`]).
 
 pub mod executor;
+mod report;
 pub mod schedule;
 mod steps;
 
@@ -23,11 +24,11 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
 pub use executor::{Executor, Executors};
+pub use report::{ApplyReport, Failure, Outcome, StepReport};
 pub use schedule::steps;
 pub use steps::{Assigned, StepCtx, StepError, state_of};
 
-use crate::graph::NodeId;
-use crate::plan::{Action, Change, Plan};
+use crate::plan::{Change, Plan};
 use crate::state::{State, StateError, StateStore};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,45 +46,6 @@ pub struct Step {
     pub change: usize,
     pub phase: Phase,
     pub deps: Vec<usize>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Done,
-    Failed(String),
-    /// Not run because a step it depends on failed.
-    Skipped(String),
-    /// Not started because the run was interrupted.
-    NotStarted,
-}
-
-#[derive(Debug, Clone)]
-pub struct StepReport {
-    pub id: String,
-    pub node: NodeId,
-    pub action: Action,
-    pub phase: Phase,
-    pub outcome: Outcome,
-    pub duration: Duration,
-}
-
-#[derive(Debug, Clone)]
-pub struct ApplyReport {
-    pub steps: Vec<StepReport>,
-    pub interrupted: bool,
-    pub elapsed: Duration,
-}
-
-impl ApplyReport {
-    pub fn failed(&self) -> impl Iterator<Item = &StepReport> {
-        self.steps
-            .iter()
-            .filter(|s| matches!(s.outcome, Outcome::Failed(_)))
-    }
-
-    pub fn ok(&self) -> bool {
-        !self.interrupted && self.steps.iter().all(|s| s.outcome == Outcome::Done)
-    }
 }
 
 /// Told about steps as they start and finish (the CLI's progress display).
@@ -124,10 +86,16 @@ impl Runner<'_> {
             }
         }
         // Conflicting resources are never touched: their steps fail unsent.
-        let conflicts: BTreeMap<&str, String> = plan
+        let conflicts: BTreeMap<&str, Failure> = plan
             .conflicts
             .iter()
-            .map(|c| (c.node.as_str(), c.to_string()))
+            .map(|c| {
+                let failure = Failure {
+                    kind: crate::exec::ErrorKind::NotOwned,
+                    message: c.to_string(),
+                };
+                (c.node.as_str(), failure)
+            })
             .collect();
         let mut outcome: Vec<Option<StepReport>> = vec![None; all.len()];
         // Ready steps by (rank, index): the first is the next to start.
@@ -137,7 +105,7 @@ impl Runner<'_> {
             .collect();
         let mut running: JoinSet<(
             usize,
-            Result<Option<crate::state::ResourceState>, String>,
+            Result<Option<crate::state::ResourceState>, Failure>,
             Duration,
         )> = JoinSet::new();
         let mut done = 0;
@@ -165,7 +133,7 @@ impl Runner<'_> {
                         None => executors
                             .run(&step, &change)
                             .await
-                            .map_err(|e| e.to_string()),
+                            .map_err(|e| Failure::of(&e)),
                     };
                     (i, r, t.elapsed())
                 });
@@ -209,9 +177,9 @@ impl Runner<'_> {
                             }
                             Outcome::Done
                         }
-                        Err(message) => {
+                        Err(failure) => {
                             skip_dependents(i, &all, &dependents, &mut outcome, plan);
-                            Outcome::Failed(message)
+                            Outcome::Failed(failure)
                         }
                     };
                     let report = StepReport {

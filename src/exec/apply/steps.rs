@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::exec::{ApiCall, GceClient, GceError, request_id};
+use crate::exec::{ApiCall, ErrorKind, GceClient, GceError, request_id};
 use crate::graph::NodeId;
 use crate::plan::{Action, Change};
 use crate::state::ResourceState;
@@ -57,10 +57,27 @@ pub enum StepError {
         owner: owner::Owner,
         refused: &'static str,
     },
+    /// The plan refused the change; the reason.
+    #[error("{0}")]
+    Refused(String),
     #[error("{0}")]
     Other(String),
     #[error("nothing runs steps of the {} layer in this version", .0.as_str())]
     NoExecutor(crate::graph::Layer),
+}
+
+impl StepError {
+    /// What kind of failure it is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            StepError::Api(e) => e.kind(),
+            StepError::Unresolved(_) => ErrorKind::NotFound,
+            StepError::NotOurs { .. } => ErrorKind::NotOwned,
+            StepError::Refused(_) => ErrorKind::Refused,
+            StepError::NoExecutor(_) => ErrorKind::Unsupported,
+            StepError::Other(_) => ErrorKind::Other,
+        }
+    }
 }
 
 /// The project in place of the `{project}` placeholder.
