@@ -35,7 +35,7 @@ pub fn check(analysis: Analysis) -> Analysis {
 /// configuration of every VM and the Swarm stack file.
 #[derive(Debug, Clone)]
 pub struct Outputs {
-    pub requests: Vec<crate::targets::gce::ApiCall>,
+    pub requests: Vec<crate::targets::gce::InsertCall>,
     /// VM name -> (file name, content): `NAME.yaml` for cloud-init, `NAME.sh` for a startup script.
     pub boot: std::collections::BTreeMap<String, (String, String)>,
     pub stack: String,

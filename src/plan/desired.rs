@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::graph::{NodeId, NodeKind};
-use crate::targets::gce::ApiCall;
+use crate::targets::gce::InsertCall;
 
 /// Where a resource lives.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -42,7 +42,7 @@ pub struct Desired {
 }
 
 impl Desired {
-    pub fn from_call(call: &ApiCall) -> Option<Desired> {
+    pub fn from_call(call: &InsertCall) -> Option<Desired> {
         let (kind, location) = parse_collection(&call.path)?;
         let name = call.body.get("name")?.as_str()?.to_string();
         Some(Desired {
@@ -89,12 +89,12 @@ pub fn node_id(kind: &str, name: &str) -> Option<NodeId> {
     NodeKind::of_gce_resource(kind).map(|k| NodeId::new(k, name))
 }
 
-pub fn desired(calls: &[ApiCall]) -> Vec<Desired> {
+pub fn desired(calls: &[InsertCall]) -> Vec<Desired> {
     calls.iter().filter_map(Desired::from_call).collect()
 }
 
 /// [`desired`], moving the bodies out of the calls instead of copying them.
-pub fn into_desired(calls: Vec<ApiCall>) -> Vec<Desired> {
+pub fn into_desired(calls: Vec<InsertCall>) -> Vec<Desired> {
     calls
         .into_iter()
         .filter_map(|call| {

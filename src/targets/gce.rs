@@ -2,7 +2,7 @@
 //! resource of a [`Model`] (networks, subnetworks, firewalls, regional static
 //! addresses, disks, instances).
 //!
-//! Each call is an [`ApiCall`]: a graph node id (`gce.vm.worker-2`), the HTTP
+//! Each call is an [`InsertCall`]: a graph node id (`gce.vm.worker-2`), the HTTP
 //! method, a path relative to `https://compute.googleapis.com/compute/v1/`,
 //! the query, the JSON body and the node ids it depends on. Bodies use the
 //! discovery document's exact field names and types (int64 fields such as
@@ -47,9 +47,10 @@ use serde_json::Value;
 use crate::graph::{DepGraph, NodeId};
 use crate::model::Model;
 
-/// One Compute Engine v1 API call.
+/// One Compute Engine v1 insert call, as `build` writes it and `plan` reads it
+/// (the HTTP request itself is [`crate::exec::ApiCall`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ApiCall {
+pub struct InsertCall {
     /// The graph node id of the resource it creates, e.g. `gce.vm.worker-2`.
     pub node: NodeId,
     /// HTTP method (`POST` for inserts).
@@ -80,7 +81,7 @@ pub fn requests(
     model: &Model,
     graph: &DepGraph,
     user_data: &BTreeMap<String, String>,
-) -> Vec<ApiCall> {
+) -> Vec<InsertCall> {
     let ctx = bodies::Ctx::new(model, graph);
     let mut calls = Vec::new();
     for net in &model.networks {
@@ -105,7 +106,7 @@ pub fn requests(
 }
 
 /// `calls` in the graph's stable order of their nodes.
-fn in_graph_order(calls: Vec<ApiCall>, graph: &DepGraph) -> Vec<ApiCall> {
+fn in_graph_order(calls: Vec<InsertCall>, graph: &DepGraph) -> Vec<InsertCall> {
     let ids: Vec<&str> = calls.iter().map(|c| c.node.as_str()).collect();
     let order: Vec<usize> = {
         let position: BTreeMap<&str, usize> =
@@ -116,12 +117,12 @@ fn in_graph_order(calls: Vec<ApiCall>, graph: &DepGraph) -> Vec<ApiCall> {
             .filter_map(|id| position.get(id).copied())
             .collect()
     };
-    let mut slots: Vec<Option<ApiCall>> = calls.into_iter().map(Some).collect();
+    let mut slots: Vec<Option<InsertCall>> = calls.into_iter().map(Some).collect();
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 /// The calls as pretty JSON with a trailing newline (`gce/requests.json`).
-pub fn requests_json(calls: &[ApiCall]) -> String {
+pub fn requests_json(calls: &[InsertCall]) -> String {
     // Serializing plain data (strings, maps, JSON values) cannot fail.
     let mut out = serde_json::to_string_pretty(calls).unwrap_or_default();
     out.push('\n');

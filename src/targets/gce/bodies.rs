@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use crate::graph::{DepGraph, NodeId};
 use crate::model::{Address, Disk, Firewall, Model, Network, Vm};
 
-use super::{ApiCall, names, owner, refs};
+use super::{InsertCall, names, owner, refs};
 
 /// The disk type of boot disks.
 const BOOT_DISK_TYPE: &str = "pd-balanced";
@@ -39,14 +39,14 @@ impl<'m> Ctx<'m> {
     }
 
     /// The insert call making `node`, which waits for what the graph says.
-    fn call(&self, node: NodeId, path: String, body: Value) -> ApiCall {
+    fn call(&self, node: NodeId, path: String, body: Value) -> InsertCall {
         let depends_on = self
             .graph
             .prerequisites(node.as_str())
             .into_iter()
             .cloned()
             .collect();
-        ApiCall {
+        InsertCall {
             node,
             method: String::from("POST"),
             path,
@@ -94,7 +94,7 @@ impl<'m> Ctx<'m> {
             .map_or(self.model.gce.region.as_str(), |n| n.region.as_str())
     }
 
-    pub(super) fn network(&self, net: &Network) -> ApiCall {
+    pub(super) fn network(&self, net: &Network) -> InsertCall {
         let body = json!({
             "name": names::resource_name(&net.name),
             "description": self.description("network"),
@@ -104,7 +104,7 @@ impl<'m> Ctx<'m> {
         self.call(NodeId::network(&net.name), path, body)
     }
 
-    pub(super) fn subnetwork(&self, net: &Network) -> ApiCall {
+    pub(super) fn subnetwork(&self, net: &Network) -> InsertCall {
         let body = json!({
             "name": names::resource_name(&net.name),
             "description": self.description("subnetwork"),
@@ -119,7 +119,7 @@ impl<'m> Ctx<'m> {
         self.call(NodeId::subnetwork(&net.name), path, body)
     }
 
-    pub(super) fn firewall(&self, fw: &Firewall) -> ApiCall {
+    pub(super) fn firewall(&self, fw: &Firewall) -> InsertCall {
         let allowed: Vec<Value> = fw
             .allow
             .iter()
@@ -161,7 +161,7 @@ impl<'m> Ctx<'m> {
         self.call(NodeId::firewall(&fw.name), path, body)
     }
 
-    pub(super) fn address(&self, addr: &Address) -> ApiCall {
+    pub(super) fn address(&self, addr: &Address) -> InsertCall {
         let mut extra = Vec::new();
         if let Some(vm) = &addr.vm {
             extra.push(("sdbc-vm", vm.as_str()));
@@ -180,7 +180,7 @@ impl<'m> Ctx<'m> {
         self.call(NodeId::address(&addr.name), path, body)
     }
 
-    pub(super) fn disk(&self, disk: &Disk) -> ApiCall {
+    pub(super) fn disk(&self, disk: &Disk) -> InsertCall {
         let body = json!({
             "name": names::resource_name(&disk.name),
             "description": self.description("disk"),
@@ -284,7 +284,7 @@ impl<'m> Ctx<'m> {
         obj([("items", tags.into())])
     }
 
-    pub(super) fn instance(&self, vm: &Vm, boot_config: Option<&String>) -> ApiCall {
+    pub(super) fn instance(&self, vm: &Vm, boot_config: Option<&String>) -> InsertCall {
         let mut labels: Vec<(&str, &str)> = vm
             .labels
             .iter()

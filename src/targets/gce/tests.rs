@@ -17,12 +17,12 @@ fn user_data() -> BTreeMap<String, String> {
 }
 
 /// The calls of `model`, with the graph its checks would build.
-fn calls_of(model: &crate::model::Model, user_data: &BTreeMap<String, String>) -> Vec<ApiCall> {
+fn calls_of(model: &crate::model::Model, user_data: &BTreeMap<String, String>) -> Vec<InsertCall> {
     let graph = crate::graph::build(model, &[]);
     requests(model, &graph, user_data)
 }
 
-fn call<'a>(calls: &'a [ApiCall], node: &str) -> &'a ApiCall {
+fn call<'a>(calls: &'a [InsertCall], node: &str) -> &'a InsertCall {
     let found = calls.iter().find(|c| c.node == node);
     found.unwrap_or_else(|| panic!("no call for {node}"))
 }
@@ -249,6 +249,6 @@ fn output_is_deterministic_and_round_trips() {
     let b = requests_json(&calls_of(&two_vm_model(), &user_data()));
     assert_eq!(a, b);
     assert!(a.ends_with("}\n]\n"));
-    let back: Vec<ApiCall> = serde_json::from_str(&a).unwrap_or_default();
+    let back: Vec<InsertCall> = serde_json::from_str(&a).unwrap_or_default();
     assert_eq!(back, calls_of(&two_vm_model(), &user_data()));
 }
