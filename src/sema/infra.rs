@@ -2,6 +2,7 @@
 //! addresses, VMs (expanded into members with their internal addresses),
 //! firewalls (the user's and the ones Swarm and NFS need).
 
+use crate::model::names::gce_gb;
 use crate::schema::defaults;
 use std::collections::BTreeMap;
 
@@ -127,15 +128,6 @@ pub fn disks(ev: &mut Evaluator, gce: &GceSettings) -> Vec<Disk> {
         });
     }
     out
-}
-
-/// Compute Engine sizes are whole GB: binary sizes are taken as GiB, decimal ones rounded up.
-pub fn gce_gb(bytes: u64) -> u64 {
-    if bytes.is_multiple_of(1 << 30) {
-        bytes >> 30
-    } else {
-        bytes.div_ceil(1_000_000_000)
-    }
 }
 
 pub fn explicit_addresses(ev: &mut Evaluator, gce: &GceSettings) -> Vec<Address> {
@@ -445,37 +437,22 @@ fn member(
     let role = a
         .one_of(ev, "swarm", defaults::words("vm", "swarm"))
         .unwrap_or_else(|| defaults::text("vm", "swarm").into());
-    let swarm = match role.as_str() {
-        "manager" => SwarmRole::Manager,
-        "worker" => SwarmRole::Worker,
-        _ => SwarmRole::None,
-    };
+    let swarm = SwarmRole::of_word(&role);
     let network = network_of(ev, a, networks)
         .map(|n| networks[n].name.clone())
         .unwrap_or_default();
-    let mut tags = vec![group.to_string()];
-    if name != group {
-        tags.push(name.to_string());
-    }
+    let base = Vm::new(name, group, machine_type);
+    let mut tags = base.tags.clone();
     tags.extend(a.text_list(ev, "tags").unwrap_or_default());
     tags.dedup();
     let is_static = ev.vms.static_ip.get(&key).copied().unwrap_or(false);
     let image = a.string(ev, "image").unwrap_or_else(|| gce.image.clone());
-    let mut engine_labels = BTreeMap::new();
-    engine_labels.insert("sdbc.group".to_string(), group.to_string());
-    engine_labels.insert("sdbc.member".to_string(), name.to_string());
     Vm {
-        name: name.to_string(),
-        group: group.to_string(),
         index: (name != group).then_some(key.1),
-        machine_type: machine_type.to_string(),
         zone: a.word(ev, "zone").unwrap_or_else(|| gce.zone.clone()),
         cloud_init: crate::catalog::image(&image).is_none_or(|i| i.cloud_init),
         image,
-        boot_disk_gb: gce_gb(
-            a.size(ev, "disk_size")
-                .unwrap_or_else(|| defaults::size_bytes("vm", "disk_size")),
-        ),
+        boot_disk_gb: a.size(ev, "disk_size").map_or(base.boot_disk_gb, gce_gb),
         network,
         internal_ip: ev.vms.ips.get(&key).cloned().unwrap_or_default(),
         address: is_static.then(|| crate::model::names::static_address(name)),
@@ -487,10 +464,9 @@ fn member(
         labels: a.text_map(ev, "labels"),
         disks: exports.iter().map(|x| x.disk.clone()).collect(),
         nfs_exports: exports.to_vec(),
-        nfs_mounts: Vec::new(),
         sysctl: a.text_map(ev, "sysctl"),
-        engine_labels,
         span: ev.sym.entity(key.0).decl.span,
+        ..base
     }
 }
 

@@ -4,7 +4,6 @@
 // Each test crate uses a subset of these helpers.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -14,31 +13,13 @@ pub mod erase;
 pub mod rng;
 
 fn vm(name: &str, swarm: SwarmRole, ip: &str) -> Vm {
-    let mut engine_labels = BTreeMap::new();
-    engine_labels.insert(String::from("sdbc.group"), name.to_owned());
-    Vm {
-        name: name.to_owned(),
-        group: name.to_owned(),
-        index: None,
-        machine_type: String::from("e2-standard-2"),
-        zone: String::from("europe-west1-b"),
-        image: String::from("ubuntu-os-cloud/ubuntu-2404-lts-amd64"),
-        boot_disk_gb: 20,
-        network: String::from("misago"),
-        internal_ip: ip.to_owned(),
-        address: None,
-        external_access: true,
-        swarm,
-        tags: vec![name.to_owned()],
-        labels: BTreeMap::new(),
-        disks: Vec::new(),
-        nfs_exports: Vec::new(),
-        nfs_mounts: Vec::new(),
-        sysctl: BTreeMap::new(),
-        engine_labels,
-        cloud_init: true,
-        span: Default::default(),
-    }
+    let mut vm = Vm::new(name, name, "e2-standard-2");
+    vm.zone = String::from("europe-west1-b");
+    vm.image = String::from("ubuntu-os-cloud/ubuntu-2404-lts-amd64");
+    vm.network = String::from("misago");
+    vm.internal_ip = ip.to_owned();
+    vm.swarm = swarm;
+    vm
 }
 
 /// Three VMs: `storage` exports the disk `static-files` (not a Swarm node),
