@@ -21,7 +21,7 @@ mod server;
 mod state;
 mod util;
 
-pub use config::{FakeConfig, Faults, GOOGLE_BASE};
+pub use config::{Appearance, FakeConfig, Faults, GOOGLE_BASE};
 pub use schema::{SchemaError, validate};
 pub use state::LoggedRequest;
 

@@ -162,6 +162,9 @@ pub async fn make_plan(
             } else {
                 &l.desired
             };
+            for note in crate::exec::refresh::settle(c, &mut l.state).await {
+                let _ = writeln!(std::io::stderr(), "note: {note}");
+            }
             let r = crate::exec::refresh::refresh(c, project, &l.stack, program, &mut l.state)
                 .await
                 .map_err(|e| format!("refresh failed: {e}"))?;

@@ -117,6 +117,42 @@ pub async fn refresh(
     Ok(out)
 }
 
+/// Waits for the operations an earlier run left in flight (recorded in the
+/// state when they started), so that refresh sees what they made or
+/// deleted; returns one line per operation for the user. An insert that
+/// found its name taken and a delete that found the resource gone are
+/// settled like finished ones (refresh then reads the owner mark). An
+/// operation that cannot be followed stays in the state for the next run.
+pub async fn settle(client: &GceClient, state: &mut State) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (node, op) in std::mem::take(&mut state.operations) {
+        let outcome = match client.wait_operation(op.operation.clone()).await {
+            Ok(_) => String::from("it finished"),
+            Err(e) if op.kind == "insert" && e.is_already_exists() => {
+                String::from("the name was taken")
+            }
+            Err(e) if op.kind == "delete" && e.is_not_found() => {
+                String::from("it was gone already")
+            }
+            Err(e @ GceError::Operation { .. }) => format!("it failed: {e}"),
+            Err(e) => {
+                notes.push(format!(
+                    "the {} of `{node}` left running by an earlier run cannot be followed ({e}); \
+                     the next run tries again",
+                    op.kind
+                ));
+                state.operations.insert(node, op);
+                continue;
+            }
+        };
+        notes.push(format!(
+            "waited for the {} of `{node}` left running by an earlier run: {outcome}",
+            op.kind
+        ));
+    }
+    notes
+}
+
 fn update_assigned(state: &mut State, node: &str, item: &Value) {
     let Some(r) = state.resources.get_mut(node) else {
         return;

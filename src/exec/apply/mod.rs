@@ -5,8 +5,11 @@
 //! while a save is being written go into the next one). A failed step stops
 //! only the steps that depend on it; everything independent still runs,
 //! and all failures are reported at the end. When `cancel` is set (Ctrl-C)
-//! no new step starts; the ones in flight finish and are saved.
+//! no new step starts; the ones in flight finish and are saved. Inserts and
+//! deletes are saved in the state as they start ([`InFlight`]), so a run
+//! killed meanwhile leaves the next one the operations to wait for.
 
+mod in_flight;
 mod steps;
 
 use std::collections::BTreeMap;
@@ -16,7 +19,8 @@ use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
-pub use steps::{Assigned, StepCtx, StepError, state_of};
+pub use in_flight::InFlight;
+pub use steps::{Assigned, StepCtx, StepError, fill_body, state_of};
 
 use crate::plan::{Action, Change, Plan};
 use crate::state::{State, StateError, StateStore};
@@ -266,6 +270,10 @@ impl Runner<'_> {
                     saved.map_err(|e| ApplyError::Panicked(e.to_string()))??;
                     continue;
                 }
+                () = self.ctx.in_flight.changed(), if !running.is_empty() => {
+                    dirty = true;
+                    continue;
+                }
                 joined = running.join_next(), if !running.is_empty() => {
                     let Some(joined) = joined else { continue };
                     let (i, result, duration) = match joined {
@@ -356,6 +364,7 @@ impl Runner<'_> {
     /// Saves a copy of `state` on the blocking pool, bumping `state.serial`
     /// as the save bumps the copy's.
     fn start_save(&self, state: &mut State) -> tokio::task::JoinHandle<Result<(), StateError>> {
+        state.operations = self.ctx.in_flight.snapshot();
         let mut snapshot = state.clone();
         state.serial += 1;
         let store = self.store.clone();

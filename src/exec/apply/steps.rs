@@ -18,9 +18,10 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::exec::{ApiCall, GceClient, GceError, request_id};
+use super::in_flight::InFlight;
+use crate::exec::{ApiCall, GceClient, GceError, operation, request_id};
 use crate::plan::{Action, Change};
-use crate::state::ResourceState;
+use crate::state::{PendingOperation, ResourceState};
 use crate::targets::gce::{owner, refs};
 
 /// `node -> values Compute Engine assigned` (for `${node.field}` placeholders).
@@ -37,6 +38,8 @@ pub struct StepCtx {
     /// Differs between runs of the same lineage (see the module doc).
     pub epoch: u64,
     pub assigned: Assigned,
+    /// Inserts and deletes started and not yet seen finished.
+    pub in_flight: InFlight,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -149,10 +152,16 @@ impl StepCtx {
             "create",
             &desired,
         ));
-        match self.client.execute(call).await {
+        match self
+            .noted(&change.node, "insert", self.path(change), call)
+            .await
+        {
             Ok(_) => self.record(change, &desired).await,
-            // Made by an earlier, interrupted run: adopt it. Its insert may
-            // still be running, and until it is done a get can answer 404.
+            // The name is taken (409 at once, or RESOURCE_ALREADY_EXISTS at
+            // the end of the operation): adopted only if it carries this
+            // stack's mark, i.e. an earlier, interrupted run made it. Its
+            // insert may still be running, and until it is done a get can
+            // answer 404.
             Err(e) if e.is_already_exists() => self.record_when_visible(change, &desired).await,
             Err(e) => Err(e.into()),
         }
@@ -203,15 +212,45 @@ impl StepCtx {
             Some(actual) => self.check_owner(change, &actual, "does not delete it")?,
         }
         let rid = self.rid(&change.node, "delete", &Value::String(path.clone()));
-        match self.client.delete(&path, &rid).await {
-            Ok(Some(op)) => {
-                self.client.wait_operation(op).await?;
-                Ok(())
-            }
-            Ok(None) => Ok(()),
+        let call = ApiCall::delete(path.clone()).with_request_id(rid);
+        match self.noted(&change.node, "delete", path, call).await {
+            // Gone already, or deleted meanwhile by another call.
+            Ok(_) => Ok(()),
             Err(e) if e.is_not_found() => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Sends a mutating `call` and waits for its operation, noting the
+    /// operation as in flight (saved with the state) until it is seen
+    /// finished; one that could not be followed to the end stays noted for
+    /// the next run to wait for.
+    async fn noted(
+        &self,
+        node: &str,
+        kind: &str,
+        target: String,
+        call: ApiCall,
+    ) -> Result<Value, GceError> {
+        let answer = self.client.send(call).await?;
+        if !operation::is_operation(&answer) {
+            return Ok(answer);
+        }
+        let pending = !operation::is_done(&answer);
+        if pending {
+            let op = PendingOperation {
+                kind: kind.to_string(),
+                target,
+                operation: answer.clone(),
+            };
+            self.in_flight.start(node, op);
+        }
+        let result = self.client.wait_operation(answer).await;
+        let seen_done = matches!(&result, Ok(_) | Err(GceError::Operation { .. }));
+        if pending && seen_done {
+            self.in_flight.finish(node);
+        }
+        result
     }
 
     /// Labels and metadata in place; the machine type while stopped.
