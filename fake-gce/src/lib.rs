@@ -102,6 +102,18 @@ impl FakeHandle {
         self.shared.lock().resources.get(key).cloned()
     }
 
+    /// Changes a resource as someone outside the API's callers would (a
+    /// console edit), for drift tests; false if there is no such resource.
+    pub fn edit_resource(&self, key: &str, edit: impl FnOnce(&mut Value)) -> bool {
+        match self.shared.lock().resources.get_mut(key) {
+            Some(r) => {
+                edit(r);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Every resource held, by key, sorted by key.
     pub fn resources(&self) -> Vec<(String, Value)> {
         let st = self.shared.lock();

@@ -152,6 +152,7 @@ pub async fn make_plan(
 ) -> Result<Plan, String> {
     let mut found: Vec<Found> = Vec::new();
     let mut conflicts = Vec::new();
+    let mut drift = std::collections::BTreeMap::new();
     let refreshed = match (client, &l.project) {
         (Some(c), Some(project)) => {
             // Every collection of the program is listed, even when less is
@@ -169,6 +170,7 @@ pub async fn make_plan(
                 .await
                 .map_err(|e| format!("refresh failed: {e}"))?;
             found = r.untracked;
+            drift = r.drift;
             // Only what this run would create or touch is a conflict.
             let wanted_nodes: std::collections::HashSet<&str> =
                 wanted.iter().map(|d| d.node.as_str()).collect();
@@ -192,6 +194,7 @@ pub async fn make_plan(
         refreshed,
         &found,
     );
+    crate::plan::add_drift(&mut plan, &drift, wanted);
     plan.deferred = l.deferred.clone();
     plan.conflicts = conflicts;
     plan.source = l.source.display().to_string();

@@ -5,14 +5,17 @@
 //! run died between the call and the save) are reported so the plan adopts
 //! them instead of creating them again, or deletes them if the program no
 //! longer wants them; resources under the program's names with any other
-//! mark (or none) are reported as conflicts, never taken.
+//! mark (or none) are reported as conflicts, never taken. Every managed
+//! field of a tracked resource is compared with what sdbc last sent
+//! ([`drift`]), so that changes made outside sdbc are planned back.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
+use super::apply::fill_body;
 use super::{GceClient, GceError};
-use crate::plan::{Conflict, Desired, Found, node_id, parse_collection};
+use crate::plan::{AttrDiff, Conflict, Desired, Found, drift, node_id, parse_collection};
 use crate::state::State;
 use crate::targets::gce::owner::Owner;
 
@@ -24,6 +27,9 @@ pub struct Refreshed {
     /// Resources under the program's names (or tracked by the state) that
     /// carry another owner's mark, or none.
     pub conflicts: Vec<Conflict>,
+    /// Managed fields changed outside sdbc, by node: from the actual value
+    /// back to what sdbc last sent.
+    pub drift: BTreeMap<String, Vec<AttrDiff>>,
     /// List calls made.
     pub lists: usize,
 }
@@ -90,7 +96,14 @@ pub async fn refresh(
                     out.gone.insert(node.clone());
                 }
                 Some(item) if Owner::of(item).is(stack, &lineage) => {
-                    update_assigned(state, node, item)
+                    update_assigned(state, node, item);
+                    if let Some(r) = state.resources.get(node) {
+                        let sent = fill_body(&r.attributes, project, &lineage);
+                        let changed = drift(&sent, item);
+                        if !changed.is_empty() {
+                            out.drift.insert(node.clone(), changed);
+                        }
+                    }
                 }
                 Some(item) => out.conflicts.push(conflict(node, name, item)),
             }

@@ -8,13 +8,15 @@
 
 mod desired;
 mod diff;
+mod drift;
 pub mod render;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use desired::{Desired, Location, desired, into_desired, node_id, parse_collection};
-pub use diff::{AttrDiff, classify};
+pub use diff::{AttrDiff, action_for, classify};
+pub use drift::drift;
 
 use crate::state::State;
 use crate::targets::gce::owner::Owner;
@@ -225,6 +227,46 @@ fn order_found_deletes(changes: &mut [Change], found: &[Found]) {
                 c.depends_on.push(node.clone());
             }
         }
+    }
+}
+
+/// Adds changes made outside sdbc (`drift`, by node, from refresh) to the
+/// plan: each becomes a change back to the program, naming the field.
+pub fn add_drift(
+    plan: &mut Plan,
+    drift: &std::collections::BTreeMap<String, Vec<AttrDiff>>,
+    wanted: &[Desired],
+) {
+    for c in &mut plan.changes {
+        let Some(outside) = drift.get(&c.node) else {
+            continue;
+        };
+        if !matches!(
+            c.action,
+            Action::NoOp | Action::Update | Action::UpdateRestart | Action::Replace
+        ) {
+            continue;
+        }
+        let mut diffs = outside.clone();
+        diffs.extend(
+            c.diffs
+                .drain(..)
+                .filter(|d| !outside.iter().any(|o| o.path == d.path)),
+        );
+        let (action, reason) = action_for(&c.kind, &diffs);
+        let fields: Vec<&str> = outside.iter().map(|d| d.path.as_str()).collect();
+        let outside_note = format!("changed outside sdbc: {}", fields.join(", "));
+        c.reason = Some(match reason {
+            Some(r) => format!("{r}; {outside_note}"),
+            None => outside_note,
+        });
+        c.action = action;
+        c.diffs = diffs;
+        c.body = wanted
+            .iter()
+            .find(|d| d.node == c.node)
+            .map(|d| d.body.clone());
+        c.data_loss = data_loss(c);
     }
 }
 
