@@ -462,3 +462,79 @@ fn ctrl_c_finishes_the_steps_in_flight_saves_and_exits_130() {
     work.apply().expect_code(0, "apply after the interruption");
     assert_converged(&fake, &work);
 }
+
+/// Starts `verb` with slow operations, kills it once the state records an
+/// operation still running, and returns what it left in flight.
+fn kill_in_flight(work: &Work, verb: &str) -> Vec<String> {
+    let file = work.file_name();
+    let mut child = work
+        .command(&[verb, &file, "--auto-approve", "--allow-data-loss"])
+        .spawn()
+        .expect("spawn sdbc");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let noted = work.store().path().exists()
+            && work.store().load().is_ok_and(|s| !s.operations.is_empty());
+        if noted {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no operation was ever recorded");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    work.state()
+        .operations
+        .values()
+        .map(|op| op.kind.clone())
+        .collect()
+}
+
+#[test]
+fn a_resumed_run_settles_what_the_killed_one_left_in_flight() {
+    use fake_gce::Appearance::{WhenAccepted, WhenDone};
+    // Both behaviours of the real API, and a killed run whose last save
+    // missed its operations (the re-run then meets them as conflicts:
+    // RESOURCE_ALREADY_EXISTS or RESOURCE_NOT_FOUND in the operation, or
+    // 409): all settle without a failure.
+    for (appearance, late_conflicts, forget) in [
+        (WhenDone, true, false),
+        (WhenDone, true, true),
+        (WhenAccepted, false, true),
+    ] {
+        let what = format!("{appearance:?}, late conflicts {late_conflicts}, forget {forget}");
+        let fake = Fake::start(fake_gce::FakeConfig {
+            op_pending: Duration::from_millis(1),
+            op_running: Duration::from_millis(1000),
+            appearance,
+            late_conflicts,
+            ..fake_gce::FakeConfig::default()
+        });
+        let work = Work::program(&fake, "small", &small_program(1));
+        for verb in ["apply", "destroy"] {
+            let left = kill_in_flight(&work, verb);
+            let kind = if verb == "apply" { "insert" } else { "delete" };
+            assert!(left.iter().all(|k| k == kind), "{what}: {left:?}");
+            if forget {
+                let mut state = work.state();
+                state.operations.clear();
+                work.store().save(&mut state).expect("save");
+            }
+            let rerun = work.sdbc(verb, &["--auto-approve", "--allow-data-loss"]);
+            rerun.expect_code(0, &format!("{what}: {verb} after the kill"));
+            assert_eq!(
+                rerun.stderr.contains("left running by an earlier run"),
+                !forget,
+                "{what}: {}",
+                rerun.stderr
+            );
+            assert!(work.state().operations.is_empty());
+            assert!(fake.settle());
+            if verb == "apply" {
+                assert_converged(&fake, &work);
+            } else {
+                assert_eq!(fake.resources().len(), 0, "{what}: destroyed");
+            }
+        }
+    }
+}

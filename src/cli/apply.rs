@@ -185,7 +185,10 @@ fn execute(
                     return ExitStatus::Errors;
                 }
             };
-        let before = loaded.state.resources.clone();
+        let before = (
+            loaded.state.resources.clone(),
+            loaded.state.operations.clone(),
+        );
         let fresh = match deploy::make_plan(&mut loaded, Some(&client), opts.goal).await {
             Ok(p) => p,
             Err(e) => {
@@ -204,8 +207,9 @@ fn execute(
             .write_all(crate::plan::render::human(&plan, color == ColorChoice::Always).as_bytes());
         if !plan.has_changes() {
             // Refresh may have dropped resources that are gone (deleted by
-            // a run killed before it saved): keep the state truthful.
-            if loaded.state.resources != before
+            // a run killed before it saved), and operations left in flight
+            // were settled: keep the state truthful.
+            if (&loaded.state.resources, &loaded.state.operations) != (&before.0, &before.1)
                 && let Err(e) = loaded.store.save(&mut loaded.state)
             {
                 common::error_line(color, &e.to_string());
@@ -282,6 +286,7 @@ async fn run_plan(
             lineage: loaded.state.lineage.clone(),
             epoch: loaded.state.serial,
             assigned: Default::default(),
+            in_flight: Default::default(),
         })),
         store: &loaded.store,
         parallel: opts.parallel,

@@ -145,15 +145,20 @@ pub async fn make_plan(
     let wanted = goal.wanted(&l.desired);
     let mut found: Vec<Found> = Vec::new();
     let mut conflicts = Vec::new();
+    let mut drift = std::collections::BTreeMap::new();
     let refreshed = match (client, &l.project) {
         (Some(c), Some(project)) => {
             // Every collection of the program is listed, even when less is
             // wanted (destroy wants nothing): what a killed run made before
             // saving it is found there.
+            for note in crate::exec::refresh::settle(c, &mut l.state).await {
+                let _ = writeln!(std::io::stderr(), "note: {note}");
+            }
             let r = crate::exec::refresh::refresh(c, project, &l.stack, &l.desired, &mut l.state)
                 .await
                 .map_err(|e| format!("refresh failed: {e}"))?;
             found = r.untracked;
+            drift = r.drift;
             // Only what this run would create or touch is a conflict.
             let wanted_nodes: std::collections::HashSet<&str> =
                 wanted.iter().map(|d| d.node.as_str()).collect();
@@ -177,6 +182,7 @@ pub async fn make_plan(
         refreshed,
         found: &found,
     });
+    crate::plan::add_drift(&mut plan, &drift, wanted);
     plan.deferred = l.deferred.clone();
     plan.conflicts = conflicts;
     plan.source = l.source.display().to_string();

@@ -318,14 +318,21 @@ impl GceError {
         }
     }
 
-    /// 404.
-    pub fn is_not_found(&self) -> bool {
-        self.status() == Some(404)
+    fn has_operation_code(&self, wanted: &str) -> bool {
+        matches!(self, GceError::Operation { errors, .. } if errors.iter().any(|e| e.code == wanted))
     }
 
-    /// 409 `alreadyExists`.
+    /// 404, or an operation that ended with `RESOURCE_NOT_FOUND` (a delete
+    /// of something another call deleted meanwhile).
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404) || self.has_operation_code("RESOURCE_NOT_FOUND")
+    }
+
+    /// 409 `alreadyExists`, or an insert whose operation ended with
+    /// `RESOURCE_ALREADY_EXISTS` (the name was taken while it was queued).
     pub fn is_already_exists(&self) -> bool {
-        self.status() == Some(409) && self.has_reason(&["alreadyExists"])
+        (self.status() == Some(409) && self.has_reason(&["alreadyExists"]))
+            || self.has_operation_code("RESOURCE_ALREADY_EXISTS")
     }
 
     /// The server's `Retry-After`, if it sent one.
@@ -454,6 +461,15 @@ mod tests {
         assert!(!api(429, None).needs_refetch());
         assert!(api(404, None).is_not_found());
         assert!(api(409, Some("alreadyExists")).is_already_exists());
+        // The same conflicts reported at the end of an operation.
+        let op = |code: &str| {
+            GceError::from_operation(&json!({"name": "op", "status": "DONE",
+                "error": {"errors": [{"code": code, "message": "m"}]}}))
+            .expect("an operation error")
+        };
+        assert!(op("RESOURCE_ALREADY_EXISTS").is_already_exists());
+        assert!(op("RESOURCE_NOT_FOUND").is_not_found());
+        assert!(!op("QUOTA_EXCEEDED").is_already_exists() && !op("QUOTA_EXCEEDED").is_not_found());
         assert!(api(503, None).outcome_unknown() && !api(429, None).outcome_unknown());
         let t = |kind| GceError::Transport {
             method: "GET".into(),

@@ -5,14 +5,17 @@
 //! run died between the call and the save) are reported so the plan adopts
 //! them instead of creating them again, or deletes them if the program no
 //! longer wants them; resources under the program's names with any other
-//! mark (or none) are reported as conflicts, never taken.
+//! mark (or none) are reported as conflicts, never taken. Every managed
+//! field of a tracked resource is compared with what sdbc last sent
+//! ([`drift`]), so that changes made outside sdbc are planned back.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
+use super::apply::fill_body;
 use super::{GceClient, GceError};
-use crate::plan::{Conflict, Desired, Found, node_id, parse_collection};
+use crate::plan::{AttrDiff, Conflict, Desired, Found, drift, node_id, parse_collection};
 use crate::state::State;
 use crate::targets::gce::owner::Owner;
 
@@ -24,6 +27,9 @@ pub struct Refreshed {
     /// Resources under the program's names (or tracked by the state) that
     /// carry another owner's mark, or none.
     pub conflicts: Vec<Conflict>,
+    /// Managed fields changed outside sdbc, by node: from the actual value
+    /// back to what sdbc last sent.
+    pub drift: BTreeMap<String, Vec<AttrDiff>>,
     /// List calls made.
     pub lists: usize,
 }
@@ -90,7 +96,14 @@ pub async fn refresh(
                     out.gone.insert(node.clone());
                 }
                 Some(item) if Owner::of(item).is(stack, &lineage) => {
-                    update_assigned(state, node, item)
+                    update_assigned(state, node, item);
+                    if let Some(r) = state.resources.get(node) {
+                        let sent = fill_body(&r.attributes, project, &lineage);
+                        let changed = drift(&sent, item);
+                        if !changed.is_empty() {
+                            out.drift.insert(node.clone(), changed);
+                        }
+                    }
                 }
                 Some(item) => out.conflicts.push(conflict(node, name, item)),
             }
@@ -117,6 +130,42 @@ pub async fn refresh(
         }
     }
     Ok(out)
+}
+
+/// Waits for the operations an earlier run left in flight (recorded in the
+/// state when they started), so that refresh sees what they made or
+/// deleted; returns one line per operation for the user. An insert that
+/// found its name taken and a delete that found the resource gone are
+/// settled like finished ones (refresh then reads the owner mark). An
+/// operation that cannot be followed stays in the state for the next run.
+pub async fn settle(client: &GceClient, state: &mut State) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (node, op) in std::mem::take(&mut state.operations) {
+        let outcome = match client.wait_operation(op.operation.clone()).await {
+            Ok(_) => String::from("it finished"),
+            Err(e) if op.kind == "insert" && e.is_already_exists() => {
+                String::from("the name was taken")
+            }
+            Err(e) if op.kind == "delete" && e.is_not_found() => {
+                String::from("it was gone already")
+            }
+            Err(e @ GceError::Operation { .. }) => format!("it failed: {e}"),
+            Err(e) => {
+                notes.push(format!(
+                    "the {} of `{node}` left running by an earlier run cannot be followed ({e}); \
+                     the next run tries again",
+                    op.kind
+                ));
+                state.operations.insert(node, op);
+                continue;
+            }
+        };
+        notes.push(format!(
+            "waited for the {} of `{node}` left running by an earlier run: {outcome}",
+            op.kind
+        ));
+    }
+    notes
 }
 
 fn update_assigned(state: &mut State, node: &str, item: &Value) {

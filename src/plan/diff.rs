@@ -29,18 +29,29 @@ pub fn classify(
         return (Action::NoOp, None, diffs);
     }
     collect("", before, after, &mut diffs);
+    let (action, reason) = action_for(kind, &diffs);
+    (action, reason, diffs)
+}
+
+/// How differences of a resource of `kind` must be made: nothing, in
+/// place, with a restart, by a replace (with the field that forces it), or
+/// not at all (a disk that would shrink).
+pub fn action_for(kind: &str, diffs: &[AttrDiff]) -> (Action, Option<String>) {
     if diffs.is_empty() {
-        return (Action::NoOp, None, diffs);
+        return (Action::NoOp, None);
+    }
+    if kind == "disk"
+        && let Some(why) = diffs
+            .iter()
+            .find(|d| d.path == "sizeGb")
+            .and_then(|d| shrinks(d.before.as_ref()?, d.after.as_ref()?))
+    {
+        return (Action::Refused, Some(why));
     }
     let top: Vec<&str> = diffs
         .iter()
         .map(|d| d.path.split(['.', '[']).next().unwrap_or(""))
         .collect();
-    if kind == "disk"
-        && let Some(why) = shrinks(before, after)
-    {
-        return (Action::Refused, Some(why), diffs);
-    }
     let in_place: &[&str] = match kind {
         "instance" => &["labels", "metadata", "machineType"],
         "disk" => &["labels", "sizeGb"],
@@ -48,7 +59,7 @@ pub fn classify(
     };
     if let Some(field) = top.iter().find(|f| !in_place.contains(f)) {
         let reason = format!("`{field}` of a {kind} cannot change in place");
-        return (Action::Replace, Some(reason), diffs);
+        return (Action::Replace, Some(reason));
     }
     if top.contains(&"machineType") {
         return (
@@ -56,15 +67,14 @@ pub fn classify(
             Some(String::from(
                 "the machine type changes only while the VM is stopped",
             )),
-            diffs,
         );
     }
-    (Action::Update, None, diffs)
+    (Action::Update, None)
 }
 
-/// Why a disk must not go from `before` to `after`: it would shrink.
+/// Why a disk's `sizeGb` must not go from `before` to `after`: it would shrink.
 fn shrinks(before: &Value, after: &Value) -> Option<String> {
-    let size = |v: &Value| v.get("sizeGb")?.as_str()?.parse::<u64>().ok();
+    let size = |v: &Value| v.as_str()?.parse::<u64>().ok();
     let (b, a) = (size(before)?, size(after)?);
     (a < b).then(|| {
         format!(

@@ -9,7 +9,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use super::{Action, Change, Deferred, Desired, Found, Location, PLAN_VERSION, Plan};
-use super::{classify, parse_collection};
+use super::{AttrDiff, action_for, classify, parse_collection};
 use crate::graph::{DepGraph, NodeId};
 use crate::state::{ResourceState, State};
 
@@ -260,6 +260,46 @@ fn order_found_deletes(changes: &mut [Change], found: &[Found]) {
                 c.depends_on.push(node.clone());
             }
         }
+    }
+}
+
+/// Adds changes made outside sdbc (`drift`, by node, from refresh) to the
+/// plan: each becomes a change back to the program, naming the field.
+pub fn add_drift(
+    plan: &mut Plan,
+    drift: &std::collections::BTreeMap<String, Vec<AttrDiff>>,
+    wanted: &[Desired],
+) {
+    for c in &mut plan.changes {
+        let Some(outside) = drift.get(c.node.as_str()) else {
+            continue;
+        };
+        if !matches!(
+            c.action,
+            Action::NoOp | Action::Update | Action::UpdateRestart | Action::Replace
+        ) {
+            continue;
+        }
+        let mut diffs = outside.clone();
+        diffs.extend(
+            c.diffs
+                .drain(..)
+                .filter(|d| !outside.iter().any(|o| o.path == d.path)),
+        );
+        let (action, reason) = action_for(&c.kind, &diffs);
+        let fields: Vec<&str> = outside.iter().map(|d| d.path.as_str()).collect();
+        let outside_note = format!("changed outside sdbc: {}", fields.join(", "));
+        c.reason = Some(match reason {
+            Some(r) => format!("{r}; {outside_note}"),
+            None => outside_note,
+        });
+        c.action = action;
+        c.diffs = diffs;
+        c.body = wanted
+            .iter()
+            .find(|d| d.node == c.node)
+            .map(|d| d.body.clone());
+        c.data_loss = data_loss(c);
     }
 }
 

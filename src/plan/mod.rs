@@ -8,6 +8,7 @@
 
 mod desired;
 mod diff;
+mod drift;
 mod make;
 pub mod render;
 
@@ -15,8 +16,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use desired::{Desired, Location, desired, into_desired, node_id, parse_collection};
-pub use diff::{AttrDiff, classify};
-pub use make::{Goal, Inputs, deferred, make, with_dependents};
+pub use diff::{AttrDiff, action_for, classify};
+pub use drift::drift;
+pub use make::{Goal, Inputs, add_drift, deferred, make, with_dependents};
 
 use crate::graph::NodeId;
 use crate::targets::gce::owner::Owner;

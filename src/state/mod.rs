@@ -47,6 +47,21 @@ pub struct State {
     /// Resources by address, e.g. `vm.worker[2]`.
     #[serde(default)]
     pub resources: BTreeMap<String, ResourceState>,
+    /// Operations a run started and had not seen finish when it saved, by
+    /// node: the next run waits for them before it refreshes.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub operations: BTreeMap<String, PendingOperation>,
+}
+
+/// An insert or delete in flight, as recorded when it was started.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingOperation {
+    /// `insert` or `delete`.
+    pub kind: String,
+    /// The resource it acts on (`projects/P/zones/Z/disks/NAME`).
+    pub target: String,
+    /// The Operation as the API answered (its name, zone or region).
+    pub operation: serde_json::Value,
 }
 
 /// One resource as sdbc last saw it after applying it.
@@ -94,6 +109,7 @@ impl State {
             region: None,
             zone: None,
             resources: BTreeMap::new(),
+            operations: BTreeMap::new(),
         }
     }
 

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Phase, Step, StepCtx, StepError};
+use super::{InFlight, Phase, Step, StepCtx, StepError};
 use crate::graph::{Layer, NodeId};
 use crate::plan::{Action, Change};
 use crate::state::{ResourceState, State};
@@ -93,6 +93,21 @@ impl Executors {
 
     pub fn for_node(&self, node: &NodeId) -> Option<&Executor> {
         self.by_layer.get(&node.layer())
+    }
+
+    /// The Compute Engine executor's operations in flight, if it runs here.
+    pub(super) fn in_flight(&self) -> Option<&InFlight> {
+        self.by_layer.values().find_map(|e| match e {
+            Executor::Gce(ctx) => Some(&ctx.in_flight),
+        })
+    }
+
+    /// Resolves when the operations in flight changed (never without any executor that has them).
+    pub(super) async fn in_flight_changed(&self) {
+        match self.in_flight() {
+            Some(f) => f.changed().await,
+            None => std::future::pending().await,
+        }
     }
 
     /// Every executor once, in layer order.

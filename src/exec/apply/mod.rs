@@ -5,13 +5,16 @@
 //! while a save is being written go into the next one). A failed step stops
 //! only the steps that depend on it; everything independent still runs,
 //! and all failures are reported at the end. When `cancel` is set (Ctrl-C)
-//! no new step starts; the ones in flight finish and are saved.
+//! no new step starts; the ones in flight finish and are saved. Inserts and
+//! deletes are saved in the state as they start ([`InFlight`]), so a run
+//! killed meanwhile leaves the next one the operations to wait for.
 //!
 //! What a step waits for and the order ready steps start in come from the
 //! dependency graph ([`schedule`]); how a step runs is up to the executor
 //! of its node's layer ([`executor`]).
 
 pub mod executor;
+mod in_flight;
 mod report;
 pub mod schedule;
 mod steps;
@@ -24,9 +27,10 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
 pub use executor::{Executor, Executors};
+pub use in_flight::InFlight;
 pub use report::{ApplyReport, Failure, Outcome, StepReport};
 pub use schedule::steps;
-pub use steps::{Assigned, StepCtx, StepError, state_of};
+pub use steps::{Assigned, StepCtx, StepError, fill_body, state_of};
 
 use crate::plan::{Change, Plan};
 use crate::state::{State, StateError, StateStore};
@@ -156,6 +160,10 @@ impl Runner<'_> {
                     saved.map_err(|e| ApplyError::Panicked(e.to_string()))??;
                     continue;
                 }
+                () = self.executors.in_flight_changed(), if !running.is_empty() => {
+                    dirty = true;
+                    continue;
+                }
                 joined = running.join_next(), if !running.is_empty() => {
                     let Some(joined) = joined else { continue };
                     let (i, result, duration) = match joined {
@@ -244,6 +252,9 @@ impl Runner<'_> {
     /// Saves a copy of `state` on the blocking pool, bumping `state.serial`
     /// as the save bumps the copy's.
     fn start_save(&self, state: &mut State) -> tokio::task::JoinHandle<Result<(), StateError>> {
+        if let Some(in_flight) = self.executors.in_flight() {
+            state.operations = in_flight.snapshot();
+        }
         let mut snapshot = state.clone();
         state.serial += 1;
         let store = self.store.clone();

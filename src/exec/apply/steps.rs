@@ -18,10 +18,11 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::exec::{ApiCall, ErrorKind, GceClient, GceError, request_id};
+use super::in_flight::InFlight;
+use crate::exec::{ApiCall, ErrorKind, GceClient, GceError, operation, request_id};
 use crate::graph::NodeId;
-use crate::plan::{Action, Change};
-use crate::state::ResourceState;
+use crate::plan::{Action, AttrDiff, Change};
+use crate::state::{PendingOperation, ResourceState};
 use crate::targets::gce::{owner, refs};
 
 /// `node -> values Compute Engine assigned` (for `${node.field}` placeholders).
@@ -38,6 +39,8 @@ pub struct StepCtx {
     /// Differs between runs of the same lineage (see the module doc).
     pub epoch: u64,
     pub assigned: Assigned,
+    /// Inserts and deletes started and not yet seen finished.
+    pub in_flight: InFlight,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -169,10 +172,16 @@ impl StepCtx {
             "create",
             &desired,
         ));
-        match self.client.execute(call).await {
+        match self
+            .noted(&change.node, "insert", self.path(change), call)
+            .await
+        {
             Ok(_) => self.record(change, &desired).await,
-            // Made by an earlier, interrupted run: adopt it. Its insert may
-            // still be running, and until it is done a get can answer 404.
+            // The name is taken (409 at once, or RESOURCE_ALREADY_EXISTS at
+            // the end of the operation): adopted only if it carries this
+            // stack's mark, i.e. an earlier, interrupted run made it. Its
+            // insert may still be running, and until it is done a get can
+            // answer 404.
             Err(e) if e.is_already_exists() => self.record_when_visible(change, &desired).await,
             Err(e) => Err(e.into()),
         }
@@ -223,15 +232,45 @@ impl StepCtx {
             Some(actual) => self.check_owner(change, &actual, "does not delete it")?,
         }
         let rid = self.rid(&change.node, "delete", &Value::String(path.clone()));
-        match self.client.delete(&path, &rid).await {
-            Ok(Some(op)) => {
-                self.client.wait_operation(op).await?;
-                Ok(())
-            }
-            Ok(None) => Ok(()),
+        let call = ApiCall::delete(path.clone()).with_request_id(rid);
+        match self.noted(&change.node, "delete", path, call).await {
+            // Gone already, or deleted meanwhile by another call.
+            Ok(_) => Ok(()),
             Err(e) if e.is_not_found() => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Sends a mutating `call` and waits for its operation, noting the
+    /// operation as in flight (saved with the state) until it is seen
+    /// finished; one that could not be followed to the end stays noted for
+    /// the next run to wait for.
+    async fn noted(
+        &self,
+        node: &NodeId,
+        kind: &str,
+        target: String,
+        call: ApiCall,
+    ) -> Result<Value, GceError> {
+        let answer = self.client.send(call).await?;
+        if !operation::is_operation(&answer) {
+            return Ok(answer);
+        }
+        let pending = !operation::is_done(&answer);
+        if pending {
+            let op = PendingOperation {
+                kind: kind.to_string(),
+                target,
+                operation: answer.clone(),
+            };
+            self.in_flight.start(node.as_str(), op);
+        }
+        let result = self.client.wait_operation(answer).await;
+        let seen_done = matches!(&result, Ok(_) | Err(GceError::Operation { .. }));
+        if pending && seen_done {
+            self.in_flight.finish(node.as_str());
+        }
+        result
     }
 
     /// Labels and metadata in place; the machine type while stopped.
@@ -275,17 +314,18 @@ impl StepCtx {
             .await?;
         }
         if changed.contains(&"labels") {
+            let labels = keep_others_labels(&wanted, &actual, &change.diffs);
             self.with_fingerprint(change, &path, "labelFingerprint", |fp| {
-                (format!("{path}/setLabels"), json!({ "labels": wanted.get("labels").cloned().unwrap_or(json!({})), "labelFingerprint": fp }))
+                (
+                    format!("{path}/setLabels"),
+                    json!({ "labels": labels, "labelFingerprint": fp }),
+                )
             })
             .await?;
         }
         if changed.contains(&"metadata") && change.kind == "instance" {
+            let items = keep_others_items(&wanted, &actual, &change.diffs);
             self.with_fingerprint(change, &path, "metadata.fingerprint", |fp| {
-                let items = wanted
-                    .pointer("/metadata/items")
-                    .cloned()
-                    .unwrap_or(json!([]));
                 (
                     format!("{path}/setMetadata"),
                     json!({ "items": items, "fingerprint": fp }),
@@ -351,6 +391,67 @@ impl StepCtx {
             "`{path}`: the fingerprint kept changing"
         )))
     }
+}
+
+/// The labels to set: the program's, plus those others added (keys the
+/// program never set; a key the program dropped goes).
+fn keep_others_labels(wanted: &Value, actual: &Value, diffs: &[AttrDiff]) -> Value {
+    let mut labels = wanted.get("labels").cloned().unwrap_or(json!({}));
+    let dropped = |k: &str| {
+        diffs
+            .iter()
+            .any(|d| d.path == format!("labels.{k}") && d.after.is_none() && d.before.is_some())
+    };
+    if let (Some(mine), Some(theirs)) = (
+        labels.as_object_mut(),
+        actual.get("labels").and_then(Value::as_object),
+    ) {
+        for (k, v) in theirs {
+            if !mine.contains_key(k) && !dropped(k) {
+                mine.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    labels
+}
+
+/// The metadata items to set: the program's, plus items others added
+/// (keys that neither the program nor its previous version set).
+fn keep_others_items(wanted: &Value, actual: &Value, diffs: &[AttrDiff]) -> Value {
+    let key_of = |i: &Value| i.get("key").and_then(Value::as_str).map(str::to_string);
+    let mut items: Vec<Value> = wanted
+        .pointer("/metadata/items")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut sdbcs: std::collections::BTreeSet<String> = items.iter().filter_map(key_of).collect();
+    // Keys the previous version of the program set, from the diffs' old values.
+    for d in diffs.iter().filter(|d| d.path.starts_with("metadata")) {
+        match &d.before {
+            Some(Value::Array(old)) => sdbcs.extend(old.iter().filter_map(key_of)),
+            Some(Value::Object(old)) => {
+                sdbcs.extend(key_of(&Value::Object(old.clone())));
+                if let Some(list) = old.get("items").and_then(Value::as_array) {
+                    sdbcs.extend(list.iter().filter_map(key_of));
+                }
+            }
+            Some(Value::String(k)) if d.path.ends_with(".key") => {
+                sdbcs.insert(k.clone());
+            }
+            _ => {}
+        }
+    }
+    for theirs in actual
+        .pointer("/metadata/items")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if key_of(theirs).is_some_and(|k| !sdbcs.contains(&k)) {
+            items.push(theirs.clone());
+        }
+    }
+    Value::Array(items)
 }
 
 /// The state entry of a resource as Compute Engine returned it.
