@@ -234,7 +234,12 @@ fn execute(
         {
             return ExitStatus::Errors;
         }
-        run_plan(&plan, &mut loaded, client, &project, opts, color).await
+        let status = run_plan(&plan, &mut loaded, client, &project, opts, color).await;
+        if opts.goal == Goal::Apply && status == ExitStatus::Ok {
+            let shown = crate::plan::outputs::resolve(&loaded.outputs, &loaded.state, &[]);
+            let _ = std::io::stdout().write_all(crate::plan::outputs::human(&shown).as_bytes());
+        }
+        status
     })
 }
 

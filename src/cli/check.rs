@@ -58,10 +58,10 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
                 let m = &analysis.model;
                 let _ = writeln!(
                     std::io::stderr(),
-                    "{}: {summary} ({} VMs, {} services)",
+                    "{}: {summary} ({}, {})",
                     path.display(),
-                    m.vms.len(),
-                    m.services.len()
+                    common::plural(m.vms.len(), "VM"),
+                    common::plural(m.services.len(), "service")
                 );
             }
         }

@@ -107,15 +107,17 @@ pub fn error_line(color: ColorChoice, message: &str) {
     let _ = writeln!(std::io::stderr(), "{prefix}: {message}");
 }
 
+/// "1 VM", "2 VMs", "0 services".
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 /// "2 errors, 1 warning"
 pub fn count_words(errors: usize, warnings: usize) -> String {
-    let plural = |n: usize, w: &str| {
-        if n == 1 {
-            format!("1 {w}")
-        } else {
-            format!("{n} {w}s")
-        }
-    };
     match (errors, warnings) {
         (0, 0) => String::from("no problems"),
         (e, 0) => plural(e, "error"),

@@ -24,6 +24,8 @@ pub struct Loaded {
     pub deferred: Vec<Deferred>,
     pub store: StateStore,
     pub state: State,
+    /// The program's `output`s (values not resolved against state).
+    pub outputs: Vec<crate::model::Output>,
 }
 
 /// Loads, checks and builds the program; `Err(status)` after saying why.
@@ -47,7 +49,7 @@ pub fn load(
     }
     let model = &checked.analysis.model;
     let digests = common::secret_digests(path, model);
-    let outputs = crate::pipeline::build(&checked, &digests).map_err(|d| {
+    let built = crate::pipeline::build(&checked, &digests).map_err(|d| {
         common::emit(sources, &d, DiagFormat::Human, color);
         super::ExitStatus::Errors
     })?;
@@ -73,17 +75,22 @@ pub fn load(
         project,
         region: model.gce.region.clone(),
         zone: model.gce.zone.clone(),
-        desired: crate::plan::into_desired(outputs.requests),
+        desired: crate::plan::into_desired(built.requests),
         deferred,
         store,
         state,
+        outputs: model.outputs.clone(),
     })
 }
 
-/// Whether any credentials are configured (so plan can stay offline otherwise).
+/// Whether any credentials are configured, or needed none (a loopback
+/// endpoint), so plan can stay offline otherwise.
 pub fn credentials_configured() -> bool {
     let set = |k: &str| std::env::var(k).is_ok_and(|v| !v.trim().is_empty());
     if set(crate::exec::ACCESS_TOKEN_ENV) || set("GOOGLE_APPLICATION_CREDENTIALS") {
+        return true;
+    }
+    if set(crate::exec::ENDPOINT_ENV) && Endpoint::from_env(None).is_ok_and(|e| e.is_loopback()) {
         return true;
     }
     let home = std::env::var_os("HOME")
@@ -114,7 +121,9 @@ pub async fn connect_with(
     reads_per_minute: Option<u32>,
 ) -> Result<Arc<GceClient>, String> {
     let endpoint = Endpoint::from_env(Some(project)).map_err(|e| e.to_string())?;
-    let auth = TokenSource::from_env().await.map_err(|e| e.to_string())?;
+    let auth = TokenSource::for_endpoint(&endpoint)
+        .await
+        .map_err(|e| e.to_string())?;
     let mut config = ClientConfig {
         max_in_flight: parallel.max(1) * 2,
         ..ClientConfig::default()
@@ -132,7 +141,7 @@ pub async fn connect_with(
         config.budget.read = Some(crate::exec::Rate::per_minute(r));
     }
     GceClient::new(endpoint, auth, config)
-        .map(Arc::new)
+        .map(|c| Arc::new(c.with_retry_observer(Arc::new(super::retries::notes()))))
         .map_err(|e| e.to_string())
 }
 
@@ -186,6 +195,7 @@ pub async fn make_plan(
     plan.deferred = l.deferred.clone();
     plan.conflicts = conflicts;
     plan.source = l.source.display().to_string();
+    plan.outputs = crate::plan::outputs::resolve(&l.outputs, &l.state, &plan.changes);
     Ok(plan)
 }
 

@@ -18,6 +18,8 @@ pub struct Args {
     /// The program.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+    /// Output format: dot (Graphviz, one cluster per layer) or json (nodes,
+    /// edges with reasons, levels).
     #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
     pub format: GraphFormat,
     /// Set a `param`: NAME=VALUE (repeatable).

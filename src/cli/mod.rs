@@ -9,9 +9,11 @@ mod deploy;
 mod fmt;
 mod graph;
 mod lsp;
+mod output;
 mod plan;
 mod power;
 mod progress;
+mod retries;
 mod state;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +42,8 @@ pub enum Command {
     Graph(graph::Args),
     /// Show what `apply` would change.
     Plan(plan::Args),
+    /// Show the program's outputs (values known after apply from the state).
+    Output(output::Args),
     /// Make the resources match the program (or apply a saved plan).
     Apply(apply::Args),
     /// Delete the resources of a program, in reverse dependency order.
@@ -77,6 +81,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Fmt(args) => fmt::run(args, color),
         Command::Graph(args) => graph::run(args, color),
         Command::Plan(args) => plan::run(args, color),
+        Command::Output(args) => output::run(args, color),
         Command::Apply(args) => apply::run(args, color),
         Command::Destroy(args) => apply::destroy(args, color),
         Command::Start(args) => power::run(args, "start", color),

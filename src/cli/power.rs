@@ -11,6 +11,7 @@ use crate::exec::ApiCall;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
+    /// The program whose VMs (as its state records them) to start or stop.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Only these VMs (e.g. `gce.vm.worker-0`).

@@ -43,8 +43,10 @@ pub struct CliProgress {
 
 impl CliProgress {
     pub fn new(color: ColorChoice) -> Self {
+        let live = std::io::stderr().is_terminal();
+        super::retries::notes().set_live_block(live);
         CliProgress {
-            live: std::io::stderr().is_terminal(),
+            live,
             color: color == ColorChoice::Always,
             start: Instant::now(),
             running: Running::default(),
@@ -68,7 +70,8 @@ impl CliProgress {
     }
 
     fn clear(&self, err: &mut impl Write) {
-        let n = *self.drawn.borrow();
+        // Retry lines written under the block go with it (see `retries`).
+        let n = *self.drawn.borrow() + super::retries::notes().take_lines_below();
         for _ in 0..n {
             let _ = write!(err, "\x1b[1A\x1b[2K");
         }
@@ -84,6 +87,10 @@ impl CliProgress {
         }
         if running.len() > 12 {
             let _ = writeln!(err, "  … and {} more", running.len() - 12);
+            lines += 1;
+        }
+        if let Some(retry) = super::retries::notes().latest() {
+            let _ = writeln!(err, "  {retry}");
             lines += 1;
         }
         let _ = writeln!(
@@ -114,6 +121,7 @@ impl CliProgress {
         if self.live {
             self.clear(&mut err);
         }
+        super::retries::notes().set_live_block(false);
         let _ = writeln!(err, "\nsteps:");
         for s in &report.steps {
             let what = match &s.outcome {

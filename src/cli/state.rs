@@ -11,11 +11,13 @@ use crate::state::StateStore;
 pub enum StateCmd {
     /// List the resources in the state.
     List {
+        /// The program whose state to read (it lives beside it, in `.sdbc/`).
         #[arg(value_name = "FILE")]
         file: PathBuf,
     },
     /// Show one resource as JSON.
     Show {
+        /// The program whose state to read (it lives beside it, in `.sdbc/`).
         #[arg(value_name = "FILE")]
         file: PathBuf,
         /// The resource, e.g. `gce.vm.worker-0`.
@@ -25,6 +27,7 @@ pub enum StateCmd {
 
 #[derive(clap::Args, Debug)]
 pub struct UnlockArgs {
+    /// The program whose state lock to remove.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     /// Remove the lock even if its holder is still running on this host.
@@ -61,6 +64,13 @@ pub fn run(cmd: StateCmd, color: ColorChoice) -> ExitStatus {
     let mut out = std::io::stdout().lock();
     match cmd {
         StateCmd::List { .. } => {
+            if state.resources.is_empty() {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "the state of `{}` holds no resources: nothing is applied",
+                    file.display()
+                );
+            }
             for (node, r) in &state.resources {
                 let _ = writeln!(
                     out,

@@ -85,6 +85,8 @@ codes! {
     DiskInOtherZone = "E0310", Error, "disk in another zone than its VM";
     SubnetTooSmall = "E0311", Error, "subnetwork range smaller than /29";
     OverApiLimit = "E0312", Error, "over a Compute Engine limit";
+    DocumentationRange = "E0313", Warning, "documentation address range";
+    RewrittenForApi = "E0314", Warning, "label or tag changed for Compute Engine";
     NoSwarmNodes = "E0401", Error, "placement on VMs outside the swarm";
     PortPublishedTwice = "E0402", Error, "port published twice";
     DoesNotFit = "E0403", Error, "reservations do not fit the machines";

@@ -65,7 +65,18 @@ impl TokenSource {
             .map_err(AuthError::NoCredentials)
     }
 
-    /// A current access token.
+    /// [`from_env`](Self::from_env), except that a loopback endpoint (a
+    /// local fake) needs no credentials: without a token in the
+    /// environment, requests to it carry none.
+    pub async fn for_endpoint(endpoint: &super::Endpoint) -> Result<Self, AuthError> {
+        let token_set = std::env::var(ACCESS_TOKEN_ENV).is_ok_and(|t| !t.trim().is_empty());
+        if !token_set && endpoint.is_loopback() {
+            return Ok(TokenSource::Fixed(String::new()));
+        }
+        Self::from_env().await
+    }
+
+    /// A current access token (empty: send none).
     pub async fn token(&self) -> Result<String, AuthError> {
         match self {
             TokenSource::Fixed(t) => Ok(t.clone()),

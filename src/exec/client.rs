@@ -3,8 +3,8 @@
 //! retrying, and waiting for operations with the `wait` endpoint.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::{Method, Url};
@@ -152,6 +152,36 @@ pub struct ClientStats {
     pub retries: u64,
 }
 
+/// One retry about to be waited for: what failed and how long until the
+/// next attempt.
+#[derive(Debug)]
+pub struct Retry<'a> {
+    pub call: &'a ApiCall,
+    /// The attempt that failed (1 for the first).
+    pub attempt: u32,
+    pub max_attempts: u32,
+    pub delay: Duration,
+    pub error: &'a GceError,
+}
+
+/// Told of every retry, so that a front end can say what is being retried
+/// and why (the library never prints).
+pub trait RetryObserver: Send + Sync {
+    fn retrying(&self, retry: &Retry<'_>);
+}
+
+struct Observer(Option<Arc<dyn RetryObserver>>);
+
+impl std::fmt::Debug for Observer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Observer(set)"
+        } else {
+            "Observer(none)"
+        })
+    }
+}
+
 /// The Compute Engine client. Cheap to share behind an `Arc`.
 #[derive(Debug)]
 pub struct GceClient {
@@ -165,6 +195,7 @@ pub struct GceClient {
     requests: AtomicU64,
     mutating: AtomicU64,
     retries: AtomicU64,
+    observer: Observer,
 }
 
 impl GceClient {
@@ -192,7 +223,14 @@ impl GceClient {
             requests: AtomicU64::new(0),
             mutating: AtomicU64::new(0),
             retries: AtomicU64::new(0),
+            observer: Observer(None),
         })
+    }
+
+    /// The client, telling `observer` of every retry.
+    pub fn with_retry_observer(mut self, observer: Arc<dyn RetryObserver>) -> Self {
+        self.observer = Observer(Some(observer));
+        self
     }
 
     /// The endpoint in use.
@@ -236,6 +274,15 @@ impl GceClient {
                 .retry
                 .delay(attempt - 1, unit, err.retry_after());
             self.retries.fetch_add(1, Ordering::Relaxed);
+            if let Some(o) = &self.observer.0 {
+                o.retrying(&Retry {
+                    call: &call,
+                    attempt,
+                    max_attempts: self.config.retry.max_attempts,
+                    delay,
+                    error: &err,
+                });
+            }
             tokio::time::sleep(delay).await;
         }
     }
@@ -258,7 +305,10 @@ impl GceClient {
             .await
             .map_err(|_| GceError::Invalid("the client was shut down".to_string()))?;
         let token = self.auth.token().await?;
-        let mut req = self.http.request(method, url).bearer_auth(token);
+        let mut req = self.http.request(method, url);
+        if !token.is_empty() {
+            req = req.bearer_auth(token);
+        }
         req = match &call.body {
             Some(body) => req.json(body),
             // Google front ends want a Content-Length on bodiless POSTs.

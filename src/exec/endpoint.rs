@@ -82,6 +82,20 @@ impl Endpoint {
         self
     }
 
+    /// Whether the endpoint is on this machine (`localhost`, 127.0.0.0/8,
+    /// `::1`): a local fake such as `fake-gce`, which needs no token.
+    pub fn is_loopback(&self) -> bool {
+        let Ok(url) = Url::parse(&self.base) else {
+            return false;
+        };
+        let host = url.host_str().unwrap_or_default();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+
     /// The absolute URL of `path` (relative to the base).
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path.trim_start_matches('/'))
@@ -91,6 +105,16 @@ impl Endpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_endpoints() {
+        let at = |u: &str| Endpoint::new(u, None).expect("a URL").is_loopback();
+        assert!(at("http://127.0.0.1:8080/compute/v1/"));
+        assert!(at("http://localhost:1/"));
+        assert!(at("http://[::1]:9/"));
+        assert!(!at(DEFAULT_BASE_URL));
+        assert!(!at("http://10.0.0.1/"));
+    }
 
     #[test]
     fn defaults_and_overrides() {

@@ -25,7 +25,9 @@ mod http_tests;
 
 pub use auth::{ACCESS_TOKEN_ENV, AuthError, SCOPES, TokenSource, install_crypto_provider};
 pub use budget::{BudgetConfig, Rate, RateBudget, RequestKind};
-pub use client::{ApiCall, ClientConfig, ClientStats, GceClient, REQUEST_ID_PARAM};
+pub use client::{
+    ApiCall, ClientConfig, ClientStats, GceClient, REQUEST_ID_PARAM, Retry, RetryObserver,
+};
 pub use endpoint::{DEFAULT_BASE_URL, ENDPOINT_ENV, Endpoint, PROJECT_ENV};
 pub use error::{ErrorKind, GceError, OperationError, TransportKind};
 pub use request_id::request_id;

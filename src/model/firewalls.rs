@@ -1,8 +1,9 @@
 //! The firewalls the cluster itself needs, generated for every network:
 //!
 //! - `NET-swarm`: Docker Swarm between the stack's nodes: 2377/tcp (cluster
-//!   management), 7946/tcp+udp (node gossip), 4789/udp (overlay VXLAN), from
-//!   and to instances with the stack tag (`sdbc-STACK`, see
+//!   management), 7946/tcp+udp (node gossip), 4789/udp (overlay VXLAN), ESP
+//!   (IP protocol 50, which carries encrypted overlay networks), from and to
+//!   instances with the stack tag (`sdbc-STACK`, see
 //!   [`super::names::stack_tag`]), when a VM on the network is a Swarm node;
 //! - `NET-nfs`: NFS 2049/tcp and rpcbind 111/tcp+udp from the subnetwork's
 //!   range to the groups of the VMs that export over NFS, when there is one.
@@ -56,6 +57,7 @@ fn swarm(model: &Model, network: &str, vms: &[&Vm]) -> Option<Firewall> {
         allow: vec![
             rule("tcp", &["2377", "7946"]),
             rule("udp", &["7946", "4789"]),
+            rule("esp", &[]),
         ],
         // No ranges: the body then admits only the stack-tagged instances.
         source_ranges: Vec::new(),

@@ -76,7 +76,7 @@ pub struct Firewall {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PortRule {
-    /// `tcp`, `udp`, `icmp`.
+    /// `tcp`, `udp`, `icmp`, `esp`, `sctp`.
     pub protocol: String,
     /// `"80"` or `"8000-8100"`; empty means all ports.
     pub ports: Vec<String>,

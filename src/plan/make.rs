@@ -183,18 +183,21 @@ pub fn make(input: &Inputs) -> Plan {
         deferred: Vec::new(),
         source: String::new(),
         conflicts: Vec::new(),
+        outputs: Vec::new(),
     }
 }
 
 impl Plan {
-    /// The plan `destroy` runs: nothing deferred, and with `targets` only
-    /// those and what depends on them (as the state recorded).
+    /// The plan `destroy` runs: nothing deferred, no outputs to show, and
+    /// with `targets` only those and what depends on them (as the state
+    /// recorded).
     pub fn for_destroy(mut self, targets: &[NodeId], state: &State) -> Plan {
         if !targets.is_empty() {
             let keep = with_dependents(targets, state);
             self.changes.retain(|c| keep.contains(c.node.as_str()));
         }
         self.deferred.clear();
+        self.outputs.clear();
         self
     }
 }

@@ -10,6 +10,7 @@ mod desired;
 mod diff;
 mod drift;
 mod make;
+pub mod outputs;
 pub mod render;
 
 use serde::{Deserialize, Serialize};
@@ -134,6 +135,9 @@ pub struct Plan {
     /// sdbc never takes them over, so a plan with conflicts cannot succeed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<Conflict>,
+    /// The program's outputs, with the values known when planning.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<outputs::ShownOutput>,
 }
 
 impl Plan {

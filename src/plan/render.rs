@@ -127,6 +127,7 @@ pub fn human(plan: &Plan, color: bool) -> String {
     } else if !plan.has_changes() && !plan.blocked() {
         let _ = writeln!(out, "No changes: the resources match the program.");
     }
+    out.push_str(&super::outputs::human(&plan.outputs));
     out
 }
 

@@ -198,6 +198,47 @@ pub fn firewall_exposure(
     }
 }
 
+/// Address ranges reserved for documentation (RFC 5737, RFC 3849): no
+/// real client has them, so a firewall admitting only them admits no one.
+const DOCUMENTATION_RANGES: &[(&str, &str)] = &[
+    ("192.0.2.", "RFC 5737 TEST-NET-1"),
+    ("198.51.100.", "RFC 5737 TEST-NET-2"),
+    ("203.0.113.", "RFC 5737 TEST-NET-3"),
+    ("2001:db8:", "RFC 3849"),
+];
+
+/// The documentation range `range` lies in, if any.
+pub fn documentation_range(range: &str) -> Option<&'static str> {
+    let addr = range
+        .split('/')
+        .next()
+        .unwrap_or(range)
+        .to_ascii_lowercase();
+    let addr = addr.replace("2001:0db8:", "2001:db8:");
+    DOCUMENTATION_RANGES
+        .iter()
+        .find(|(prefix, _)| addr.starts_with(prefix))
+        .map(|(_, rfc)| *rfc)
+}
+
+/// Warns about source ranges that are documentation examples (left over
+/// from an example program): the rule would admit no one.
+pub fn documentation_sources(ev: &mut Evaluator, name: &str, sources: &[String], span: Span) {
+    for range in sources {
+        if let Some(rfc) = documentation_range(range) {
+            ev.diags.push(
+                Diagnostic::new(
+                    Code::DocumentationRange,
+                    format!("firewall `{name}` admits `{range}`, a documentation range ({rfc})"),
+                    span,
+                    "no real address is in this range",
+                )
+                .with_help("put your own address range here (for a `param`: `--var NAME=RANGE` or `SDB_VAR_NAME`), or nobody can connect"),
+            );
+        }
+    }
+}
+
 /// Where a service's spans are, for the Swarm checks.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ServiceSpans {

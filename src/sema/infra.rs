@@ -546,6 +546,8 @@ pub fn firewalls(ev: &mut Evaluator, networks: &[Network]) -> Vec<Firewall> {
             .unwrap_or_default();
         checks::gce_name(ev, &name, "firewall", ev.sym.entity(id).span);
         checks::firewall_exposure(ev, &name, &allow, &source_ranges, d.span);
+        let from = a.span("from").unwrap_or(d.span);
+        checks::documentation_sources(ev, &name, &source_ranges, from);
         out.push(Firewall {
             name,
             network,

@@ -4,11 +4,12 @@
 //! tags per instance, ports only for protocols that have them.
 //!
 //! Names (E0304) and user-data size (E0305) are checked where they are
-//! lowered; label keys and values and tag characters are made valid by
-//! `model::names`, so they cannot fail.
+//! lowered. Label keys and values and network tags that Compute Engine
+//! would reject are made valid by `model::names` rather than refused; a
+//! warning (E0314) says what is sent instead.
 
 use crate::diag::{Code, Diagnostic, Diagnostics};
-use crate::model::Model;
+use crate::model::{Model, names};
 
 /// The smallest subnetwork range Compute Engine accepts (prefix length).
 pub const MAX_SUBNET_PREFIX: u32 = 29;
@@ -78,6 +79,7 @@ fn subnets(model: &Model, diags: &mut Diagnostics) {
 
 fn labels_and_tags(model: &Model, diags: &mut Diagnostics) {
     for vm in &model.vms {
+        rewritten(vm, diags);
         let labels = vm.labels.len() + SDBC_LABELS;
         if labels > MAX_LABELS {
             diags.push(
@@ -113,6 +115,35 @@ fn labels_and_tags(model: &Model, diags: &mut Diagnostics) {
                 ),
             );
         }
+    }
+}
+
+/// Warns about the labels and tags of `vm` that are sent changed.
+fn rewritten(vm: &crate::model::Vm, diags: &mut Diagnostics) {
+    let mut changed = Vec::new();
+    for (k, v) in &vm.labels {
+        let (key, value) = (names::label_key(k), names::label_value(v));
+        if key != *k || value != *v {
+            changed.push(format!("label `{k}: {v}` is sent as `{key}: {value}`"));
+        }
+    }
+    // The group and member tags are names, checked as such (E0304).
+    for tag in vm.tags.iter().filter(|t| **t != vm.group && **t != vm.name) {
+        let sent = names::resource_name(tag);
+        if sent != *tag {
+            changed.push(format!("tag `{tag}` is sent as `{sent}`"));
+        }
+    }
+    if !changed.is_empty() {
+        diags.push(
+            Diagnostic::new(
+                Code::RewrittenForApi,
+                format!("VM `{}`: {}", vm.name, changed.join("; ")),
+                vm.span,
+                "changed to what Compute Engine accepts",
+            )
+            .with_help("label keys and values are lower-case letters, digits, `_` and `-` (keys start with a letter), tags lower-case letters, digits and `-`, at most 63 characters; write them so to send them as written"),
+        );
     }
 }
 

@@ -14,7 +14,7 @@ mod fields;
 mod fit;
 mod funcs;
 mod infra;
-pub mod limits;
+mod limits;
 pub mod load;
 mod scope;
 mod services;

@@ -3,9 +3,10 @@
 //! already uses (see [`super::scan::next_sync_point`]): a line that starts
 //! with a name in column 0 starts a new top-level declaration.
 //!
-//! - A declaration whose arguments run on into such a line parses (the
-//!   grammar lets arguments span lines), but it is two declarations with
-//!   the `;` between them missing. [`split_merged`] cuts it before that
+//! - A declaration whose arguments run on into such a line, with a bare
+//!   name there (what a kind looks like), parses (the grammar lets
+//!   arguments span lines), but it is two declarations with the `;` between
+//!   them missing. [`split_merged`] cuts it before that
 //!   line and reports the missing `;`, so the second declaration is read
 //!   on its own and the first keeps its name (no follow-on errors).
 //! - A body left open swallows the rest of the file and fails at its end.
@@ -13,7 +14,7 @@
 //!   reads the declaration again as if its body ended before the next such
 //!   line, so it still declares its name.
 
-use super::ast::{Arg, Decl, Item};
+use super::ast::{Arg, Decl, ExprKind, Item};
 use super::scan;
 use crate::diag::{Code, Diagnostic};
 use crate::span::{FileId, Span};
@@ -37,7 +38,16 @@ pub(crate) fn split_merged(
     item: &mut Item,
 ) -> Option<(usize, Diagnostic)> {
     let Item::Decl(d) = item else { return None };
-    let cut = head_starts(d).find(|&s| starts_unindented_line(text, s))?;
+    let cut = d
+        .args
+        .iter()
+        .filter_map(|a| match a {
+            Arg::Positional(e) if matches!(e.kind, ExprKind::Name(_)) => {
+                Some(e.span.start as usize)
+            }
+            _ => None,
+        })
+        .find(|&s| starts_unindented_line(text, s))?;
     truncate_head(d, cut);
     let end = d.span.end as usize;
     let found = scan::describe_token(text, cut);
@@ -53,16 +63,6 @@ pub(crate) fn split_merged(
     )
     .with_help("end every declaration with `;` (or a `{ }` body); a line that starts in column 0 starts a new declaration");
     Some((cut, diag))
-}
-
-/// Where each part of a declaration's head (before `;` or its body) starts,
-/// in order.
-fn head_starts(d: &Decl) -> impl Iterator<Item = usize> + '_ {
-    let subjects = d.subjects.iter().map(|s| s.span.start as usize);
-    let params = d.params.iter().flatten().map(|p| p.span.start as usize);
-    let value = d.value.iter().map(|v| v.span.start as usize);
-    let args = d.args.iter().map(|a| a.span().start as usize);
-    subjects.chain(params).chain(value).chain(args)
 }
 
 /// Drops every part of the head at or after `cut`, and the body.
@@ -101,7 +101,7 @@ pub(crate) fn unclosed_brace(
     at: usize,
 ) -> Option<(Diagnostic, usize)> {
     let rest = text.get(at..)?;
-    if !rest.trim().is_empty() {
+    if !rest.trim().is_empty() || scan::unterminated_string(text, item_start, at).is_some() {
         return None;
     }
     // The outermost: the declaration's own body, which the next unindented
@@ -172,6 +172,30 @@ mod tests {
         assert!(starts_unindented_line(t, 8));
         assert!(!starts_unindented_line(t, 0));
         assert!(!starts_unindented_line(t, 21));
+    }
+
+    #[test]
+    fn only_a_bare_name_in_column_0_starts_a_declaration() {
+        let parse = |t: &str| crate::syntax::parse(FileId(0), t);
+        let (ast, diags) = parse("vm web e2-small\nservice app image=\"x\";\n");
+        assert_eq!((ast.items.len(), diags.len()), (2, 1));
+        for t in [
+            "vm web e2-small\nswarm=manager;\n",
+            "vm web e2-small\n  service;\n",
+            "vm web\n\"e2-small\";\n",
+        ] {
+            let (ast, diags) = parse(t);
+            assert_eq!((ast.items.len(), diags.len()), (1, 0), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn an_unterminated_string_is_not_taken_for_an_open_brace() {
+        let (_, diags) = crate::syntax::parse(FileId(0), "vm a e2 {\n  env X = \"\"\"abc\n");
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].code, Code::UnterminatedString);
+        let (_, diags) = crate::syntax::parse(FileId(0), "vm a e2 {\n  env X = \"abc\";\n");
+        assert_eq!(diags[0].message, "this `{` is never closed");
     }
 
     #[test]

@@ -165,7 +165,7 @@ fn generated_firewalls() {
     assert_eq!(swarm["targetTags"], json!(["sdbc-misago"]));
     assert_eq!(
         swarm["allowed"],
-        json!([{"IPProtocol": "tcp", "ports": ["2377", "7946"]}, {"IPProtocol": "udp", "ports": ["7946", "4789"]}])
+        json!([{"IPProtocol": "tcp", "ports": ["2377", "7946"]}, {"IPProtocol": "udp", "ports": ["7946", "4789"]}, {"IPProtocol": "esp"}])
     );
     let nfs = &call(&calls, "gce.firewall.misago-nfs").body;
     assert_eq!(nfs["sourceRanges"], json!(["10.10.0.0/24"]));
