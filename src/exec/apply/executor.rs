@@ -26,6 +26,13 @@ impl Executor {
         }
     }
 
+    /// The operations it has in flight, if it tracks any.
+    fn in_flight(&self) -> Option<&InFlight> {
+        match self {
+            Executor::Gce(ctx) => Some(&ctx.in_flight),
+        }
+    }
+
     /// Learns what earlier runs recorded (values other steps refer to).
     fn prepare(&self, state: &State) {
         match self {
@@ -97,9 +104,7 @@ impl Executors {
 
     /// The Compute Engine executor's operations in flight, if it runs here.
     pub(super) fn in_flight(&self) -> Option<&InFlight> {
-        self.by_layer.values().find_map(|e| match e {
-            Executor::Gce(ctx) => Some(&ctx.in_flight),
-        })
+        self.by_layer.values().find_map(Executor::in_flight)
     }
 
     /// Resolves when the operations in flight changed (never without any executor that has them).
