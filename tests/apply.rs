@@ -4,12 +4,12 @@
 //! changes that touch only what changed, scaling a group, destroy; saved
 //! plans, confirmation, offline plans; the state lock.
 
-mod support_apply;
+mod support;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use support_apply::{Fake, Work, body_differences, short, small_program};
+use support::apply::{Fake, Work, body_differences, short, small_program};
 
 fn mutations_of(fake: &Fake) -> Vec<String> {
     fake.mutations()
@@ -242,7 +242,7 @@ fn plan_works_offline_on_a_fresh_machine() {
         cmd.env_remove("GOOGLE_CLOUD_PROJECT")
             .env_remove("GOOGLE_OAUTH_ACCESS_TOKEN")
             .env_remove("GOOGLE_COMPUTE_CUSTOM_ENDPOINT");
-        support_apply::Run::from_output(cmd.output().expect("run sdbc plan"))
+        support::apply::Run::from_output(cmd.output().expect("run sdbc plan"))
     };
     let plan = offline(&[]);
     plan.expect_code(0, "offline plan");
@@ -295,7 +295,7 @@ fn a_second_apply_is_refused_while_the_first_runs() {
         "{}",
         second.stderr
     );
-    let first = support_apply::Run::from_output(first.wait_with_output().expect("first apply"));
+    let first = support::apply::Run::from_output(first.wait_with_output().expect("first apply"));
     first.expect_code(0, "first apply");
     // Only the first apply's inserts reached the API.
     let desired = work.desired();
@@ -450,7 +450,7 @@ fn ctrl_c_finishes_the_steps_in_flight_saves_and_exits_130() {
         .status()
         .expect("kill -INT");
     assert!(sent.success());
-    let run = support_apply::Run::from_output(child.wait_with_output().expect("apply"));
+    let run = support::apply::Run::from_output(child.wait_with_output().expect("apply"));
     run.expect_code(130, "interrupted apply");
     assert!(run.stderr.contains("interrupted"), "{}", run.stderr);
     // What was started was finished and saved; nothing else was started.

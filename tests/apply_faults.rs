@@ -20,7 +20,7 @@
 //! Each run has its own fake and directory; a few run at once since they
 //! mostly wait (on operations and retry backoff).
 
-mod support_apply;
+mod support;
 
 use std::collections::BTreeSet;
 use std::process::Stdio;
@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use fake_gce::{Appearance, Faults};
 use serde_json::{Value, json};
-use support_apply::{Fake, PROJECT, Work, small_program};
+use support::apply::{Fake, PROJECT, Work, small_program};
 
 #[derive(Debug, Clone, Copy)]
 enum Scenario {

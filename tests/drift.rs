@@ -2,10 +2,10 @@
 //! planned back to the program naming the field, and reverted by apply;
 //! labels and metadata keys others added are left alone.
 
-mod support_apply;
+mod support;
 
 use serde_json::{Value, json};
-use support_apply::{Fake, PROJECT, Work, small_program};
+use support::apply::{Fake, PROJECT, Work, small_program};
 
 #[test]
 fn drift_on_each_managed_field_is_found_and_reverted() {

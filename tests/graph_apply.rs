@@ -4,12 +4,12 @@
 //! and one step at a time, apply starts the steps in exactly the order of
 //! the graph's levels.
 
-mod support_apply;
+mod support;
 
 use std::collections::BTreeSet;
 
 use serde_json::Value;
-use support_apply::{Fake, Work};
+use support::apply::{Fake, Work};
 
 use sdbc::exec::apply::steps;
 use sdbc::graph::{Layer, NodeId};
@@ -135,7 +135,7 @@ fn one_step_at_a_time_apply_runs_the_graph_order() {
 #[test]
 fn apply_json_keeps_the_kind_of_each_failure() {
     let fake = Fake::quick(1, 5);
-    let work = Work::program(&fake, "small", &support_apply::small_program(3));
+    let work = Work::program(&fake, "small", &support::apply::small_program(3));
     fake.set_faults(fake_gce::Faults {
         op_error_rate: 1.0,
         ..fake_gce::Faults::default()

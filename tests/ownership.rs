@@ -3,10 +3,10 @@
 //! under the program's names, and states that belong elsewhere are all
 //! refused, and everything that is not the stack's stays exactly as it was.
 
-mod support_apply;
+mod support;
 
 use serde_json::json;
-use support_apply::{Fake, PROJECT, Work, small_program};
+use support::apply::{Fake, PROJECT, Work, small_program};
 
 const ZONE: &str = "europe-west1-b";
 
@@ -105,7 +105,7 @@ fn refused_everywhere(fake: &Fake, work: &Work, project: &str, needles: &[&str])
             .env("GOOGLE_CLOUD_PROJECT", project)
             .output()
             .expect("run sdbc");
-        let run = support_apply::Run::from_output(out);
+        let run = support::apply::Run::from_output(out);
         run.expect_code(2, verb);
         for n in needles {
             assert!(run.stderr.contains(n), "{verb}: `{n}` in {}", run.stderr);

@@ -1,5 +1,8 @@
-//! Shared helpers of the integration tests: a small model, temp files, and
-//! the `.sdb` files of the repository.
+//! The one folder of helpers of the integration tests (`mod support;` in
+//! each): a small model, temp files and the `.sdb` files of the repository
+//! here; the fake Compute Engine and the real binary run against it
+//! (`apply`), a hand-built stack model (`stack_fixture`), a seeded random
+//! generator (`rng`) and a syntax-tree eraser (`erase`) beside.
 
 // Each test crate uses a subset of these helpers.
 #![allow(dead_code)]
@@ -9,8 +12,10 @@ use std::process::{Command, Output};
 
 use sdbc::model::*;
 
+pub mod apply;
 pub mod erase;
 pub mod rng;
+pub mod stack_fixture;
 
 fn vm(name: &str, swarm: SwarmRole, ip: &str) -> Vm {
     let mut vm = Vm::new(name, name, "e2-standard-2");
