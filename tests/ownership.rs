@@ -324,3 +324,60 @@ fn a_disk_grows_in_place_never_shrinks_and_deleting_data_asks() {
         .expect_code(0, "destroy with --allow-data-loss");
     assert!(fake.resources().is_empty());
 }
+
+#[test]
+fn import_takes_over_a_hand_made_disk_and_the_next_plan_is_empty() {
+    let fake = Fake::quick(2, 27);
+    let disks = format!("projects/{PROJECT}/zones/{ZONE}/disks");
+    let key = format!("{disks}/data");
+    fake.insert(
+        &disks,
+        json!({"name": "data", "sizeGb": "10", "labels": {"team": "web"},
+               "type": format!("{disks}Types/pd-balanced")}),
+    );
+    let id = fake.resources()[&key]["id"].clone();
+    let work = Work::program(&fake, "small", &small_program(1));
+    work.sdbc("plan", &[]).expect_code(1, "plan over the disk");
+
+    let wrong = work.sdbc("import", &["gce.disk.dta", "--auto-approve"]);
+    wrong.expect_code(1, "import of a name not in the program");
+    assert!(wrong.stderr.contains("`gce.disk.data`"), "{}", wrong.stderr);
+    let network = work.sdbc("import", &["gce.network.small-net", "--auto-approve"]);
+    network.expect_code(1, "import of a kind without labels");
+    assert!(network.stderr.contains("description"), "{}", network.stderr);
+
+    let import = work.sdbc("import", &["gce.disk.data", "--auto-approve"]);
+    import.expect_code(0, "import the disk");
+    assert!(
+        import.stderr.contains("not made by sdbc"),
+        "{}",
+        import.stderr
+    );
+    let disk = fake.resources()[&key].clone();
+    assert_eq!(disk["labels"]["team"], "web", "its own labels stay");
+    assert_eq!(disk["labels"]["sdbc-stack"], "small");
+    assert_eq!(
+        disk["labels"]["sdbc-lineage"],
+        work.state().lineage.as_str()
+    );
+    assert!(work.state().resources.contains_key("gce.disk.data"));
+
+    fake.clear_log();
+    work.apply().expect_code(0, "apply after the import");
+    let touched: Vec<_> = fake
+        .mutations()
+        .into_iter()
+        .filter(|(_, p)| p.contains("/disks/data"))
+        .collect();
+    assert!(
+        touched.is_empty(),
+        "the disk is used, not made again: {touched:?}"
+    );
+    assert_eq!(
+        fake.resources()[&key]["id"],
+        id,
+        "the same disk, data and all"
+    );
+    work.sdbc("plan", &["--detailed-exitcode"])
+        .expect_code(0, "the plan after import and apply");
+}

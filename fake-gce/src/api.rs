@@ -367,6 +367,43 @@ pub fn instance_action(shared: &Arc<Shared>, call: &Call<'_>, name: &str, action
     Ok(remember(&mut st, call, &op))
 }
 
+/// `POST .../{disks|addresses}/{name}/setLabels`: like an instance's.
+pub fn resource_set_labels(
+    shared: &Arc<Shared>,
+    call: &Call<'_>,
+    coll: &str,
+    name: &str,
+) -> Answer {
+    let mut st = shared.lock();
+    if let Some(op) = replay(&st, call)? {
+        return Ok(op);
+    }
+    let key = format!("{}/{coll}/{name}", call.scope_path);
+    let Some(target_id) = st
+        .resources
+        .get(&key)
+        .map(|r| r["id"].as_str().map(str::to_string))
+    else {
+        return Err(ApiError::not_found(&key));
+    };
+    set_labels(&mut st, call, &key)?;
+    let op = start_operation(
+        shared,
+        &mut st,
+        OpSpec {
+            scope: call.scope_path.clone(),
+            operation_type: "setLabels",
+            target: key,
+            target_id,
+            on_running: None,
+            on_done: None,
+            on_fail: None,
+            failure: None,
+        },
+    );
+    Ok(remember(&mut st, call, &op))
+}
+
 /// `POST .../disks/{name}/resize` with `{"sizeGb": "N"}`: only larger; the
 /// size changes when the operation is DONE.
 pub fn disk_resize(shared: &Arc<Shared>, call: &Call<'_>, name: &str) -> Answer {

@@ -194,6 +194,9 @@ async fn dispatch(
         (Method::POST, ["disks", name, "resize"]) if scope == ScopeKind::Zone => {
             api::disk_resize(shared, &call, name)
         }
+        (Method::POST, [coll @ ("disks" | "addresses"), name, "setLabels"]) => {
+            api::resource_set_labels(shared, &call, coll, name)
+        }
         (m, [coll, rest @ ..]) => {
             let coll = collection(coll, scope).ok_or_else(no_route)?;
             match (m, rest) {

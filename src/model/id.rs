@@ -221,6 +221,12 @@ impl PartialEq<str> for NodeId {
     }
 }
 
+impl PartialEq<String> for NodeId {
+    fn eq(&self, other: &String) -> bool {
+        *self.text == **other
+    }
+}
+
 impl PartialEq<&str> for NodeId {
     fn eq(&self, other: &&str) -> bool {
         &*self.text == *other

@@ -5,7 +5,8 @@
 //! as `id` or `status` are not sdbc's). References the API returns as full
 //! URLs equal the partial paths sdbc sent, `${node.field}` placeholders
 //! (values assigned at apply) equal anything, and a boot disk's
-//! `initializeParams` is the disk's, not the instance's. Labels and
+//! `initializeParams` is the disk's, not the instance's; the description
+//! holds no setting (and the owner mark is checked on its own). Labels and
 //! metadata items are compared only for the keys sdbc sets: keys added by
 //! others are theirs and are left alone.
 
@@ -33,7 +34,9 @@ fn compare(path: &str, sent: &Value, actual: &Value, out: &mut Vec<AttrDiff>) {
     match (sent, actual) {
         (Value::Object(s), Value::Object(a)) => {
             for (k, sv) in s {
-                if k == "initializeParams" {
+                // A description cannot change in place, and sdbc's owner
+                // mark in it is checked on its own (`targets::gce::owner`).
+                if k == "initializeParams" || (path.is_empty() && k == "description") {
                     continue;
                 }
                 let p = join(path, k);
