@@ -1,7 +1,9 @@
 //! `sdbc plan FILE`: what `apply` would change, refreshed from Compute
 //! Engine when credentials and a project are configured, offline otherwise
 //! (everything to create, the project shown as not yet set).
-//! `--detailed-exitcode`: 0 no changes, 1 error, 2 changes.
+//! `--detailed-exitcode`: 0 no changes, 1 error, 2 changes. A plan that
+//! cannot succeed (resources under the program's names that are not this
+//! stack's, a refused change) exits 1 whatever the flags.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
