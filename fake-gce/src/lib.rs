@@ -15,6 +15,7 @@ pub mod config;
 pub mod error;
 mod filter;
 mod instance;
+mod resource_actions;
 mod resources;
 pub mod schema;
 mod server;

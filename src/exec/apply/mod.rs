@@ -10,6 +10,7 @@
 //! killed meanwhile leaves the next one the operations to wait for.
 
 mod in_flight;
+mod keep;
 mod steps;
 
 use std::collections::BTreeMap;

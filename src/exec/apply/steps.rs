@@ -19,8 +19,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::in_flight::InFlight;
+use super::keep::{keep_others_items, keep_others_labels};
 use crate::exec::{ApiCall, GceClient, GceError, operation, request_id};
-use crate::plan::{Action, AttrDiff, Change};
+use crate::plan::{Action, Change};
 use crate::state::{PendingOperation, ResourceState};
 use crate::targets::gce::{owner, refs};
 
@@ -371,67 +372,6 @@ impl StepCtx {
             "`{path}`: the fingerprint kept changing"
         )))
     }
-}
-
-/// The labels to set: the program's, plus those others added (keys the
-/// program never set; a key the program dropped goes).
-fn keep_others_labels(wanted: &Value, actual: &Value, diffs: &[AttrDiff]) -> Value {
-    let mut labels = wanted.get("labels").cloned().unwrap_or(json!({}));
-    let dropped = |k: &str| {
-        diffs
-            .iter()
-            .any(|d| d.path == format!("labels.{k}") && d.after.is_none() && d.before.is_some())
-    };
-    if let (Some(mine), Some(theirs)) = (
-        labels.as_object_mut(),
-        actual.get("labels").and_then(Value::as_object),
-    ) {
-        for (k, v) in theirs {
-            if !mine.contains_key(k) && !dropped(k) {
-                mine.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    labels
-}
-
-/// The metadata items to set: the program's, plus items others added
-/// (keys that neither the program nor its previous version set).
-fn keep_others_items(wanted: &Value, actual: &Value, diffs: &[AttrDiff]) -> Value {
-    let key_of = |i: &Value| i.get("key").and_then(Value::as_str).map(str::to_string);
-    let mut items: Vec<Value> = wanted
-        .pointer("/metadata/items")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let mut sdbcs: std::collections::BTreeSet<String> = items.iter().filter_map(key_of).collect();
-    // Keys the previous version of the program set, from the diffs' old values.
-    for d in diffs.iter().filter(|d| d.path.starts_with("metadata")) {
-        match &d.before {
-            Some(Value::Array(old)) => sdbcs.extend(old.iter().filter_map(key_of)),
-            Some(Value::Object(old)) => {
-                sdbcs.extend(key_of(&Value::Object(old.clone())));
-                if let Some(list) = old.get("items").and_then(Value::as_array) {
-                    sdbcs.extend(list.iter().filter_map(key_of));
-                }
-            }
-            Some(Value::String(k)) if d.path.ends_with(".key") => {
-                sdbcs.insert(k.clone());
-            }
-            _ => {}
-        }
-    }
-    for theirs in actual
-        .pointer("/metadata/items")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if key_of(theirs).is_some_and(|k| !sdbcs.contains(&k)) {
-            items.push(theirs.clone());
-        }
-    }
-    Value::Array(items)
 }
 
 /// The state entry of a resource as Compute Engine returned it.
