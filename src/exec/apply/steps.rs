@@ -25,6 +25,27 @@ use crate::plan::{Action, Change};
 use crate::state::{PendingOperation, ResourceState};
 use crate::targets::gce::{owner, refs};
 
+/// What a step is about to do with an existing resource.
+#[derive(Clone, Copy)]
+enum Act {
+    /// Take it into the state (after a 409, or adopting).
+    TakeOver,
+    /// Change a resource the state tracks.
+    Change,
+    /// Delete a resource the state tracks (or refresh found as the stack's).
+    Delete,
+}
+
+impl Act {
+    fn refused(self) -> &'static str {
+        match self {
+            Act::TakeOver => "does not take it over",
+            Act::Change => "does not change it",
+            Act::Delete => "does not delete it",
+        }
+    }
+}
+
 /// `node -> values Compute Engine assigned` (for `${node.field}` placeholders).
 pub type Assigned = Arc<Mutex<BTreeMap<String, BTreeMap<String, String>>>>;
 
@@ -120,21 +141,19 @@ impl StepCtx {
     }
 
     /// `Ok` when `actual` carries this stack's and this state's mark.
-    fn check_owner(
-        &self,
-        change: &Change,
-        actual: &Value,
-        refused: &'static str,
-    ) -> Result<(), StepError> {
+    fn check_owner(&self, change: &Change, actual: &Value, act: Act) -> Result<(), StepError> {
         let found = owner::Owner::of(actual);
-        if found.is(&self.stack, &self.lineage) {
+        // Updates and deletes act on resources the state tracks, which may
+        // carry a mark from before lineages.
+        let tracked = !matches!(act, Act::TakeOver) && found.is_unlineaged(&self.stack);
+        if found.is(&self.stack, &self.lineage) || tracked {
             return Ok(());
         }
         Err(StepError::NotOurs {
             node: change.node.clone(),
             path: self.path(change),
             owner: found,
-            refused,
+            refused: act.refused(),
         })
     }
 
@@ -179,7 +198,7 @@ impl StepCtx {
         let mut pause = std::time::Duration::from_millis(100);
         for _ in 0..12 {
             if let Some(actual) = self.client.get(&path).await? {
-                self.check_owner(change, &actual, "does not take it over")?;
+                self.check_owner(change, &actual, Act::TakeOver)?;
                 return Ok(state_of(change, desired, &actual));
             }
             tokio::time::sleep(pause).await;
@@ -200,7 +219,7 @@ impl StepCtx {
         let actual = self.client.get(&path).await?.ok_or_else(|| {
             StepError::Other(format!("`{path}` is missing right after it was made"))
         })?;
-        self.check_owner(change, &actual, "does not take it over")?;
+        self.check_owner(change, &actual, Act::TakeOver)?;
         Ok(state_of(change, desired, &actual))
     }
 
@@ -210,7 +229,7 @@ impl StepCtx {
         let path = self.path(change);
         match self.client.get(&path).await? {
             None => return Ok(()),
-            Some(actual) => self.check_owner(change, &actual, "does not delete it")?,
+            Some(actual) => self.check_owner(change, &actual, Act::Delete)?,
         }
         let rid = self.rid(&change.node, "delete", &Value::String(path.clone()));
         let call = ApiCall::delete(path.clone()).with_request_id(rid);
@@ -270,7 +289,7 @@ impl StepCtx {
             .get(&path)
             .await?
             .ok_or_else(|| StepError::Other(format!("`{path}` is gone")))?;
-        self.check_owner(change, &actual, "does not change it")?;
+        self.check_owner(change, &actual, Act::Change)?;
         if restart {
             self.action(&change.node, &format!("{path}/stop"), json!(null), "stop")
                 .await?;
