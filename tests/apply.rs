@@ -445,14 +445,25 @@ fn ctrl_c_finishes_the_steps_in_flight_saves_and_exits_130() {
         std::thread::sleep(Duration::from_millis(5));
     }
     let pid = child.id().to_string();
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .expect("kill -INT");
-    assert!(sent.success());
+    // Twice: the second says what it is waiting for.
+    for _ in 0..2 {
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill -INT");
+        assert!(sent.success());
+        std::thread::sleep(Duration::from_millis(30));
+    }
     let run = support::apply::Run::from_output(child.wait_with_output().expect("apply"));
     run.expect_code(130, "interrupted apply");
     assert!(run.stderr.contains("interrupted"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "still waiting for the steps in flight to finish their operations: creating gce."
+        ),
+        "{}",
+        run.stderr
+    );
     // What was started was finished and saved; nothing else was started.
     assert!(fake.settle());
     let held = fake.keys_without_boot_disks();

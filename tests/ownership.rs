@@ -5,7 +5,7 @@
 
 mod support;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use support::apply::{Fake, PROJECT, Work, small_program};
 
 const ZONE: &str = "europe-west1-b";
@@ -380,4 +380,52 @@ fn import_takes_over_a_hand_made_disk_and_the_next_plan_is_empty() {
     );
     work.sdbc("plan", &["--detailed-exitcode"])
         .expect_code(0, "the plan after import and apply");
+}
+
+/// `v` without the lineage part of its owner mark, as sdbc wrote marks
+/// before they carried lineages.
+fn strip_lineage(v: &mut Value) {
+    if let Some(labels) = v.get_mut("labels").and_then(Value::as_object_mut) {
+        labels.remove("sdbc-lineage");
+    }
+    if let Some(d) = v.get("description").and_then(Value::as_str)
+        && let Some(start) = d.find(" sdbc-lineage=")
+    {
+        let end = d[start..].find(':').map_or(d.len(), |i| start + i);
+        v["description"] = json!(format!("{}{}", &d[..start], &d[end..]));
+    }
+}
+
+#[test]
+fn resources_marked_before_lineages_stay_the_stacks_and_get_the_lineage() {
+    let fake = Fake::quick(2, 28);
+    let work = Work::program(&fake, "small", &small_program(1));
+    work.apply().expect_code(0, "apply");
+    for key in fake.keys_without_boot_disks() {
+        assert!(fake.handle().edit_resource(&key, strip_lineage));
+    }
+    let mut state = work.state();
+    for r in state.resources.values_mut() {
+        strip_lineage(&mut r.attributes);
+    }
+    work.store().save(&mut state).expect("save the older state");
+
+    let plan = work.sdbc("plan", &["--detailed-exitcode"]);
+    plan.expect_code(2, "plan over older marks");
+    assert!(!plan.stdout.contains("conflict"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("-/+"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("+ labels.sdbc-lineage"),
+        "{}",
+        plan.stdout
+    );
+    work.apply().expect_code(0, "apply adds the lineage");
+    let lineage = work.state().lineage;
+    let vm = &fake.resources()[&format!("projects/{PROJECT}/zones/{ZONE}/instances/head")];
+    assert_eq!(vm["labels"]["sdbc-lineage"], lineage.as_str());
+    work.sdbc("plan", &["--detailed-exitcode"])
+        .expect_code(0, "plan after the upgrade");
+    work.sdbc("destroy", &["--auto-approve", "--allow-data-loss"])
+        .expect_code(0, "destroy, older marks on networks and firewalls included");
+    assert!(fake.resources().is_empty());
 }

@@ -30,7 +30,7 @@ fn validated(call: &Call<'_>, schema_name: &str) -> Answer {
 }
 
 /// The operation already created for this `requestId`, if any.
-fn replay(st: &State, call: &Call<'_>) -> Result<Option<Value>, ApiError> {
+pub(crate) fn replay(st: &State, call: &Call<'_>) -> Result<Option<Value>, ApiError> {
     let Some(id) = call.param("requestId") else {
         return Ok(None);
     };
@@ -43,7 +43,7 @@ fn replay(st: &State, call: &Call<'_>) -> Result<Option<Value>, ApiError> {
         .map(|op| op.body.clone()))
 }
 
-fn remember(st: &mut State, call: &Call<'_>, op_key: &str) -> Value {
+pub(crate) fn remember(st: &mut State, call: &Call<'_>, op_key: &str) -> Value {
     if let Some(id) = call.param("requestId") {
         st.request_ids.insert(
             (call.project.to_string(), id.to_string()),
@@ -367,90 +367,6 @@ pub fn instance_action(shared: &Arc<Shared>, call: &Call<'_>, name: &str, action
     Ok(remember(&mut st, call, &op))
 }
 
-/// `POST .../{disks|addresses}/{name}/setLabels`: like an instance's.
-pub fn resource_set_labels(
-    shared: &Arc<Shared>,
-    call: &Call<'_>,
-    coll: &str,
-    name: &str,
-) -> Answer {
-    let mut st = shared.lock();
-    if let Some(op) = replay(&st, call)? {
-        return Ok(op);
-    }
-    let key = format!("{}/{coll}/{name}", call.scope_path);
-    let Some(target_id) = st
-        .resources
-        .get(&key)
-        .map(|r| r["id"].as_str().map(str::to_string))
-    else {
-        return Err(ApiError::not_found(&key));
-    };
-    set_labels(&mut st, call, &key)?;
-    let op = start_operation(
-        shared,
-        &mut st,
-        OpSpec {
-            scope: call.scope_path.clone(),
-            operation_type: "setLabels",
-            target: key,
-            target_id,
-            on_running: None,
-            on_done: None,
-            on_fail: None,
-            failure: None,
-        },
-    );
-    Ok(remember(&mut st, call, &op))
-}
-
-/// `POST .../disks/{name}/resize` with `{"sizeGb": "N"}`: only larger; the
-/// size changes when the operation is DONE.
-pub fn disk_resize(shared: &Arc<Shared>, call: &Call<'_>, name: &str) -> Answer {
-    let mut st = shared.lock();
-    if let Some(op) = replay(&st, call)? {
-        return Ok(op);
-    }
-    let key = format!("{}/disks/{name}", call.scope_path);
-    let Some(disk) = st.resources.get(&key) else {
-        return Err(ApiError::not_found(&key));
-    };
-    let body = call.json()?;
-    let size = |v: &Value| v.get("sizeGb")?.as_str()?.parse::<u64>().ok();
-    let (Some(current), Some(wanted)) = (size(disk), size(&body)) else {
-        return Err(ApiError::invalid(
-            "Invalid value for field 'sizeGb': an int64 string is required.".to_string(),
-        ));
-    };
-    if wanted <= current {
-        return Err(ApiError::invalid(format!(
-            "Invalid value for field 'sizeGb': '{wanted}'. New disk size must be larger than \
-             the existing size '{current}'."
-        )));
-    }
-    let target_id = disk["id"].as_str().map(str::to_string);
-    let done_key = key.clone();
-    let op = start_operation(
-        shared,
-        &mut st,
-        OpSpec {
-            scope: call.scope_path.clone(),
-            operation_type: "resize",
-            target: key,
-            target_id,
-            on_running: None,
-            on_done: Some(Box::new(move |st: &mut State| {
-                if let Some(d) = st.resources.get_mut(&done_key) {
-                    d["sizeGb"] = json!(wanted.to_string());
-                }
-            })),
-            on_fail: None,
-            failure: None,
-        },
-    );
-    Ok(remember(&mut st, call, &op))
-}
-
 // setMetadata, setLabels and setMachineType take effect when accepted (the
 // fingerprint turns over at once); their operation only reports completion.
 
@@ -488,7 +404,7 @@ fn set_metadata(st: &mut State, call: &Call<'_>, key: &str) -> Result<(), ApiErr
     Ok(())
 }
 
-fn set_labels(st: &mut State, call: &Call<'_>, key: &str) -> Result<(), ApiError> {
+pub(crate) fn set_labels(st: &mut State, call: &Call<'_>, key: &str) -> Result<(), ApiError> {
     let body = validated(call, "InstancesSetLabelsRequest")?;
     check_labels(body.get("labels"))?;
     if body["labelFingerprint"] != st.resources[key]["labelFingerprint"] {

@@ -16,6 +16,7 @@ pub mod error;
 mod filter;
 mod instance;
 mod limits;
+mod resource_actions;
 mod resources;
 pub mod schema;
 mod server;

@@ -3,6 +3,7 @@
 
 use crate::api;
 use crate::error::ApiError;
+use crate::resource_actions;
 use crate::resources::{ScopeKind, collection};
 use crate::state::{LoggedRequest, Shared};
 use axum::Router;
@@ -192,10 +193,10 @@ async fn dispatch(
             api::instance_action(shared, &call, name, action)
         }
         (Method::POST, ["disks", name, "resize"]) if scope == ScopeKind::Zone => {
-            api::disk_resize(shared, &call, name)
+            resource_actions::disk_resize(shared, &call, name)
         }
         (Method::POST, [coll @ ("disks" | "addresses"), name, "setLabels"]) => {
-            api::resource_set_labels(shared, &call, coll, name)
+            resource_actions::set_labels(shared, &call, coll, name)
         }
         (m, [coll, rest @ ..]) => {
             let coll = collection(coll, scope).ok_or_else(no_route)?;

@@ -86,7 +86,7 @@ pub async fn refresh(
             node: node.to_string(),
             kind: kind.to_string(),
             name: name.to_string(),
-            collection: collection.clone(),
+            collection: real.clone(),
             owner: Owner::of(item),
         };
         for (node, name) in &tracked {
@@ -95,7 +95,10 @@ pub async fn refresh(
                     state.resources.remove(node);
                     out.gone.insert(node.clone());
                 }
-                Some(item) if Owner::of(item).is(stack, &lineage) => {
+                Some(item)
+                    if Owner::of(item).is(stack, &lineage)
+                        || Owner::of(item).is_unlineaged(stack) =>
+                {
                     update_assigned(state, node, item);
                     if let Some(r) = state.resources.get(node) {
                         let sent = fill_body(&r.attributes, project, &lineage);

@@ -29,6 +29,10 @@ pub fn classify(
         return (Action::NoOp, None, diffs);
     }
     collect("", before, after, &mut diffs);
+    // The description holds no setting (and cannot change in place); its
+    // owner mark is read on its own, so a mark from an older sdbc does not
+    // replace anything.
+    diffs.retain(|d| d.path != "description");
     let (action, reason) = action_for(kind, &diffs);
     (action, reason, diffs)
 }
@@ -55,6 +59,7 @@ pub fn action_for(kind: &str, diffs: &[AttrDiff]) -> (Action, Option<String>) {
     let in_place: &[&str] = match kind {
         "instance" => &["labels", "metadata", "machineType"],
         "disk" => &["labels", "sizeGb"],
+        "address" => &["labels"],
         _ => &[],
     };
     if let Some(field) = top.iter().find(|f| !in_place.contains(f)) {

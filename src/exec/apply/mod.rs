@@ -15,6 +15,7 @@
 
 pub mod executor;
 mod in_flight;
+mod keep;
 mod report;
 pub mod schedule;
 mod steps;

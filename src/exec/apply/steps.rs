@@ -19,11 +19,33 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::in_flight::InFlight;
+use super::keep::{keep_others_items, keep_others_labels};
 use crate::exec::{ApiCall, ErrorKind, GceClient, GceError, operation, request_id};
 use crate::graph::NodeId;
-use crate::plan::{Action, AttrDiff, Change};
+use crate::plan::{Action, Change};
 use crate::state::{PendingOperation, ResourceState};
 use crate::targets::gce::{owner, refs};
+
+/// What a step is about to do with an existing resource.
+#[derive(Clone, Copy)]
+enum Act {
+    /// Take it into the state (after a 409, or adopting).
+    TakeOver,
+    /// Change a resource the state tracks.
+    Change,
+    /// Delete a resource the state tracks (or refresh found as the stack's).
+    Delete,
+}
+
+impl Act {
+    fn refused(self) -> &'static str {
+        match self {
+            Act::TakeOver => "does not take it over",
+            Act::Change => "does not change it",
+            Act::Delete => "does not delete it",
+        }
+    }
+}
 
 /// `node -> values Compute Engine assigned` (for `${node.field}` placeholders).
 pub type Assigned = Arc<Mutex<BTreeMap<String, BTreeMap<String, String>>>>;
@@ -139,21 +161,19 @@ impl StepCtx {
     }
 
     /// `Ok` when `actual` carries this stack's and this state's mark.
-    fn check_owner(
-        &self,
-        change: &Change,
-        actual: &Value,
-        refused: &'static str,
-    ) -> Result<(), StepError> {
+    fn check_owner(&self, change: &Change, actual: &Value, act: Act) -> Result<(), StepError> {
         let found = owner::Owner::of(actual);
-        if found.is(&self.stack, &self.lineage) {
+        // Updates and deletes act on resources the state tracks, which may
+        // carry a mark from before lineages.
+        let tracked = !matches!(act, Act::TakeOver) && found.is_unlineaged(&self.stack);
+        if found.is(&self.stack, &self.lineage) || tracked {
             return Ok(());
         }
         Err(StepError::NotOurs {
             node: change.node.clone(),
             path: self.path(change),
             owner: found,
-            refused,
+            refused: act.refused(),
         })
     }
 
@@ -198,7 +218,7 @@ impl StepCtx {
         let mut pause = std::time::Duration::from_millis(100);
         for _ in 0..12 {
             if let Some(actual) = self.client.get(&path).await? {
-                self.check_owner(change, &actual, "does not take it over")?;
+                self.check_owner(change, &actual, Act::TakeOver)?;
                 return Ok(state_of(change, desired, &actual));
             }
             tokio::time::sleep(pause).await;
@@ -219,7 +239,7 @@ impl StepCtx {
         let actual = self.client.get(&path).await?.ok_or_else(|| {
             StepError::Other(format!("`{path}` is missing right after it was made"))
         })?;
-        self.check_owner(change, &actual, "does not take it over")?;
+        self.check_owner(change, &actual, Act::TakeOver)?;
         Ok(state_of(change, desired, &actual))
     }
 
@@ -229,7 +249,7 @@ impl StepCtx {
         let path = self.path(change);
         match self.client.get(&path).await? {
             None => return Ok(()),
-            Some(actual) => self.check_owner(change, &actual, "does not delete it")?,
+            Some(actual) => self.check_owner(change, &actual, Act::Delete)?,
         }
         let rid = self.rid(&change.node, "delete", &Value::String(path.clone()));
         let call = ApiCall::delete(path.clone()).with_request_id(rid);
@@ -289,7 +309,7 @@ impl StepCtx {
             .get(&path)
             .await?
             .ok_or_else(|| StepError::Other(format!("`{path}` is gone")))?;
-        self.check_owner(change, &actual, "does not change it")?;
+        self.check_owner(change, &actual, Act::Change)?;
         if restart {
             self.action(&change.node, &format!("{path}/stop"), json!(null), "stop")
                 .await?;
@@ -391,67 +411,6 @@ impl StepCtx {
             "`{path}`: the fingerprint kept changing"
         )))
     }
-}
-
-/// The labels to set: the program's, plus those others added (keys the
-/// program never set; a key the program dropped goes).
-fn keep_others_labels(wanted: &Value, actual: &Value, diffs: &[AttrDiff]) -> Value {
-    let mut labels = wanted.get("labels").cloned().unwrap_or(json!({}));
-    let dropped = |k: &str| {
-        diffs
-            .iter()
-            .any(|d| d.path == format!("labels.{k}") && d.after.is_none() && d.before.is_some())
-    };
-    if let (Some(mine), Some(theirs)) = (
-        labels.as_object_mut(),
-        actual.get("labels").and_then(Value::as_object),
-    ) {
-        for (k, v) in theirs {
-            if !mine.contains_key(k) && !dropped(k) {
-                mine.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    labels
-}
-
-/// The metadata items to set: the program's, plus items others added
-/// (keys that neither the program nor its previous version set).
-fn keep_others_items(wanted: &Value, actual: &Value, diffs: &[AttrDiff]) -> Value {
-    let key_of = |i: &Value| i.get("key").and_then(Value::as_str).map(str::to_string);
-    let mut items: Vec<Value> = wanted
-        .pointer("/metadata/items")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let mut sdbcs: std::collections::BTreeSet<String> = items.iter().filter_map(key_of).collect();
-    // Keys the previous version of the program set, from the diffs' old values.
-    for d in diffs.iter().filter(|d| d.path.starts_with("metadata")) {
-        match &d.before {
-            Some(Value::Array(old)) => sdbcs.extend(old.iter().filter_map(key_of)),
-            Some(Value::Object(old)) => {
-                sdbcs.extend(key_of(&Value::Object(old.clone())));
-                if let Some(list) = old.get("items").and_then(Value::as_array) {
-                    sdbcs.extend(list.iter().filter_map(key_of));
-                }
-            }
-            Some(Value::String(k)) if d.path.ends_with(".key") => {
-                sdbcs.insert(k.clone());
-            }
-            _ => {}
-        }
-    }
-    for theirs in actual
-        .pointer("/metadata/items")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if key_of(theirs).is_some_and(|k| !sdbcs.contains(&k)) {
-            items.push(theirs.clone());
-        }
-    }
-    Value::Array(items)
 }
 
 /// The state entry of a resource as Compute Engine returned it.

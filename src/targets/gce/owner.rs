@@ -116,6 +116,16 @@ impl Owner {
     }
 }
 
+impl Owner {
+    /// Whether this is `stack`'s mark from before marks carried a lineage:
+    /// the stack's only for a state that already tracks the resource (the
+    /// next update adds the lineage where there are labels).
+    pub fn is_unlineaged(&self, stack: &str) -> bool {
+        matches!(self, Owner::Stack { stack: s, lineage: None }
+            if s == stack || *s == names::label_value(stack))
+    }
+}
+
 /// `text` with the lineage placeholder replaced.
 pub fn with_lineage(text: &str, lineage: &str) -> String {
     text.replace(LINEAGE, lineage)
