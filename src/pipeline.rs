@@ -35,7 +35,7 @@ pub fn check(analysis: Analysis) -> Analysis {
 /// configuration of every VM and the Swarm stack file.
 #[derive(Debug, Clone)]
 pub struct Outputs {
-    pub requests: Vec<crate::targets::gce::ApiCall>,
+    pub requests: Vec<crate::targets::gce::InsertCall>,
     /// VM name -> (file name, content): `NAME.yaml` for cloud-init, `NAME.sh` for a startup script.
     pub boot: std::collections::BTreeMap<String, (String, String)>,
     pub stack: String,
@@ -52,15 +52,15 @@ pub fn build(
     let model = &checked.analysis.model;
     let user_data = cloud_init::render_all(model)
         .map_err(|errs| errs.iter().map(render_diag).collect::<Vec<_>>())?;
-    let requests = gce::requests(model, &user_data);
+    let requests = gce::requests(model, &checked.graph, &user_data);
     let names = stack::ObjectNames::for_model(model, secret_digests);
     let stack = stack::stack_file(model, &names).map_err(|e| {
         vec![
             Diagnostic::new(
                 Code::BadValue,
                 e.to_string(),
-                model.gce.span,
-                "while writing the stack file",
+                e.span(),
+                "this service's stack entry cannot be written",
             )
             .with_help("declare every secret and config that a service uses"),
         ]

@@ -4,12 +4,12 @@
 //! changes that touch only what changed, scaling a group, destroy; saved
 //! plans, confirmation, offline plans; the state lock.
 
-mod support_apply;
+mod support;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use support_apply::{Fake, Work, body_differences, short, small_program};
+use support::apply::{Fake, Work, body_differences, short, small_program};
 
 fn mutations_of(fake: &Fake) -> Vec<String> {
     fake.mutations()
@@ -154,7 +154,7 @@ fn misago_apply_noop_changes_scale_and_destroy() {
         .expect_code(0, "plan after scaling");
 
     // Destroy: nothing left, in the fake or in the state.
-    work.sdbc("destroy", &["--auto-approve"])
+    work.sdbc("destroy", &["--auto-approve", "--allow-data-loss"])
         .expect_code(0, "destroy");
     assert_eq!(
         fake.resources().keys().collect::<Vec<_>>(),
@@ -242,7 +242,7 @@ fn plan_works_offline_on_a_fresh_machine() {
         cmd.env_remove("GOOGLE_CLOUD_PROJECT")
             .env_remove("GOOGLE_OAUTH_ACCESS_TOKEN")
             .env_remove("GOOGLE_COMPUTE_CUSTOM_ENDPOINT");
-        support_apply::Run::from_output(cmd.output().expect("run sdbc plan"))
+        support::apply::Run::from_output(cmd.output().expect("run sdbc plan"))
     };
     let plan = offline(&[]);
     plan.expect_code(0, "offline plan");
@@ -295,7 +295,7 @@ fn a_second_apply_is_refused_while_the_first_runs() {
         "{}",
         second.stderr
     );
-    let first = support_apply::Run::from_output(first.wait_with_output().expect("first apply"));
+    let first = support::apply::Run::from_output(first.wait_with_output().expect("first apply"));
     first.expect_code(0, "first apply");
     // Only the first apply's inserts reached the API.
     let desired = work.desired();
@@ -376,17 +376,20 @@ fn a_lost_state_is_adopted_by_apply_and_found_by_destroy() {
     let fake = Fake::quick(2, 7);
     let work = Work::program(&fake, "small", &small_program(3));
     work.apply().expect_code(0, "apply");
-    let lose_state = || {
-        std::fs::remove_file(work.store().path()).expect("remove state");
-        let _ = std::fs::remove_file(work.store().backup_path());
+    // A run killed between its calls and its save: the state (same
+    // lineage) has lost its records of what the run made.
+    let lose_records = || {
+        let mut state = work.state();
+        state.resources.clear();
+        work.store().save(&mut state).expect("save");
     };
 
     // apply: everything is adopted, nothing made twice.
-    lose_state();
+    lose_records();
     let before = fake.resources();
     fake.clear_log();
     let adopt = work.apply();
-    adopt.expect_code(0, "apply without state");
+    adopt.expect_code(0, "apply with a state that lost its records");
     assert!(adopt.stderr.contains("10 to adopt"), "{}", adopt.stderr);
     assert_eq!(mutations_of(&fake), Vec::<String>::new());
     assert_eq!(fake.resources(), before);
@@ -394,14 +397,41 @@ fn a_lost_state_is_adopted_by_apply_and_found_by_destroy() {
 
     // destroy: everything of the stack is found and deleted, VMs before
     // the network they use.
-    lose_state();
-    let destroy = work.sdbc("destroy", &["--auto-approve"]);
-    destroy.expect_code(0, "destroy without state");
+    lose_records();
+    let destroy = work.sdbc("destroy", &["--auto-approve", "--allow-data-loss"]);
+    destroy.expect_code(0, "destroy with a state that lost its records");
     assert_eq!(
         fake.resources().keys().collect::<Vec<_>>(),
         Vec::<&String>::new()
     );
     assert!(work.state().resources.is_empty());
+}
+
+#[test]
+fn a_new_state_does_not_take_over_what_an_old_one_made() {
+    let fake = Fake::quick(2, 7);
+    let work = Work::program(&fake, "small", &small_program(1));
+    work.apply().expect_code(0, "apply");
+    let old = work.state().lineage;
+    std::fs::remove_file(work.store().path()).expect("remove state");
+    let _ = std::fs::remove_file(work.store().backup_path());
+    let before = fake.resources();
+    fake.clear_log();
+    let plan = work.sdbc("plan", &[]);
+    plan.expect_code(1, "plan with another state's resources under its names");
+    assert!(plan.stdout.contains("conflict"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains(&old),
+        "names the owner: {}",
+        plan.stdout
+    );
+    let apply = work.apply();
+    apply.expect_code(1, "apply with another state's resources under its names");
+    assert!(apply.stderr.contains("sdbc import"), "{}", apply.stderr);
+    assert_eq!(fake.resources(), before, "nothing changed");
+    let destroy = work.sdbc("destroy", &["--auto-approve"]);
+    destroy.expect_code(0, "destroy of a state that owns nothing");
+    assert_eq!(fake.resources(), before, "nothing deleted");
 }
 
 #[test]
@@ -415,14 +445,25 @@ fn ctrl_c_finishes_the_steps_in_flight_saves_and_exits_130() {
         std::thread::sleep(Duration::from_millis(5));
     }
     let pid = child.id().to_string();
-    let sent = std::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .expect("kill -INT");
-    assert!(sent.success());
-    let run = support_apply::Run::from_output(child.wait_with_output().expect("apply"));
+    // Twice: the second says what it is waiting for.
+    for _ in 0..2 {
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill -INT");
+        assert!(sent.success());
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    let run = support::apply::Run::from_output(child.wait_with_output().expect("apply"));
     run.expect_code(130, "interrupted apply");
     assert!(run.stderr.contains("interrupted"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "still waiting for the steps in flight to finish their operations: creating gce."
+        ),
+        "{}",
+        run.stderr
+    );
     // What was started was finished and saved; nothing else was started.
     assert!(fake.settle());
     let held = fake.keys_without_boot_disks();
@@ -431,4 +472,80 @@ fn ctrl_c_finishes_the_steps_in_flight_saves_and_exits_130() {
     assert!(!work.store().lock_path().exists(), "lock released");
     work.apply().expect_code(0, "apply after the interruption");
     assert_converged(&fake, &work);
+}
+
+/// Starts `verb` with slow operations, kills it once the state records an
+/// operation still running, and returns what it left in flight.
+fn kill_in_flight(work: &Work, verb: &str) -> Vec<String> {
+    let file = work.file_name();
+    let mut child = work
+        .command(&[verb, &file, "--auto-approve", "--allow-data-loss"])
+        .spawn()
+        .expect("spawn sdbc");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let noted = work.store().path().exists()
+            && work.store().load().is_ok_and(|s| !s.operations.is_empty());
+        if noted {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no operation was ever recorded");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    work.state()
+        .operations
+        .values()
+        .map(|op| op.kind.clone())
+        .collect()
+}
+
+#[test]
+fn a_resumed_run_settles_what_the_killed_one_left_in_flight() {
+    use fake_gce::Appearance::{WhenAccepted, WhenDone};
+    // Both behaviours of the real API, and a killed run whose last save
+    // missed its operations (the re-run then meets them as conflicts:
+    // RESOURCE_ALREADY_EXISTS or RESOURCE_NOT_FOUND in the operation, or
+    // 409): all settle without a failure.
+    for (appearance, late_conflicts, forget) in [
+        (WhenDone, true, false),
+        (WhenDone, true, true),
+        (WhenAccepted, false, true),
+    ] {
+        let what = format!("{appearance:?}, late conflicts {late_conflicts}, forget {forget}");
+        let fake = Fake::start(fake_gce::FakeConfig {
+            op_pending: Duration::from_millis(1),
+            op_running: Duration::from_millis(1000),
+            appearance,
+            late_conflicts,
+            ..fake_gce::FakeConfig::default()
+        });
+        let work = Work::program(&fake, "small", &small_program(1));
+        for verb in ["apply", "destroy"] {
+            let left = kill_in_flight(&work, verb);
+            let kind = if verb == "apply" { "insert" } else { "delete" };
+            assert!(left.iter().all(|k| k == kind), "{what}: {left:?}");
+            if forget {
+                let mut state = work.state();
+                state.operations.clear();
+                work.store().save(&mut state).expect("save");
+            }
+            let rerun = work.sdbc(verb, &["--auto-approve", "--allow-data-loss"]);
+            rerun.expect_code(0, &format!("{what}: {verb} after the kill"));
+            assert_eq!(
+                rerun.stderr.contains("left running by an earlier run"),
+                !forget,
+                "{what}: {}",
+                rerun.stderr
+            );
+            assert!(work.state().operations.is_empty());
+            assert!(fake.settle());
+            if verb == "apply" {
+                assert_converged(&fake, &work);
+            } else {
+                assert_eq!(fake.resources().len(), 0, "{what}: destroyed");
+            }
+        }
+    }
 }

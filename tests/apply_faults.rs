@@ -7,10 +7,20 @@
 //! resource the fake holds is in state, boot disks of instances aside), all
 //! VMs running, and a final plan with no changes.
 //!
+//! The fake also holds another stack's resources: some under the same names
+//! in other zones and regions, some beside the program's in the same
+//! collections. Every run must end with them exactly as they were.
+//!
+//! Runs alternate between the two ways the real API behaves while an
+//! insert is in progress: the resource appears only when its operation is
+//! DONE and a second insert or delete fails in its operation
+//! (`RESOURCE_ALREADY_EXISTS`, `RESOURCE_NOT_FOUND`), or the resource
+//! appears at once and a second insert answers 409.
+//!
 //! Each run has its own fake and directory; a few run at once since they
 //! mostly wait (on operations and retry backoff).
 
-mod support_apply;
+mod support;
 
 use std::collections::BTreeSet;
 use std::process::Stdio;
@@ -18,8 +28,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use fake_gce::Faults;
-use support_apply::{Fake, Work, small_program};
+use fake_gce::{Appearance, Faults};
+use serde_json::{Value, json};
+use support::apply::{Fake, PROJECT, Work, small_program};
 
 #[derive(Debug, Clone, Copy)]
 enum Scenario {
@@ -64,6 +75,60 @@ fn light() -> Faults {
     }
 }
 
+/// The two behaviours of inserts in progress, by seed (each scenario
+/// meets both).
+fn mode(seed: u64) -> (Appearance, bool) {
+    if (seed / 6).is_multiple_of(2) {
+        (Appearance::WhenDone, true)
+    } else {
+        (Appearance::WhenAccepted, false)
+    }
+}
+
+/// Another stack's resources: the same names in other places, and
+/// neighbours in the program's own collections. Returns them as made.
+fn foreign_stack(fake: &Fake) -> Vec<(String, Value)> {
+    let mark = json!({"sdbc-managed": "true", "sdbc-stack": "other",
+                      "sdbc-lineage": "7d5c2a10-0000-4000-8000-000000000001"});
+    let description = "sdbc-managed sdbc-stack=other \
+                       sdbc-lineage=7d5c2a10-0000-4000-8000-000000000001: network";
+    let p = format!("projects/{PROJECT}");
+    let made = [
+        (
+            format!("{p}/zones/europe-west1-c/disks"),
+            json!({"name": "data", "sizeGb": "10", "labels": mark}),
+        ),
+        (
+            format!("{p}/zones/europe-west1-b/disks"),
+            json!({"name": "node-9", "sizeGb": "10", "labels": mark}),
+        ),
+        (
+            format!("{p}/regions/europe-west2/addresses"),
+            json!({"name": "head-ip", "labels": mark}),
+        ),
+        (
+            format!("{p}/regions/europe-west1/addresses"),
+            json!({"name": "other-ip", "labels": mark}),
+        ),
+        (
+            format!("{p}/global/networks"),
+            json!({"name": "other-net", "description": description,
+                                               "autoCreateSubnetworks": false}),
+        ),
+    ];
+    for (collection, body) in &made {
+        fake.insert(collection, body.clone());
+    }
+    let all = fake.resources();
+    made.iter()
+        .map(|(c, b)| {
+            let key = format!("{c}/{}", b["name"].as_str().unwrap_or_default());
+            let held = all.get(&key).cloned().unwrap_or(Value::Null);
+            (key, held)
+        })
+        .collect()
+}
+
 #[derive(Debug, Default)]
 struct Outcome {
     /// Killed after it had sent this many mutating requests (`None`: it
@@ -75,12 +140,23 @@ struct Outcome {
 /// One seeded run; `Err` says what went wrong.
 fn run_one(seed: u64, misago: bool) -> Result<Outcome, String> {
     let mut rng = fastrand::Rng::with_seed(seed);
+    let (appearance, late_conflicts) = mode(seed);
+    // Longer operations where a resource appears only at the end, so that
+    // kills often leave inserts and deletes running.
+    let op_ms = if late_conflicts {
+        rng.u64(5..=60)
+    } else {
+        rng.u64(1..=5)
+    };
     let fake = Fake::start(fake_gce::FakeConfig {
         op_pending: Duration::from_millis(1),
-        op_running: Duration::from_millis(rng.u64(1..=5)),
+        op_running: Duration::from_millis(op_ms),
         seed,
+        appearance,
+        late_conflicts,
         ..fake_gce::FakeConfig::default()
     });
+    let foreign = foreign_stack(&fake);
     let scenario = if misago {
         Scenario::Create
     } else {
@@ -118,7 +194,7 @@ fn run_one(seed: u64, misago: bool) -> Result<Outcome, String> {
     fake.set_faults(heavy());
     let file = work.file_name();
     let mut child = work
-        .command(&[verb, &file, "--auto-approve"])
+        .command(&[verb, &file, "--auto-approve", "--allow-data-loss"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -164,7 +240,7 @@ fn run_one(seed: u64, misago: bool) -> Result<Outcome, String> {
     let mut last = String::new();
     loop {
         outcome.reruns += 1;
-        let rerun = work.sdbc(verb, &["--auto-approve"]);
+        let rerun = work.sdbc(verb, &["--auto-approve", "--allow-data-loss"]);
         if rerun.ok() {
             break;
         }
@@ -186,7 +262,19 @@ fn run_one(seed: u64, misago: bool) -> Result<Outcome, String> {
         Scenario::Destroy => BTreeSet::new(),
         _ => work.desired().into_keys().collect(),
     };
-    let held = fake.keys_without_boot_disks();
+    let all = fake.resources();
+    let changed: Vec<&String> = foreign
+        .iter()
+        .filter(|(k, v)| all.get(k) != Some(v))
+        .map(|(k, _)| k)
+        .collect();
+    if !changed.is_empty() {
+        return Err(format!("{scenario:?}: another stack's {changed:?} changed"));
+    }
+    let mut held = fake.keys_without_boot_disks();
+    for (k, _) in &foreign {
+        held.remove(k);
+    }
     let state = work.state_keys();
     let missing: Vec<_> = desired.difference(&held).collect();
     let extra: Vec<_> = held.difference(&desired).collect();
@@ -198,8 +286,7 @@ fn run_one(seed: u64, misago: bool) -> Result<Outcome, String> {
              in state only {phantom:?}; last failed re-run:\n{last}"
         ));
     }
-    let all = fake.resources();
-    if matches!(scenario, Scenario::Destroy) && !all.is_empty() {
+    if matches!(scenario, Scenario::Destroy) && all.len() != foreign.len() {
         return Err(format!("destroy left {:?}", all.keys().collect::<Vec<_>>()));
     }
     let stopped: Vec<&String> = all
@@ -265,7 +352,10 @@ fn killed_runs_converge_on_a_plain_rerun() {
                         Err(e) => failures
                             .lock()
                             .unwrap_or_else(|p| p.into_inner())
-                            .push(format!("seed {seed} (misago: {misago}): {e}")),
+                            .push(format!(
+                                "seed {seed} (misago: {misago}, {:?}): {e}",
+                                mode(seed)
+                            )),
                     }
                 }
             });

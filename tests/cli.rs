@@ -4,12 +4,12 @@
 
 use std::process::Output;
 
-mod common;
+mod support;
 
-use common::TempFile;
+use support::TempFile;
 
 fn sdbc(args: &[&str]) -> Output {
-    common::run(env!("CARGO_BIN_EXE_sdbc"), args, None, "")
+    support::run(env!("CARGO_BIN_EXE_sdbc"), args, None, "")
 }
 
 fn stderr(out: &Output) -> String {

@@ -3,12 +3,12 @@
 //! outputs in plan, plan JSON and after apply, `sdbc output`, and retries
 //! to a dead endpoint said out loud.
 
-mod support_apply;
+mod support;
 
 use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
-use support_apply::{Fake, Work};
+use support::apply::{Fake, Work};
 
 const PROGRAM: &str = "\
 vm web e2-small static_ip=true;
@@ -23,7 +23,7 @@ fn outputs_without_a_token_against_the_fake() {
     let no_token = |args: &[&str]| {
         let mut c = work.command(args);
         c.env_remove("GOOGLE_OAUTH_ACCESS_TOKEN");
-        support_apply::Run::from_output(c.output().expect("run sdbc"))
+        support::apply::Run::from_output(c.output().expect("run sdbc"))
     };
     let file = work.file_name();
 

@@ -2,10 +2,10 @@
 //! (`cloud-init schema --config-file`), and every generated startup script
 //! parses with `bash -n`.
 
-mod common;
+mod support;
 
-use common::{TempFile, model, run};
 use sdbc::targets::cloud_init::user_data;
+use support::{TempFile, model, run};
 
 const CLOUD_INIT: &str = "/usr/bin/cloud-init";
 const INSTALL: &str =

@@ -12,11 +12,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-mod common;
+mod support;
 
-use common::sdb_files;
 use sdbc::diag::{ColorChoice, render_human};
 use sdbc::sema::{DiskReader, Env, analyze_bytes};
+use support::sdb_files;
 
 fn analyze(path: &Path) -> sdbc::sema::Analysis {
     let bytes = std::fs::read(path).expect("fixture is readable");

@@ -9,13 +9,13 @@
 
 use std::path::{Path, PathBuf};
 
-mod common;
+mod support;
 
-use common::erase::erased_items;
-use common::sdb_files;
 use sdbc::span::FileId;
 use sdbc::syntax::ast::SourceAst;
 use sdbc::syntax::{fmt, parse};
+use support::erase::erased_items;
+use support::sdb_files;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -193,9 +193,9 @@ fn files_with_syntax_errors_are_refused() {
     assert!(fixtures.len() >= 10, "syntax fixtures not found");
     for path in fixtures {
         let text = read(&path);
-        let copy = common::TempFile::new("refused.sdb", &text);
+        let copy = support::TempFile::new("refused.sdb", &text);
         let file = copy.0.to_string_lossy().to_string();
-        let out = common::run(env!("CARGO_BIN_EXE_sdbc"), &["fmt", &file], None, "");
+        let out = support::run(env!("CARGO_BIN_EXE_sdbc"), &["fmt", &file], None, "");
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{}: {stderr}", path.display());
         assert!(

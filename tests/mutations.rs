@@ -39,12 +39,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-mod common;
+mod support;
 
-use common::rng::Rng;
 use sdbc::diag::Code;
 use sdbc::sema::{DiskReader, Env, analyze_bytes};
 use sdbc::span::FileId;
+use support::rng::Rng;
 
 const MUTATIONS_PER_FILE: usize = 200;
 /// Wall-clock budget of the whole property test (debug builds are slow).
@@ -62,7 +62,7 @@ fn root() -> &'static Path {
 fn sdb_files() -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = ["tests/fixtures", "examples", "stdlib"]
         .iter()
-        .flat_map(|dir| common::sdb_files(&root().join(dir)))
+        .flat_map(|dir| support::sdb_files(&root().join(dir)))
         .collect();
     out.sort();
     out
@@ -176,7 +176,7 @@ fn format_is_stable(bytes: &[u8]) -> Result<(), String> {
     if again_diags.iter().any(|d| d.is_error()) {
         return Err(format!("the formatted text does not parse:\n{once}"));
     }
-    if common::erase::erased_items(&again_ast) != common::erase::erased_items(&ast) {
+    if support::erase::erased_items(&again_ast) != support::erase::erased_items(&ast) {
         return Err(format!("formatting changed the parsed program:\n{once}"));
     }
     let twice = sdbc::syntax::fmt::format(&again_ast, &once);

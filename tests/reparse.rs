@@ -16,11 +16,11 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-mod common;
+mod support;
 
-use common::rng::Rng;
 use sdbc::span::FileId;
 use sdbc::syntax::{ParseMemo, parse, parse_in_chunks, reparse};
+use support::rng::Rng;
 
 const EDITS_PER_FILE: usize = 40;
 /// Stop early past this (debug builds are slow); at least this many files must finish.
@@ -72,7 +72,7 @@ fn corpus() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut out: Vec<PathBuf> = ["tests/fixtures", "examples", "stdlib"]
         .iter()
-        .flat_map(|dir| common::sdb_files(&root.join(dir)))
+        .flat_map(|dir| support::sdb_files(&root.join(dir)))
         .collect();
     out.sort();
     out

@@ -1,7 +1,8 @@
 //! The stack file of a seed-like model: golden snapshot and byte stability.
 
-#[path = "support/stack_fixture.rs"]
-mod stack_fixture;
+mod support;
+
+use support::stack_fixture;
 
 use sdbc::targets::stack::stack_file;
 

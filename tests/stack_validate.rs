@@ -2,8 +2,9 @@
 //! `docker stack config -c FILE` (offline; no daemon or swarm needed).
 //! A missing `docker` binary fails the test; it is never skipped.
 
-#[path = "support/stack_fixture.rs"]
-mod stack_fixture;
+mod support;
+
+use support::stack_fixture;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -3,12 +3,12 @@
 //! own and whole generated user-data with trap values in labels, sysctl
 //! values and paths.
 
-mod common;
+mod support;
 
 use serde_json::{Value, json};
 
-use common::{model, run};
 use sdbc::targets::cloud_init::{quote::yaml_quote, user_data};
+use support::{model, run};
 
 const PYYAML: &str = "import yaml,sys,json; print(json.dumps(yaml.safe_load(sys.stdin)))";
 const INSTALL: &str = "python3 with PyYAML is required (apt-get install python3-yaml)";

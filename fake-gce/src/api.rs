@@ -1,12 +1,13 @@
 //! The API methods: insert/get/list/delete, instance actions, guest
 //! attributes and operations.
 
+use crate::config::Appearance;
 use crate::error::ApiError;
 use crate::filter::{Filter, max_results};
 use crate::resources::{self, Collection, Place, apply_delete, apply_insert};
 use crate::schema;
 use crate::server::Call;
-use crate::state::{OpSpec, Shared, State, start_operation};
+use crate::state::{Effect, OpFailure, OpSpec, Shared, State, start_operation};
 use crate::util::{check_labels, check_name, check_request_id};
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -29,7 +30,7 @@ fn validated(call: &Call<'_>, schema_name: &str) -> Answer {
 }
 
 /// The operation already created for this `requestId`, if any.
-fn replay(st: &State, call: &Call<'_>) -> Result<Option<Value>, ApiError> {
+pub(crate) fn replay(st: &State, call: &Call<'_>) -> Result<Option<Value>, ApiError> {
     let Some(id) = call.param("requestId") else {
         return Ok(None);
     };
@@ -42,7 +43,7 @@ fn replay(st: &State, call: &Call<'_>) -> Result<Option<Value>, ApiError> {
         .map(|op| op.body.clone()))
 }
 
-fn remember(st: &mut State, call: &Call<'_>, op_key: &str) -> Value {
+pub(crate) fn remember(st: &mut State, call: &Call<'_>, op_key: &str) -> Value {
     if let Some(id) = call.param("requestId") {
         st.request_ids.insert(
             (call.project.to_string(), id.to_string()),
@@ -53,6 +54,42 @@ fn remember(st: &mut State, call: &Call<'_>, op_key: &str) -> Value {
         .get(op_key)
         .map(|op| op.body.clone())
         .unwrap_or_default()
+}
+
+/// An operation that ends with `code` and does nothing (late conflicts).
+fn failing_operation(
+    shared: &Arc<Shared>,
+    st: &mut State,
+    call: &Call<'_>,
+    (operation_type, key): (&'static str, String),
+    (code, status): (&'static str, u16),
+) -> Value {
+    let message = format!(
+        "The resource '{key}' {}",
+        match code {
+            "RESOURCE_ALREADY_EXISTS" => "already exists",
+            _ => "was not found",
+        }
+    );
+    let op = start_operation(
+        shared,
+        st,
+        OpSpec {
+            scope: call.scope_path.clone(),
+            operation_type,
+            target: key,
+            target_id: None,
+            on_running: None,
+            on_done: None,
+            on_fail: None,
+            failure: Some(OpFailure {
+                code,
+                message,
+                status,
+            }),
+        },
+    );
+    remember(st, call, &op)
 }
 
 /// `POST .../{collection}`.
@@ -68,6 +105,16 @@ pub fn insert(shared: &Arc<Shared>, call: &Call<'_>, coll: &Collection) -> Answe
     crate::limits::check(coll.name, call.location, &body)?;
     let key = format!("{}/{}/{name}", call.scope_path, coll.name);
     if st.taken(&key) {
+        if st.late_conflicts {
+            let what = ("insert", key);
+            return Ok(failing_operation(
+                shared,
+                &mut st,
+                call,
+                what,
+                ("RESOURCE_ALREADY_EXISTS", 409),
+            ));
+        }
         return Err(ApiError::already_exists(&key));
     }
     let place = Place {
@@ -76,13 +123,41 @@ pub fn insert(shared: &Arc<Shared>, call: &Call<'_>, coll: &Collection) -> Answe
         location: call.location,
     };
     let prepared = resources::prepare(&mut st, coll, &place, body)?;
-    let mut reserved: Vec<String> = prepared.extra.iter().map(|(k, _)| k.clone()).collect();
-    reserved.push(key.clone());
-    for k in &reserved {
-        st.creating.insert(k.clone());
-    }
     let target_id = prepared.resource["id"].as_str().map(str::to_string);
     let done_key = key.clone();
+    let (on_done, on_fail): (Effect, Effect) = match st.appearance {
+        Appearance::WhenDone => {
+            let mut reserved: Vec<String> = prepared.extra.iter().map(|(k, _)| k.clone()).collect();
+            reserved.push(key.clone());
+            for k in &reserved {
+                st.creating.insert(k.clone());
+            }
+            (
+                Box::new(move |st: &mut State| apply_insert(st, &done_key, prepared)),
+                Box::new(move |st: &mut State| {
+                    for k in &reserved {
+                        st.creating.remove(k);
+                    }
+                }),
+            )
+        }
+        Appearance::WhenAccepted => {
+            let running = prepared.resource.get("status") == Some(&json!("RUNNING"));
+            apply_insert(&mut st, &key, prepared);
+            if let (true, Some(r)) = (running, st.resources.get_mut(&key)) {
+                r["status"] = json!("PROVISIONING");
+            }
+            let fail_key = key.clone();
+            (
+                Box::new(move |st: &mut State| {
+                    if let (true, Some(r)) = (running, st.resources.get_mut(&done_key)) {
+                        r["status"] = json!("RUNNING");
+                    }
+                }),
+                Box::new(move |st: &mut State| apply_delete(st, &fail_key)),
+            )
+        }
+    };
     let op = start_operation(
         shared,
         &mut st,
@@ -92,14 +167,9 @@ pub fn insert(shared: &Arc<Shared>, call: &Call<'_>, coll: &Collection) -> Answe
             target: key,
             target_id,
             on_running: None,
-            on_done: Some(Box::new(move |st: &mut State| {
-                apply_insert(st, &done_key, prepared)
-            })),
-            on_fail: Some(Box::new(move |st: &mut State| {
-                for k in &reserved {
-                    st.creating.remove(k);
-                }
-            })),
+            on_done: Some(on_done),
+            on_fail: Some(on_fail),
+            failure: None,
         },
     );
     Ok(remember(&mut st, call, &op))
@@ -168,6 +238,16 @@ pub fn delete(shared: &Arc<Shared>, call: &Call<'_>, coll: &Collection, name: &s
         return Err(ApiError::not_found(&key));
     };
     if st.deleting.contains(&key) {
+        if st.late_conflicts {
+            let what = ("delete", key);
+            return Ok(failing_operation(
+                shared,
+                &mut st,
+                call,
+                what,
+                ("RESOURCE_NOT_FOUND", 404),
+            ));
+        }
         return Err(ApiError::not_ready(format!(
             "The resource '{key}' is not ready: it is being deleted"
         )));
@@ -207,6 +287,7 @@ pub fn delete(shared: &Arc<Shared>, call: &Call<'_>, coll: &Collection, name: &s
             on_fail: Some(Box::new(move |st: &mut State| {
                 st.deleting.remove(&fail_key);
             })),
+            failure: None,
         },
     );
     Ok(remember(&mut st, call, &op))
@@ -280,6 +361,7 @@ pub fn instance_action(shared: &Arc<Shared>, call: &Call<'_>, name: &str, action
             on_running,
             on_done,
             on_fail: None,
+            failure: None,
         },
     );
     Ok(remember(&mut st, call, &op))
@@ -322,7 +404,7 @@ fn set_metadata(st: &mut State, call: &Call<'_>, key: &str) -> Result<(), ApiErr
     Ok(())
 }
 
-fn set_labels(st: &mut State, call: &Call<'_>, key: &str) -> Result<(), ApiError> {
+pub(crate) fn set_labels(st: &mut State, call: &Call<'_>, key: &str) -> Result<(), ApiError> {
     let body = validated(call, "InstancesSetLabelsRequest")?;
     check_labels(body.get("labels"))?;
     if body["labelFingerprint"] != st.resources[key]["labelFingerprint"] {

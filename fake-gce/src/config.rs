@@ -35,6 +35,25 @@ pub struct FakeConfig {
     pub faults: Faults,
     /// Prefix of every `selfLink` and reference the fake writes.
     pub self_link_base: String,
+    /// When an inserted resource appears (both happen on the real API).
+    pub appearance: Appearance,
+    /// `false` (default): an insert of a name that exists or is being
+    /// created answers 409 `alreadyExists` at once, and a delete of a
+    /// resource being deleted 400 `resourceNotReady`. `true`: both are
+    /// accepted and their operation ends with `RESOURCE_ALREADY_EXISTS` or
+    /// `RESOURCE_NOT_FOUND`, as the real API also does.
+    pub late_conflicts: bool,
+}
+
+/// When an inserted resource becomes visible to get and list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Appearance {
+    /// When its insert operation is DONE (default).
+    #[default]
+    WhenDone,
+    /// As soon as the insert is accepted (an instance in `PROVISIONING`
+    /// until the operation is DONE); gone again if the operation fails.
+    WhenAccepted,
 }
 
 impl Default for FakeConfig {
@@ -50,6 +69,8 @@ impl Default for FakeConfig {
             seed: 42,
             faults: Faults::default(),
             self_link_base: GOOGLE_BASE.to_string(),
+            appearance: Appearance::WhenDone,
+            late_conflicts: false,
         }
     }
 }

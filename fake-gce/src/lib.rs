@@ -16,13 +16,14 @@ pub mod error;
 mod filter;
 mod instance;
 mod limits;
+mod resource_actions;
 mod resources;
 pub mod schema;
 mod server;
 mod state;
 mod util;
 
-pub use config::{FakeConfig, Faults, GOOGLE_BASE};
+pub use config::{Appearance, FakeConfig, Faults, GOOGLE_BASE};
 pub use schema::{SchemaError, validate};
 pub use state::LoggedRequest;
 
@@ -101,6 +102,18 @@ impl FakeHandle {
     /// A resource by key (`projects/p/zones/z/instances/vm`), as GET shows it.
     pub fn resource(&self, key: &str) -> Option<Value> {
         self.shared.lock().resources.get(key).cloned()
+    }
+
+    /// Changes a resource as someone outside the API's callers would (a
+    /// console edit), for drift tests; false if there is no such resource.
+    pub fn edit_resource(&self, key: &str, edit: impl FnOnce(&mut Value)) -> bool {
+        match self.shared.lock().resources.get_mut(key) {
+            Some(r) => {
+                edit(r);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Every resource held, by key, sorted by key.

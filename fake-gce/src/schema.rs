@@ -1,5 +1,5 @@
 //! Validation of request bodies against the vendored Compute Engine v1
-//! discovery schemas (`targets/gce/compute-v1-schemas.json`).
+//! discovery schemas (`data/gce/compute-v1-schemas.json`).
 //!
 //! The rules follow the discovery format:
 //! - a field not declared in the schema is an error (the real API answers
@@ -24,7 +24,7 @@ use serde_json::Value;
 use std::fmt;
 use std::sync::OnceLock;
 
-const VENDORED: &str = include_str!("../../targets/gce/compute-v1-schemas.json");
+const VENDORED: &str = include_str!("../../data/gce/compute-v1-schemas.json");
 
 /// One violation: where in the body (`$.disks[0].type`) and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 
 use crate::api;
 use crate::error::ApiError;
+use crate::resource_actions;
 use crate::resources::{ScopeKind, collection};
 use crate::state::{LoggedRequest, Shared};
 use axum::Router;
@@ -190,6 +191,12 @@ async fn dispatch(
         }
         (Method::POST, ["instances", name, action]) if scope == ScopeKind::Zone => {
             api::instance_action(shared, &call, name, action)
+        }
+        (Method::POST, ["disks", name, "resize"]) if scope == ScopeKind::Zone => {
+            resource_actions::disk_resize(shared, &call, name)
+        }
+        (Method::POST, [coll @ ("disks" | "addresses"), name, "setLabels"]) => {
+            resource_actions::set_labels(shared, &call, coll, name)
         }
         (m, [coll, rest @ ..]) => {
             let coll = collection(coll, scope).ok_or_else(no_route)?;

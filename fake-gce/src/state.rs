@@ -46,8 +46,17 @@ pub struct Operation {
     pub on_done: Option<Effect>,
     /// Applied when the operation turns DONE with an error.
     pub on_fail: Option<Effect>,
-    /// Whether it will finish with an injected error.
-    pub fails: bool,
+    /// The error it will finish with, if any.
+    pub failure: Option<OpFailure>,
+}
+
+/// How an operation fails: `error.errors[0].code`, its message, and
+/// `httpErrorStatusCode`.
+#[derive(Debug, Clone)]
+pub struct OpFailure {
+    pub code: &'static str,
+    pub message: String,
+    pub status: u16,
 }
 
 /// Everything the fake holds.
@@ -88,6 +97,11 @@ pub struct State {
     pub next_external: u32,
     /// Prefix of selfLinks.
     pub self_link_base: String,
+    /// When inserted resources appear.
+    pub appearance: crate::config::Appearance,
+    /// Whether conflicting inserts and deletes fail in their operation
+    /// instead of at once.
+    pub late_conflicts: bool,
 }
 
 impl State {
@@ -112,6 +126,8 @@ impl State {
             next_host: HashMap::new(),
             next_external: 0,
             self_link_base: config.self_link_base.clone(),
+            appearance: config.appearance,
+            late_conflicts: config.late_conflicts,
         }
     }
 
@@ -221,6 +237,9 @@ pub struct OpSpec {
     pub on_done: Option<Effect>,
     /// Effect on injected failure.
     pub on_fail: Option<Effect>,
+    /// An error the operation ends with whatever the faults say (an insert
+    /// of a name being created, a delete of a resource being deleted).
+    pub failure: Option<OpFailure>,
 }
 
 /// Create an operation, start its lifecycle task, return its key.
@@ -236,7 +255,16 @@ pub fn start_operation(shared: &Arc<Shared>, st: &mut State, spec: OpSpec) -> St
         st.rng.u32(..)
     );
     let key = format!("{}/operations/{name}", spec.scope);
-    let fails = st.faults.op_error_rate > 0.0 && st.rng.f64() < st.faults.op_error_rate;
+    let injected = st.faults.op_error_rate > 0.0 && st.rng.f64() < st.faults.op_error_rate;
+    let failure = spec.failure.or_else(|| {
+        injected.then(|| OpFailure {
+            code: "QUOTA_EXCEEDED",
+            message: String::from(
+                "Quota 'CPUS' exceeded.  Limit: 24.0 in region (injected by fake-gce).",
+            ),
+            status: 403,
+        })
+    });
     let mut body = json!({
         "kind": "compute#operation",
         "id": st.new_id(),
@@ -264,7 +292,7 @@ pub fn start_operation(shared: &Arc<Shared>, st: &mut State, spec: OpSpec) -> St
             on_running: spec.on_running,
             on_done: spec.on_done,
             on_fail: spec.on_fail,
-            fails,
+            failure,
         },
     );
     let (pending, running) = (st.op_pending, st.op_running);
@@ -293,13 +321,15 @@ fn advance(shared: &Shared, key: &str, done: bool) {
         op.body["status"] = json!("DONE");
         op.body["progress"] = json!(100);
         op.body["endTime"] = json!(util::now_rfc3339());
-        if op.fails {
-            op.body["error"] = json!({"errors": [{
-                "code": "QUOTA_EXCEEDED",
-                "message": "Quota 'CPUS' exceeded.  Limit: 24.0 in region (injected by fake-gce).",
-            }]});
-            op.body["httpErrorStatusCode"] = json!(403);
-            op.body["httpErrorMessage"] = json!("FORBIDDEN");
+        if let Some(f) = op.failure.clone() {
+            op.body["error"] = json!({"errors": [{"code": f.code, "message": f.message}]});
+            op.body["httpErrorStatusCode"] = json!(f.status);
+            let reason = axum::http::StatusCode::from_u16(f.status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("ERROR")
+                .to_uppercase();
+            op.body["httpErrorMessage"] = json!(reason);
             op.on_done = None;
             op.on_fail.take()
         } else {

@@ -1,8 +1,8 @@
 //! The Compute Engine catalog: machine types, regions and zones, image
 //! families and disk types, as data.
 //!
-//! The data lives in `targets/gce/catalog.json` (sources and date in
-//! `targets/gce/CATALOG.md`), is embedded in the binary with `include_str!`
+//! The data lives in `data/gce/catalog.json` (sources and date in
+//! `data/gce/CATALOG.md`), is embedded in the binary with `include_str!`
 //! and parsed once, on first use. The checker uses it to reject an unknown
 //! machine type, zone, image or disk type (with "did you mean", see
 //! [`closest`]), to check that replicas fit a machine's CPU and memory, and
@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 /// The embedded catalog data.
-const CATALOG_JSON: &str = include_str!("../../targets/gce/catalog.json");
+const CATALOG_JSON: &str = include_str!("../../data/gce/catalog.json");
 
 /// A machine series (`e2`, `n2`, ...).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -212,13 +212,13 @@ impl Catalog {
 ///
 /// # Panics
 ///
-/// If the embedded `targets/gce/catalog.json` is malformed: a build defect
+/// If the embedded `data/gce/catalog.json` is malformed: a build defect
 /// that the unit tests catch, never a property of the user's input.
 pub fn get() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
     CATALOG.get_or_init(|| match Catalog::parse(CATALOG_JSON) {
         Ok(catalog) => catalog,
-        Err(e) => panic!("sdbc bug: the embedded targets/gce/catalog.json is invalid: {e}"),
+        Err(e) => panic!("sdbc bug: the embedded data/gce/catalog.json is invalid: {e}"),
     })
 }
 

@@ -14,8 +14,9 @@ use super::common::{self, ExitStatus};
 use super::deploy::{self, Loaded};
 use super::progress::CliProgress;
 use crate::diag::ColorChoice;
-use crate::exec::apply::{Outcome, Runner, StepCtx};
-use crate::plan::Plan;
+use crate::exec::apply::{ApplyReport, Executor, Executors, Outcome, Runner, StepCtx};
+use crate::graph::NodeId;
+use crate::plan::{Goal, Plan};
 
 /// Steps at once by default: enough to keep 20 writes a second going with
 /// operations of about 5 s.
@@ -45,9 +46,17 @@ pub struct DestroyArgs {
 /// What `apply` and `destroy` share: asking, pacing, parameters.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// Change without asking.
+    /// Change without asking (steps that destroy data still ask, unless
+    /// --allow-data-loss).
     #[arg(long)]
     pub auto_approve: bool,
+    /// Print what the run did as JSON on stdout (steps, outcomes, failure
+    /// kinds, request counts).
+    #[arg(long)]
+    pub json: bool,
+    /// Delete disks, or replace VMs with their boot disks, without asking.
+    #[arg(long)]
+    pub allow_data_loss: bool,
     /// Most steps running at once. The request budgets, not this, pace a
     /// run: a step mostly waits for its operation, so it takes many at once
     /// to use a write budget when operations last seconds.
@@ -80,10 +89,13 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
         .map_or(args.file.clone(), |p| PathBuf::from(&p.source));
     let opts = RunOpts {
         auto_approve: args.run.auto_approve,
+        allow_data_loss: args.run.allow_data_loss,
+        json: args.run.json,
         parallel: args.run.parallel,
         writes: args.run.writes_per_minute,
         reads: args.run.reads_per_minute,
         verb: "apply",
+        goal: Goal::Apply,
     };
     execute(
         &source,
@@ -109,53 +121,44 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
 pub fn destroy(args: DestroyArgs, color: ColorChoice) -> ExitStatus {
     let opts = RunOpts {
         auto_approve: args.run.auto_approve,
+        allow_data_loss: args.run.allow_data_loss,
+        json: args.run.json,
         parallel: args.run.parallel,
         writes: args.run.writes_per_minute,
         reads: args.run.reads_per_minute,
         verb: "destroy",
+        goal: Goal::Destroy,
     };
     let targets = args.target.clone();
-    // With nothing wanted, the plan deletes everything in state (and any
-    // resource of the stack that refresh found).
     execute(
         &args.file,
         &args.run.vars,
         color,
         &opts,
-        move |loaded, mut plan| {
-            if !targets.is_empty() {
-                let keep = with_dependents(&targets, loaded);
-                plan.changes.retain(|c| keep.contains(&c.node));
-            }
-            plan.deferred.clear();
-            plan.outputs.clear();
-            Ok(plan)
+        move |loaded, plan| {
+            let known = loaded
+                .state
+                .resources
+                .keys()
+                .map(String::as_str)
+                .chain(plan.changes.iter().map(|c| c.node.as_str()));
+            deploy::check_targets(&targets, known)?;
+            // Known ids now, so they parse.
+            let ids: Vec<NodeId> = targets.iter().filter_map(|t| t.parse().ok()).collect();
+            Ok(plan.for_destroy(&ids, &loaded.state))
         },
     )
 }
 
-/// The targets and every resource in state that depends on them, transitively.
-fn with_dependents(targets: &[String], loaded: &Loaded) -> std::collections::BTreeSet<String> {
-    let mut keep: std::collections::BTreeSet<String> = targets.iter().cloned().collect();
-    loop {
-        let before = keep.len();
-        for (node, r) in &loaded.state.resources {
-            if r.depends_on.iter().any(|d| keep.contains(d)) {
-                keep.insert(node.clone());
-            }
-        }
-        if keep.len() == before {
-            return keep;
-        }
-    }
-}
-
 struct RunOpts {
     auto_approve: bool,
+    allow_data_loss: bool,
+    json: bool,
     parallel: usize,
     writes: Option<u32>,
     reads: Option<u32>,
     verb: &'static str,
+    goal: Goal,
 }
 
 fn execute(
@@ -182,13 +185,11 @@ fn execute(
                     return ExitStatus::Errors;
                 }
             };
-        let wanted = if opts.verb == "destroy" {
-            Vec::new()
-        } else {
-            loaded.desired.clone()
-        };
-        let before = loaded.state.resources.clone();
-        let fresh = match deploy::make_plan(&mut loaded, Some(&client), &wanted).await {
+        let before = (
+            loaded.state.resources.clone(),
+            loaded.state.operations.clone(),
+        );
+        let fresh = match deploy::make_plan(&mut loaded, Some(&client), opts.goal).await {
             Ok(p) => p,
             Err(e) => {
                 common::error_line(color, &e);
@@ -206,25 +207,35 @@ fn execute(
             .write_all(crate::plan::render::human(&plan, color == ColorChoice::Always).as_bytes());
         if !plan.has_changes() {
             // Refresh may have dropped resources that are gone (deleted by
-            // a run killed before it saved): keep the state truthful.
-            if loaded.state.resources != before
+            // a run killed before it saved), and operations left in flight
+            // were settled: keep the state truthful.
+            if (&loaded.state.resources, &loaded.state.operations) != (&before.0, &before.1)
                 && let Err(e) = loaded.store.save(&mut loaded.state)
             {
                 common::error_line(color, &e.to_string());
                 return ExitStatus::Errors;
             }
-            return ExitStatus::Ok;
+            if opts.json {
+                print_json(&ApplyReport::default(), &client);
+            }
+            return if plan.blocked() {
+                ExitStatus::Errors
+            } else {
+                ExitStatus::Ok
+            };
         }
-        let question = if opts.verb == "destroy" {
+        let question = if opts.goal == Goal::Destroy {
             "Destroy these resources?"
         } else {
             "Apply these changes?"
         };
-        if !deploy::confirm(question, opts.auto_approve, color) {
+        if !deploy::confirm(question, opts.auto_approve, color)
+            || !deploy::confirm_data_loss(&plan, opts.allow_data_loss, color)
+        {
             return ExitStatus::Errors;
         }
-        let status = run_plan(&plan, &mut loaded, client, &project, opts.parallel, color).await;
-        if opts.verb == "apply" && status == ExitStatus::Ok {
+        let status = run_plan(&plan, &mut loaded, client, &project, opts, color).await;
+        if opts.goal == Goal::Apply && status == ExitStatus::Ok {
             let shown = crate::plan::outputs::resolve(&loaded.outputs, &loaded.state, &[]);
             let _ = std::io::stdout().write_all(crate::plan::outputs::human(&shown).as_bytes());
         }
@@ -237,37 +248,53 @@ async fn run_plan(
     loaded: &mut Loaded,
     client: Arc<crate::exec::GceClient>,
     project: &str,
-    parallel: usize,
+    opts: &RunOpts,
     color: ColorChoice,
 ) -> ExitStatus {
     let cancel = Arc::new(AtomicBool::new(false));
     let flag = cancel.clone();
+    let progress = CliProgress::new(color);
+    let running = progress.running();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            flag.store(true, Ordering::SeqCst);
-            let _ = writeln!(
-                std::io::stderr(),
-                "\ninterrupted: finishing the steps in flight, then saving the state (no new step starts)"
-            );
+        while tokio::signal::ctrl_c().await.is_ok() {
+            let again = flag.swap(true, Ordering::SeqCst);
+            let message = if again {
+                format!(
+                    "\nstill waiting for the steps in flight to finish their operations: {}; \
+                     they are not abandoned, so that the state records what they did (killing \
+                     sdbc now leaves them to be settled by the next run)",
+                    running.describe()
+                )
+            } else {
+                String::from(
+                    "\ninterrupted: finishing the steps in flight, then saving the state (no new step starts)",
+                )
+            };
+            let _ = writeln!(std::io::stderr(), "{message}");
         }
     });
-    // Saved before the first step: fixes the lineage of a new state on disk
-    // and gives this run an epoch of its own for its request ids.
+    // Saved before the first step: fixes the lineage and the project of a
+    // new state on disk and gives this run an epoch of its own for its
+    // request ids.
+    loaded.state.project = Some(project.to_string());
+    loaded.state.region = Some(loaded.region.clone());
+    loaded.state.zone = Some(loaded.zone.clone());
     if let Err(e) = loaded.store.save(&mut loaded.state) {
         common::error_line(color, &e.to_string());
         return ExitStatus::Errors;
     }
-    let progress = CliProgress::new(color);
     let runner = Runner {
-        ctx: StepCtx {
+        executors: Executors::default().with(Executor::Gce(StepCtx {
             client: client.clone(),
             project: project.to_string(),
+            stack: loaded.stack.clone(),
             lineage: loaded.state.lineage.clone(),
             epoch: loaded.state.serial,
             assigned: Default::default(),
-        },
+            in_flight: Default::default(),
+        })),
         store: &loaded.store,
-        parallel,
+        parallel: opts.parallel,
         cancel: &cancel,
         progress: &progress,
     };
@@ -279,6 +306,9 @@ async fn run_plan(
         }
     };
     progress.summary(&report, client.stats());
+    if opts.json {
+        print_json(&report, &client);
+    }
     if report.interrupted {
         return ExitStatus::Interrupted;
     }
@@ -290,4 +320,9 @@ async fn run_plan(
         return ExitStatus::Errors;
     }
     ExitStatus::Ok
+}
+
+/// The run's report as JSON on stdout (`--json`).
+fn print_json(report: &ApplyReport, client: &crate::exec::GceClient) {
+    let _ = std::io::stdout().write_all(report.to_json(client.stats()).as_bytes());
 }

@@ -4,6 +4,12 @@
 //! stack file (`stack.yml`). Byte-identical on every run. The files are
 //! written to a temporary directory beside DIR and moved into place at the
 //! end, so DIR is never left half-written.
+//!
+//! DIR is replaced only when it is new, empty, or holds exactly a previous
+//! build: every build writes a manifest ([`MANIFEST`], the files it wrote),
+//! and a directory with anything else in it is refused with nothing
+//! deleted (pointed at a project folder, it would hold the program and its
+//! secrets key).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,7 +23,8 @@ pub struct Args {
     /// The program.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// The directory to write (replaced as a whole).
+    /// The directory to write: new, empty, or a previous build (replaced
+    /// as a whole); anything else is refused.
     #[arg(short = 'o', long = "out", value_name = "DIR")]
     pub out: PathBuf,
     /// Set a `param`: NAME=VALUE (repeatable).
@@ -53,6 +60,16 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
             return ExitStatus::Errors;
         }
     };
+    if let Err(why) = replaceable(&args.out) {
+        common::error_line(
+            color,
+            &format!(
+                "refusing to write `{}`: {why}; nothing was deleted. Give an empty or new directory",
+                args.out.display()
+            ),
+        );
+        return ExitStatus::Usage;
+    }
     match write_all(&args.out, &outputs) {
         Ok(n) => {
             let _ = writeln!(
@@ -69,6 +86,62 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
             );
             ExitStatus::Usage
         }
+    }
+}
+
+/// The file listing what a build wrote, in every build directory.
+pub const MANIFEST: &str = ".sdbc-build";
+
+/// Files under `dir`, relative, `/`-separated, sorted.
+fn files_under(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut out = Vec::new();
+    let mut todo = vec![PathBuf::new()];
+    while let Some(rel) = todo.pop() {
+        for entry in std::fs::read_dir(dir.join(&rel))? {
+            let entry = entry?;
+            let path = rel.join(entry.file_name());
+            if entry.file_type()?.is_dir() {
+                todo.push(path);
+            } else {
+                out.push(path.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// `Ok` when `out` may be replaced: missing, an empty directory, or a
+/// directory holding only the files its build manifest lists.
+fn replaceable(out: &Path) -> Result<(), String> {
+    let meta = match std::fs::symlink_metadata(out) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e.to_string()),
+    };
+    if !meta.is_dir() {
+        return Err(String::from("it is not a directory"));
+    }
+    let files = files_under(out).map_err(|e| e.to_string())?;
+    if files.is_empty() {
+        return Ok(());
+    }
+    let Ok(manifest) = std::fs::read_to_string(out.join(MANIFEST)) else {
+        return Err(format!(
+            "it holds {} file(s) that no sdbc build wrote (no {MANIFEST} manifest), e.g. `{}`",
+            files.len(),
+            files[0]
+        ));
+    };
+    let listed: std::collections::BTreeSet<&str> = manifest.lines().collect();
+    match files
+        .iter()
+        .find(|f| f.as_str() != MANIFEST && !listed.contains(f.as_str()))
+    {
+        Some(other) => Err(format!(
+            "`{other}` was not written by the previous build (not in {MANIFEST})"
+        )),
+        None => Ok(()),
     }
 }
 
@@ -111,5 +184,8 @@ fn write_tree(dir: &Path, o: &Outputs) -> std::io::Result<usize> {
         std::fs::write(dir.join("cloud-init").join(file), content)?;
     }
     std::fs::write(dir.join("stack.yml"), &o.stack)?;
+    let mut manifest = files_under(dir)?.join("\n");
+    manifest.push('\n');
+    std::fs::write(dir.join(MANIFEST), manifest)?;
     Ok(2 + o.boot.len())
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::common::{self, DiagFormat};
 use crate::diag::ColorChoice;
 use crate::exec::{ClientConfig, Endpoint, GceClient, TokenSource};
-use crate::plan::{Deferred, Desired, Found, Plan};
+use crate::plan::{Deferred, Desired, Found, Goal, Inputs, Plan};
 use crate::state::{State, StateStore};
 
 /// A program, checked and built, with its state.
@@ -17,6 +17,9 @@ pub struct Loaded {
     pub source: PathBuf,
     pub stack: String,
     pub project: Option<String>,
+    /// The program's default region and zone (recorded in the state).
+    pub region: String,
+    pub zone: String,
     pub desired: Vec<Desired>,
     pub deferred: Vec<Deferred>,
     pub store: StateStore,
@@ -55,23 +58,23 @@ pub fn load(
         common::error_line(color, &e.to_string());
         super::ExitStatus::Usage
     })?;
-    let deferred = checked
-        .graph
-        .ids()
-        .filter(|id| !id.starts_with("gce."))
-        .map(|id| Deferred {
-            node: id.to_string(),
-            note: String::from("Swarm formation and stack deployment are not run by this version"),
-        })
-        .collect();
+    let deferred = crate::plan::deferred(&checked.graph);
     let project = std::env::var(crate::exec::PROJECT_ENV)
         .ok()
         .filter(|p| !p.trim().is_empty())
         .or_else(|| model.gce.project.clone());
+    if let Some(p) = &project {
+        store.check_project(&state, p).map_err(|e| {
+            common::error_line(color, &e.to_string());
+            super::ExitStatus::Usage
+        })?;
+    }
     Ok(Loaded {
         source: path.to_path_buf(),
         stack: model.stack.clone(),
         project,
+        region: model.gce.region.clone(),
+        zone: model.gce.zone.clone(),
         desired: crate::plan::into_desired(built.requests),
         deferred,
         store,
@@ -142,40 +145,55 @@ pub async fn connect_with(
         .map_err(|e| e.to_string())
 }
 
-/// Refreshes (when asked and possible) and plans.
+/// Refreshes (when asked and possible) and plans for `goal`.
 pub async fn make_plan(
     l: &mut Loaded,
     client: Option<&GceClient>,
-    wanted: &[Desired],
+    goal: Goal,
 ) -> Result<Plan, String> {
+    let wanted = goal.wanted(&l.desired);
     let mut found: Vec<Found> = Vec::new();
+    let mut conflicts = Vec::new();
+    let mut drift = std::collections::BTreeMap::new();
     let refreshed = match (client, &l.project) {
         (Some(c), Some(project)) => {
             // Every collection of the program is listed, even when less is
             // wanted (destroy wants nothing): what a killed run made before
-            // saving it is found there. (`plan` lends its `desired` as `wanted`.)
-            let program: &[Desired] = if l.desired.is_empty() {
-                wanted
-            } else {
-                &l.desired
-            };
-            let r = crate::exec::refresh::refresh(c, project, &l.stack, program, &mut l.state)
+            // saving it is found there.
+            for note in crate::exec::refresh::settle(c, &mut l.state).await {
+                let _ = writeln!(std::io::stderr(), "note: {note}");
+            }
+            let r = crate::exec::refresh::refresh(c, project, &l.stack, &l.desired, &mut l.state)
                 .await
                 .map_err(|e| format!("refresh failed: {e}"))?;
             found = r.untracked;
+            drift = r.drift;
+            // Only what this run would create or touch is a conflict.
+            let wanted_nodes: std::collections::HashSet<&str> =
+                wanted.iter().map(|d| d.node.as_str()).collect();
+            conflicts = r
+                .conflicts
+                .into_iter()
+                .filter(|c| {
+                    wanted_nodes.contains(c.node.as_str())
+                        || l.state.resources.contains_key(&c.node)
+                })
+                .collect();
             true
         }
         _ => false,
     };
-    let mut plan = crate::plan::make(
-        &l.stack,
-        l.project.clone(),
+    let mut plan = crate::plan::make(&Inputs {
+        stack: &l.stack,
+        project: l.project.clone(),
         wanted,
-        &l.state,
+        state: &l.state,
         refreshed,
-        &found,
-    );
+        found: &found,
+    });
+    crate::plan::add_drift(&mut plan, &drift, wanted);
     plan.deferred = l.deferred.clone();
+    plan.conflicts = conflicts;
     plan.source = l.source.display().to_string();
     plan.outputs = crate::plan::outputs::resolve(&l.outputs, &l.state, &plan.changes);
     Ok(plan)
@@ -206,6 +224,31 @@ pub fn confirm(question: &str, auto_approve: bool, color: ColorChoice) -> bool {
         common::error_line(color, "cancelled: nothing was changed");
         false
     }
+}
+
+/// Asks again for the steps of `plan` that destroy data, even after
+/// `--auto-approve`; without a terminal only `allow` lets them through.
+pub fn confirm_data_loss(plan: &Plan, allow: bool, color: ColorChoice) -> bool {
+    let losing: Vec<&str> = plan.data_loss().map(|c| c.node.as_str()).collect();
+    if losing.is_empty() || allow {
+        return true;
+    }
+    let list = losing.join(", ");
+    if !std::io::stdin().is_terminal() {
+        common::error_line(
+            color,
+            &format!(
+                "refusing to destroy data without asking ({list}); nothing was changed: \
+                 pass --allow-data-loss if that is what you want"
+            ),
+        );
+        return false;
+    }
+    confirm(
+        &format!("These steps destroy data: {list}. Go ahead?"),
+        false,
+        color,
+    )
 }
 
 /// A multi-threaded runtime for the network work; `Err(status)` after saying why not.
@@ -244,9 +287,50 @@ pub fn load_locked(
         let _ = writeln!(std::io::stderr(), "warning: {stale}");
     }
     // The state may have changed while another run held the lock.
-    loaded.state = loaded.store.load().map_err(|e| {
-        common::error_line(color, &e.to_string());
-        super::ExitStatus::Usage
-    })?;
+    loaded.state = loaded
+        .store
+        .load()
+        .and_then(|s| loaded.store.check_project(&s, &project).map(|()| s))
+        .map_err(|e| {
+            common::error_line(color, &e.to_string());
+            super::ExitStatus::Usage
+        })?;
     Ok((loaded, project, lock))
+}
+
+/// `Err` naming every `--target` that is not in `known`, each with the
+/// closest known names (same last part, or spelled alike).
+pub fn check_targets<'a>(
+    targets: &[String],
+    known: impl IntoIterator<Item = &'a str> + Clone,
+) -> Result<(), String> {
+    let mut problems = Vec::new();
+    for t in targets {
+        if known.clone().into_iter().any(|k| k == t) {
+            continue;
+        }
+        let tail = t.rsplit('.').next().unwrap_or(t);
+        let mut near: Vec<&str> = known
+            .clone()
+            .into_iter()
+            .filter(|k| k.rsplit('.').next() == Some(tail))
+            .collect();
+        if let Some(c) = crate::diag::closest(t, known.clone())
+            && !near.contains(&c)
+        {
+            near.push(c);
+        }
+        let hint = if near.is_empty() {
+            String::from("no resource of the state has a similar name")
+        } else {
+            let quoted: Vec<String> = near.iter().map(|n| format!("`{n}`")).collect();
+            format!("did you mean {}?", quoted.join(" or "))
+        };
+        problems.push(format!("unknown --target `{t}`: {hint}"));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
 }

@@ -8,6 +8,7 @@ mod common;
 mod deploy;
 mod fmt;
 mod graph;
+mod import;
 mod lsp;
 mod output;
 mod plan;
@@ -52,6 +53,8 @@ pub enum Command {
     Start(power::Args),
     /// Stop the program's VMs.
     Stop(power::Args),
+    /// Take over an existing resource under one of the program's names.
+    Import(import::Args),
     /// Inspect the state.
     #[command(subcommand)]
     State(state::StateCmd),
@@ -86,6 +89,7 @@ pub fn main() -> std::process::ExitCode {
         Command::Destroy(args) => apply::destroy(args, color),
         Command::Start(args) => power::run(args, "start", color),
         Command::Stop(args) => power::run(args, "stop", color),
+        Command::Import(args) => import::run(args, color),
         Command::State(cmd) => state::run(cmd, color),
         Command::ForceUnlock(args) => state::force_unlock(args, color),
         Command::Lsp => lsp::run(),

@@ -1,7 +1,9 @@
 //! `sdbc plan FILE`: what `apply` would change, refreshed from Compute
 //! Engine when credentials and a project are configured, offline otherwise
 //! (everything to create, the project shown as not yet set).
-//! `--detailed-exitcode`: 0 no changes, 1 error, 2 changes.
+//! `--detailed-exitcode`: 0 no changes, 1 error, 2 changes. A plan that
+//! cannot succeed (resources under the program's names that are not this
+//! stack's, a refused change) exits 1 whatever the flags.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -47,10 +49,7 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
             (Some(project), true) => Some(deploy::connect(project, 8, None).await?),
             _ => None,
         };
-        let wanted = std::mem::take(&mut loaded.desired);
-        let plan = deploy::make_plan(&mut loaded, client.as_deref(), &wanted).await;
-        loaded.desired = wanted;
-        plan
+        deploy::make_plan(&mut loaded, client.as_deref(), crate::plan::Goal::Apply).await
     });
     let plan = match plan {
         Ok(p) => p,
@@ -88,7 +87,9 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
             out.display()
         );
     }
-    let status = if args.detailed_exitcode && plan.has_changes() {
+    let status = if plan.blocked() {
+        ExitStatus::Errors
+    } else if args.detailed_exitcode && plan.has_changes() {
         ExitStatus::Changes
     } else {
         ExitStatus::Ok

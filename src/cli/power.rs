@@ -1,5 +1,6 @@
 //! `sdbc start|stop FILE [--target NODE]`: start or stop the VMs in state.
 
+use crate::graph::{NodeId, NodeKind};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -23,12 +24,22 @@ pub fn run(args: Args, verb: &str, color: ColorChoice) -> ExitStatus {
         Ok(x) => x,
         Err(status) => return status,
     };
+    let known = loaded
+        .state
+        .resources
+        .keys()
+        .map(String::as_str)
+        .filter(|n| is_vm(n));
+    if let Err(e) = deploy::check_targets(&args.target, known) {
+        common::error_line(color, &e);
+        return ExitStatus::Errors;
+    }
     let vms: Vec<(String, String)> = loaded
         .state
         .resources
         .iter()
         .filter(|(node, r)| {
-            node.starts_with("gce.vm.")
+            is_vm(node)
                 && (args.target.is_empty() || args.target.contains(node))
                 && !r.collection.is_empty()
         })
@@ -86,4 +97,10 @@ pub fn run(args: Args, verb: &str, color: ColorChoice) -> ExitStatus {
         }
         status
     })
+}
+
+/// Whether a state key is a VM's node id.
+fn is_vm(node: &str) -> bool {
+    node.parse::<NodeId>()
+        .is_ok_and(|id| id.kind() == NodeKind::Vm)
 }

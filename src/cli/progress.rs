@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::diag::ColorChoice;
@@ -12,11 +13,31 @@ use crate::exec::ClientStats;
 use crate::exec::apply::{ApplyReport, Outcome, Phase, Progress, Step, StepReport};
 use crate::plan::{Action, Change};
 
+/// Running steps: node -> (what it does, since when).
+#[derive(Clone, Default)]
+pub struct Running(Arc<Mutex<BTreeMap<String, (String, Instant)>>>);
+
+impl Running {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, (String, Instant)>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// `creating gce.vm.a (12s), deleting gce.disk.b (3s)`.
+    pub fn describe(&self) -> String {
+        let running = self.lock();
+        let parts: Vec<String> = running
+            .iter()
+            .map(|(node, (verb, since))| format!("{verb} {node} ({}s)", since.elapsed().as_secs()))
+            .collect();
+        parts.join(", ")
+    }
+}
+
 pub struct CliProgress {
     live: bool,
     color: bool,
     start: Instant,
-    running: RefCell<BTreeMap<String, (String, Instant)>>,
+    running: Running,
     drawn: RefCell<usize>,
 }
 
@@ -28,9 +49,14 @@ impl CliProgress {
             live,
             color: color == ColorChoice::Always,
             start: Instant::now(),
-            running: RefCell::new(BTreeMap::new()),
+            running: Running::default(),
             drawn: RefCell::new(0),
         }
+    }
+
+    /// The steps running now, shared (for what a second Ctrl-C reports).
+    pub fn running(&self) -> Running {
+        self.running.clone()
     }
 
     fn verb(action: Action, phase: Phase) -> &'static str {
@@ -53,7 +79,7 @@ impl CliProgress {
     }
 
     fn draw(&self, err: &mut impl Write, done: usize, total: usize) {
-        let running = self.running.borrow();
+        let running = self.running.lock();
         let mut lines = 0;
         for (node, (verb, since)) in running.iter().take(12) {
             let _ = writeln!(err, "  {verb} {node} ({}s)", since.elapsed().as_secs());
@@ -139,11 +165,11 @@ impl Progress for CliProgress {
     fn started(&self, step: &Step, change: &Change, _running: usize, done: usize, total: usize) {
         let mut err = std::io::stderr().lock();
         let verb = Self::verb(change.action, step.phase);
+        self.running
+            .lock()
+            .insert(change.node.to_string(), (verb.to_string(), Instant::now()));
         if self.live {
             self.clear(&mut err);
-            self.running
-                .borrow_mut()
-                .insert(change.node.clone(), (verb.to_string(), Instant::now()));
             self.draw(&mut err, done, total);
         } else {
             let _ = writeln!(err, "[{done}/{total}] {verb} {}", change.node);
@@ -152,9 +178,9 @@ impl Progress for CliProgress {
 
     fn finished(&self, report: &StepReport, _running: usize, done: usize, total: usize) {
         let mut err = std::io::stderr().lock();
+        self.running.lock().remove(report.node.as_str());
         if self.live {
             self.clear(&mut err);
-            self.running.borrow_mut().remove(&report.node);
         }
         let what = match &report.outcome {
             Outcome::Done => String::new(),

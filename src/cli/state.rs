@@ -30,6 +30,9 @@ pub struct UnlockArgs {
     /// The program whose state lock to remove.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+    /// Remove the lock even if its holder is still running on this host.
+    #[arg(long)]
+    pub force: bool,
 }
 
 fn store_for(file: &std::path::Path, color: ColorChoice) -> Option<StateStore> {
@@ -102,7 +105,7 @@ pub fn force_unlock(args: UnlockArgs, color: ColorChoice) -> ExitStatus {
     let Some(store) = store_for(&args.file, color) else {
         return ExitStatus::Usage;
     };
-    match store.force_unlock() {
+    match store.force_unlock(args.force) {
         Ok(Some(info)) => {
             let _ = writeln!(std::io::stderr(), "removed the lock held by {info}");
             ExitStatus::Ok

@@ -1,15 +1,15 @@
 //! The one diagnostic model shared by `check`, `build`, `plan` and the LSP.
 //!
-//! A [`Diagnostic`] has a stable [`Code`] from the catalog, a severity, a
+//! A [`Diagnostic`] has a stable [`Code`] from the table of codes, a severity, a
 //! terse message, one primary label, any number of secondary labels and an
 //! optional help sentence. Phases never stop at the first problem: they push
 //! into a [`Diagnostics`] sink and carry on. Output is sorted (file, offset,
 //! code) so that it is byte-stable.
 
-mod catalog;
+mod codes;
 mod render;
 
-pub use catalog::{CATALOG, Code, CodeInfo};
+pub use codes::{CODES, Code, CodeInfo};
 pub use render::{ColorChoice, JsonDiagnostic, JsonLabel, render_human, render_json, to_json};
 
 use crate::span::Span;

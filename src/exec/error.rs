@@ -29,6 +29,33 @@ impl fmt::Display for TransportKind {
     }
 }
 
+/// What kind of failure an error is, for reports and `--json` output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    /// A quota or rate limit was exceeded.
+    Quota,
+    /// The resource (or one it names) does not exist.
+    NotFound,
+    /// The resource exists already, is in use, or changed meanwhile.
+    Conflict,
+    /// An operation or a request took too long.
+    Timeout,
+    /// Credentials missing or not allowed.
+    Denied,
+    /// The request was refused as invalid.
+    Invalid,
+    /// The service could not be reached or failed.
+    Unavailable,
+    /// The resource is not this stack's (another owner's mark, or none).
+    NotOwned,
+    /// The plan refused the change (it would lose data, for one).
+    Refused,
+    /// Nothing in this version runs such a step.
+    Unsupported,
+    Other,
+}
+
 /// One entry of a finished operation's `error.errors[]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OperationError {
@@ -131,6 +158,8 @@ fn op_errors(errors: &[OperationError]) -> String {
         .collect();
     parts.join("; ")
 }
+
+const QUOTA_REASONS: [&str; 2] = ["quotaExceeded", "QUOTA_EXCEEDED"];
 
 const RATE_LIMIT_REASONS: [&str; 3] = [
     "rateLimitExceeded",
@@ -248,14 +277,62 @@ impl GceError {
         }
     }
 
-    /// 404.
-    pub fn is_not_found(&self) -> bool {
-        self.status() == Some(404)
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            GceError::Api { status, .. } => match status {
+                429 => ErrorKind::Quota,
+                403 if self.has_reason(&RATE_LIMIT_REASONS) || self.has_reason(&QUOTA_REASONS) => {
+                    ErrorKind::Quota
+                }
+                401 | 403 => ErrorKind::Denied,
+                404 => ErrorKind::NotFound,
+                409 | 412 => ErrorKind::Conflict,
+                400..=499 => ErrorKind::Invalid,
+                _ => ErrorKind::Unavailable,
+            },
+            GceError::Operation { errors, .. } => {
+                let has = |words: &[&str]| {
+                    errors
+                        .iter()
+                        .any(|e| words.iter().any(|w| e.code.contains(w)))
+                };
+                if has(&["QUOTA", "RATE_LIMIT"]) {
+                    ErrorKind::Quota
+                } else if has(&["NOT_FOUND"]) {
+                    ErrorKind::NotFound
+                } else if has(&["ALREADY_EXISTS", "IN_USE", "CONFLICT"]) {
+                    ErrorKind::Conflict
+                } else {
+                    ErrorKind::Other
+                }
+            }
+            GceError::Transport { kind, .. } => match kind {
+                TransportKind::Timeout => ErrorKind::Timeout,
+                _ => ErrorKind::Unavailable,
+            },
+            GceError::OperationTimeout { .. } => ErrorKind::Timeout,
+            GceError::Auth(_) => ErrorKind::Denied,
+            GceError::Decode { .. } => ErrorKind::Unavailable,
+            GceError::Invalid(_) => ErrorKind::Invalid,
+        }
     }
 
-    /// 409 `alreadyExists`.
+    fn has_operation_code(&self, wanted: &str) -> bool {
+        matches!(self, GceError::Operation { errors, .. } if errors.iter().any(|e| e.code == wanted))
+    }
+
+    /// 404, or an operation that ended with `RESOURCE_NOT_FOUND` (a delete
+    /// of something another call deleted meanwhile).
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404) || self.has_operation_code("RESOURCE_NOT_FOUND")
+    }
+
+    /// 409 `alreadyExists`, or an insert whose operation ended with
+    /// `RESOURCE_ALREADY_EXISTS` (the name was taken while it was queued).
     pub fn is_already_exists(&self) -> bool {
-        self.status() == Some(409) && self.has_reason(&["alreadyExists"])
+        (self.status() == Some(409) && self.has_reason(&["alreadyExists"]))
+            || self.has_operation_code("RESOURCE_ALREADY_EXISTS")
     }
 
     /// The server's `Retry-After`, if it sent one.
@@ -384,6 +461,15 @@ mod tests {
         assert!(!api(429, None).needs_refetch());
         assert!(api(404, None).is_not_found());
         assert!(api(409, Some("alreadyExists")).is_already_exists());
+        // The same conflicts reported at the end of an operation.
+        let op = |code: &str| {
+            GceError::from_operation(&json!({"name": "op", "status": "DONE",
+                "error": {"errors": [{"code": code, "message": "m"}]}}))
+            .expect("an operation error")
+        };
+        assert!(op("RESOURCE_ALREADY_EXISTS").is_already_exists());
+        assert!(op("RESOURCE_NOT_FOUND").is_not_found());
+        assert!(!op("QUOTA_EXCEEDED").is_already_exists() && !op("QUOTA_EXCEEDED").is_not_found());
         assert!(api(503, None).outcome_unknown() && !api(429, None).outcome_unknown());
         let t = |kind| GceError::Transport {
             method: "GET".into(),

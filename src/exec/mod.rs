@@ -29,7 +29,7 @@ pub use client::{
     ApiCall, ClientConfig, ClientStats, GceClient, REQUEST_ID_PARAM, Retry, RetryObserver,
 };
 pub use endpoint::{DEFAULT_BASE_URL, ENDPOINT_ENV, Endpoint, PROJECT_ENV};
-pub use error::{GceError, OperationError, TransportKind};
+pub use error::{ErrorKind, GceError, OperationError, TransportKind};
 pub use request_id::request_id;
 pub use retry::RetryPolicy;
 pub mod apply;

@@ -5,9 +5,9 @@
 
 use petgraph::graph::NodeIndex;
 
-use super::{DepGraph, Layer};
+use super::{DepGraph, EdgeReason as R, NodeId, NodeKind};
 use crate::model::{Model, SwarmRole, VmIndex};
-use crate::sema::ModelDep;
+use crate::sema::{EntityKind, ModelDep};
 use crate::span::Span;
 
 /// VM name -> the Swarm step that makes it a node.
@@ -16,6 +16,7 @@ type SwarmSteps = foldhash::HashMap<String, NodeIndex>;
 pub fn build(model: &Model, deps: &[ModelDep]) -> DepGraph {
     let mut g = DepGraph::default();
     cloud(&mut g, model);
+    hosts(&mut g, model);
     let swarm_nodes = swarm(&mut g, model);
     let vms = VmIndex::new(model);
     stack(&mut g, model, &vms, &swarm_nodes);
@@ -25,60 +26,53 @@ pub fn build(model: &Model, deps: &[ModelDep]) -> DepGraph {
 
 fn cloud(g: &mut DepGraph, m: &Model) {
     for n in &m.networks {
-        let net = format!("gce.network.{}", n.name);
-        let sub = format!("gce.subnetwork.{}", n.name);
-        g.add_node(net.clone(), Layer::Cloud, n.span);
-        g.add_node(sub.clone(), Layer::Cloud, n.span);
-        g.add_edge(&net, &sub, "the subnetwork is part of the network", n.span);
+        let net = NodeId::network(&n.name);
+        let sub = NodeId::subnetwork(&n.name);
+        g.add_node(net.clone(), n.span);
+        g.add_node(sub.clone(), n.span);
+        g.add_edge(&net, &sub, R::SubnetworkInNetwork, n.span);
     }
     for f in &m.firewalls {
-        let id = format!("gce.firewall.{}", f.name);
-        g.add_node(id.clone(), Layer::Cloud, f.span);
-        g.add_edge(
-            &format!("gce.network.{}", f.network),
-            &id,
-            "the rule belongs to the network",
-            f.span,
-        );
+        let id = NodeId::firewall(&f.name);
+        g.add_node(id.clone(), f.span);
+        g.add_edge(&NodeId::network(&f.network), &id, R::RuleInNetwork, f.span);
     }
     for a in &m.addresses {
-        g.add_node(format!("gce.address.{}", a.name), Layer::Cloud, a.span);
+        g.add_node(NodeId::address(&a.name), a.span);
     }
     for d in &m.disks {
-        g.add_node(format!("gce.disk.{}", d.name), Layer::Cloud, d.span);
+        g.add_node(NodeId::disk(&d.name), d.span);
+    }
+}
+
+/// The VMs, with edges in the order the request builder lists an
+/// instance's prerequisites: what its body names, then the rules of its
+/// network, then the NFS servers it mounts.
+fn hosts(g: &mut DepGraph, m: &Model) {
+    for vm in &m.vms {
+        g.add_node(NodeId::vm(&vm.name), vm.span);
     }
     for vm in &m.vms {
-        let id = format!("gce.vm.{}", vm.name);
-        g.add_node(id.clone(), Layer::Hosts, vm.span);
+        let id = NodeId::vm(&vm.name);
+        let span = vm.span;
+        g.add_edge(&NodeId::network(&vm.network), &id, R::VmOnNetwork, span);
         g.add_edge(
-            &format!("gce.subnetwork.{}", vm.network),
+            &NodeId::subnetwork(&vm.network),
             &id,
-            "the VM's interface is in the subnetwork",
-            vm.span,
+            R::VmInSubnetwork,
+            span,
         );
-        for d in &vm.disks {
-            g.add_edge(
-                &format!("gce.disk.{d}"),
-                &id,
-                "the disk exists before the VM that attaches it",
-                vm.span,
-            );
-        }
         if let Some(a) = &vm.address {
-            g.add_edge(
-                &format!("gce.address.{a}"),
-                &id,
-                "the static address is reserved before the VM uses it",
-                vm.span,
-            );
+            g.add_edge(&NodeId::address(a), &id, R::AddressReserved, span);
+        }
+        for d in &vm.disks {
+            g.add_edge(&NodeId::disk(d), &id, R::DiskAttached, span);
+        }
+        for f in m.firewalls.iter().filter(|f| f.network == vm.network) {
+            g.add_edge(&NodeId::firewall(&f.name), &id, R::VmBehindRules, span);
         }
         for mount in &vm.nfs_mounts {
-            g.add_edge(
-                &format!("gce.vm.{}", mount.server),
-                &id,
-                "the NFS server boots before the VMs that mount it",
-                vm.span,
-            );
+            g.add_edge(&NodeId::vm(&mount.server), &id, R::NfsServerFirst, span);
         }
     }
 }
@@ -89,11 +83,12 @@ fn swarm(g: &mut DepGraph, m: &Model) -> SwarmSteps {
     let Some(first) = m.vms.iter().find(|v| v.swarm == SwarmRole::Manager) else {
         return steps;
     };
-    let init = g.add_node("swarm.init".into(), Layer::Swarm, first.span);
+    let init_id = NodeId::new(NodeKind::SwarmInit, "");
+    let init = g.add_node(init_id.clone(), first.span);
     g.add_edge(
-        &format!("gce.vm.{}", first.name),
-        "swarm.init",
-        "the first manager initialises the swarm",
+        &NodeId::vm(&first.name),
+        &init_id,
+        R::FirstManagerInits,
         first.span,
     );
     steps.insert(first.name.clone(), init);
@@ -102,10 +97,10 @@ fn swarm(g: &mut DepGraph, m: &Model) -> SwarmSteps {
         .iter()
         .filter(|v| v.swarm != SwarmRole::None && v.name != first.name)
     {
-        let join = g.add_node(format!("swarm.join.{}", vm.name), Layer::Swarm, vm.span);
-        g.link(init, join, "a node joins an existing swarm", vm.span);
-        if let Some(host) = g.node(&format!("gce.vm.{}", vm.name)) {
-            g.link(host, join, "the VM is up before it joins", vm.span);
+        let join = g.add_node(NodeId::new(NodeKind::SwarmJoin, &vm.name), vm.span);
+        g.link(init, join, R::JoinsExistingSwarm, vm.span);
+        if let Some(host) = g.node(NodeId::vm(&vm.name).as_str()) {
+            g.link(host, join, R::VmUpBeforeJoin, vm.span);
         }
         steps.insert(vm.name.clone(), join);
     }
@@ -116,101 +111,94 @@ fn stack(g: &mut DepGraph, m: &Model, vms: &VmIndex, swarm_nodes: &SwarmSteps) {
     if m.services.is_empty() && m.secrets.is_empty() && m.configs.is_empty() {
         return;
     }
+    let init = NodeId::new(NodeKind::SwarmInit, "");
     let init_span = g
-        .node("swarm.init")
+        .node(init.as_str())
         .map_or(Span::default(), |n| g.graph[n].span);
-    g.add_node("stack.network".into(), Layer::Stack, init_span);
-    g.add_edge(
-        "swarm.init",
-        "stack.network",
-        "the overlay network lives in the swarm",
-        init_span,
-    );
+    let network = NodeId::new(NodeKind::StackNetwork, "");
+    g.add_node(network.clone(), init_span);
+    g.add_edge(&init, &network, R::OverlayInSwarm, init_span);
     for s in &m.secrets {
-        let id = format!("stack.secret.{}", s.name);
-        g.add_node(id.clone(), Layer::Stack, s.span);
-        g.add_edge("swarm.init", &id, "secrets are stored by the swarm", s.span);
+        let id = NodeId::new(NodeKind::StackSecret, &s.name);
+        g.add_node(id.clone(), s.span);
+        g.add_edge(&init, &id, R::SecretInSwarm, s.span);
     }
     for c in &m.configs {
-        let id = format!("stack.config.{}", c.name);
-        g.add_node(id.clone(), Layer::Stack, c.span);
-        g.add_edge("swarm.init", &id, "configs are stored by the swarm", c.span);
+        let id = NodeId::new(NodeKind::StackConfig, &c.name);
+        g.add_node(id.clone(), c.span);
+        g.add_edge(&init, &id, R::ConfigInSwarm, c.span);
     }
     for s in &m.services {
-        let id = format!("stack.service.{}", s.name);
-        let service = g.add_node(id.clone(), Layer::Stack, s.span);
-        g.add_edge(
-            "stack.network",
-            &id,
-            "the service joins the stack network",
-            s.span,
-        );
+        let id = NodeId::new(NodeKind::StackService, &s.name);
+        let service = g.add_node(id.clone(), s.span);
+        g.add_edge(&network, &id, R::ServiceOnStackNetwork, s.span);
         for u in &s.secrets {
-            g.add_edge(
-                &format!("stack.secret.{}", u.secret),
-                &id,
-                "the service reads the secret",
-                s.span,
-            );
+            let secret = NodeId::new(NodeKind::StackSecret, &u.secret);
+            g.add_edge(&secret, &id, R::ServiceReadsSecret, s.span);
         }
         for u in &s.configs {
-            g.add_edge(
-                &format!("stack.config.{}", u.config),
-                &id,
-                "the service reads the config",
-                s.span,
-            );
+            let config = NodeId::new(NodeKind::StackConfig, &u.config);
+            g.add_edge(&config, &id, R::ServiceReadsConfig, s.span);
         }
         for vm in vms.placed(&s.placement) {
             if let Some(&step) = swarm_nodes.get(&vm.name) {
-                g.link(step, service, "the service runs on this node", s.span);
+                g.link(step, service, R::ServiceOnNode, s.span);
             }
         }
     }
+}
+
+/// The node kind of a model part, except VMs (a VM group stands for its members).
+fn node_kind(kind: EntityKind) -> Option<NodeKind> {
+    Some(match kind {
+        EntityKind::Service => NodeKind::StackService,
+        EntityKind::Config => NodeKind::StackConfig,
+        EntityKind::Secret => NodeKind::StackSecret,
+        EntityKind::Disk => NodeKind::Disk,
+        EntityKind::Network => NodeKind::Network,
+        EntityKind::Address => NodeKind::Address,
+        EntityKind::Firewall => NodeKind::Firewall,
+        _ => return None,
+    })
 }
 
 /// The nodes a model part stands for (a VM group stands for its members).
 fn nodes_of(
     g: &DepGraph,
     vms: &VmIndex,
-    (kind, name): (&str, &str),
+    (kind, name): (EntityKind, &str),
     as_swarm_node: Option<&SwarmSteps>,
 ) -> Vec<NodeIndex> {
-    let id = match kind {
-        "service" => format!("stack.service.{name}"),
-        "config" => format!("stack.config.{name}"),
-        "secret" => format!("stack.secret.{name}"),
-        "disk" => format!("gce.disk.{name}"),
-        "network" => format!("gce.network.{name}"),
-        "address" => format!("gce.address.{name}"),
-        "firewall" => format!("gce.firewall.{name}"),
-        "vm" => {
-            return vms
-                .group(name)
-                .filter_map(|v| match as_swarm_node.and_then(|s| s.get(&v.name)) {
-                    Some(&step) => Some(step),
-                    None => g.node(&format!("gce.vm.{}", v.name)),
-                })
-                .collect();
-        }
-        _ => return Vec::new(),
-    };
-    g.node(&id).into_iter().collect()
+    if kind == EntityKind::Vm {
+        return vms
+            .group(name)
+            .filter_map(|v| match as_swarm_node.and_then(|s| s.get(&v.name)) {
+                Some(&step) => Some(step),
+                None => g.node(NodeId::vm(&v.name).as_str()),
+            })
+            .collect();
+    }
+    node_kind(kind)
+        .and_then(|k| g.node(NodeId::new(k, name).as_str()))
+        .into_iter()
+        .collect()
 }
 
 fn references(g: &mut DepGraph, vms: &VmIndex, deps: &[ModelDep], swarm_nodes: &SwarmSteps) {
     for d in deps {
         // A firewall names its targets by tag: it needs no VM to exist.
-        if d.from.0 == "firewall" && d.to.0 == "vm" {
+        if d.from.0 == EntityKind::Firewall && d.to.0 == EntityKind::Vm {
             continue;
         }
-        let in_stack = matches!(d.from.0, "service" | "config" | "secret");
+        let in_stack = matches!(
+            d.from.0,
+            EntityKind::Service | EntityKind::Config | EntityKind::Secret
+        );
         let froms = nodes_of(g, vms, (d.from.0, &d.from.1), None);
         let tos = nodes_of(g, vms, (d.to.0, &d.to.1), in_stack.then_some(swarm_nodes));
-        let reason = match d.reason.as_str() {
-            "after" => format!("`after` lists {}", d.to.1),
-            "reference" => format!("refers to {}", d.to.1),
-            other => format!("{other} {}", d.to.1),
+        let reason = R::Program {
+            how: d.reason,
+            target: d.to.1.clone(),
         };
         for &from in &froms {
             for &to in &tos {

@@ -5,56 +5,68 @@
 //! is an order of execution. `plan` and `apply` walk this graph.
 
 mod build;
+mod reason;
 mod render;
 
-use std::borrow::Cow;
-
 use petgraph::graph::{DiGraph, NodeIndex};
-use serde::Serialize;
+use petgraph::visit::EdgeRef;
 
 use crate::diag::{Code, Diagnostic};
 use crate::span::Span;
 
+pub use crate::model::{Layer, NodeId, NodeKind};
 pub use build::build;
+pub use reason::EdgeReason;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Layer {
-    /// Networks, firewalls, addresses, disks.
-    Cloud,
-    /// The VMs.
-    Hosts,
-    /// Forming the Docker Swarm.
-    Swarm,
-    /// The stack's networks, secrets, configs and services.
-    Stack,
-}
-
-impl Layer {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Layer::Cloud => "cloud",
-            Layer::Hosts => "hosts",
-            Layer::Swarm => "swarm",
-            Layer::Stack => "stack",
+/// Items `0..n`, given each one's dependents, grouped into levels: an item
+/// is in the level after the last of its prerequisites; each level sorted
+/// by `key`. Items on a cycle (and after one) are left out. This is the
+/// one order of the program: `sdbc graph` prints it and apply starts its
+/// steps in it.
+pub fn levels_of<K: Ord>(dependents: &[Vec<usize>], key: impl Fn(usize) -> K) -> Vec<Vec<usize>> {
+    let mut indegree = vec![0usize; dependents.len()];
+    for ds in dependents {
+        for &d in ds {
+            indegree[d] += 1;
         }
     }
+    let mut current: Vec<usize> = (0..dependents.len())
+        .filter(|&i| indegree[i] == 0)
+        .collect();
+    let mut levels = Vec::new();
+    while !current.is_empty() {
+        current.sort_by_cached_key(|&i| key(i));
+        let mut next = Vec::new();
+        for &n in &current {
+            for &m in &dependents[n] {
+                indegree[m] -= 1;
+                if indegree[m] == 0 {
+                    next.push(m);
+                }
+            }
+        }
+        levels.push(std::mem::replace(&mut current, next));
+    }
+    levels
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Node {
     /// Stable id, e.g. `gce.vm.worker-2`, `swarm.join.worker-2`, `stack.service.web`.
-    pub id: String,
-    pub layer: Layer,
-    #[serde(skip)]
+    pub id: NodeId,
     pub span: Span,
 }
 
-#[derive(Debug, Clone, Serialize)]
+impl Node {
+    pub fn layer(&self) -> Layer {
+        self.id.layer()
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct Edge {
-    /// Why the edge exists; most reasons are fixed sentences.
-    pub reason: Cow<'static, str>,
-    #[serde(skip)]
+    /// Why the edge exists.
+    pub reason: EdgeReason,
     pub span: Span,
 }
 
@@ -62,7 +74,7 @@ pub struct Edge {
 pub struct DepGraph {
     pub graph: DiGraph<Node, Edge>,
     /// Node ids to nodes (hashed: the graph is built with many look-ups).
-    index: foldhash::HashMap<String, NodeIndex>,
+    index: foldhash::HashMap<NodeId, NodeIndex>,
     /// Edges already present (petgraph's `find_edge` walks a node's edges,
     /// which is slow for hubs such as `swarm.init`).
     edges: foldhash::HashSet<(NodeIndex, NodeIndex)>,
@@ -73,13 +85,12 @@ impl DepGraph {
         self.index.get(id).copied()
     }
 
-    pub fn add_node(&mut self, id: String, layer: Layer, span: Span) -> NodeIndex {
+    pub fn add_node(&mut self, id: NodeId, span: Span) -> NodeIndex {
         if let Some(&ix) = self.index.get(&id) {
             return ix;
         }
         let ix = self.graph.add_node(Node {
             id: id.clone(),
-            layer,
             span,
         });
         self.index.insert(id, ix);
@@ -87,37 +98,90 @@ impl DepGraph {
     }
 
     /// `before` must be done before `after`.
-    pub fn add_edge(
-        &mut self,
-        before: &str,
-        after: &str,
-        reason: impl Into<Cow<'static, str>>,
-        span: Span,
-    ) {
-        if let (Some(b), Some(a)) = (self.node(before), self.node(after)) {
+    pub fn add_edge(&mut self, before: &NodeId, after: &NodeId, reason: EdgeReason, span: Span) {
+        if let (Some(b), Some(a)) = (self.node(before.as_str()), self.node(after.as_str())) {
             self.link(b, a, reason, span);
         }
     }
 
     /// [`DepGraph::add_edge`] between nodes already looked up.
-    pub fn link(
-        &mut self,
-        before: NodeIndex,
-        after: NodeIndex,
-        reason: impl Into<Cow<'static, str>>,
-        span: Span,
-    ) {
+    pub fn link(&mut self, before: NodeIndex, after: NodeIndex, reason: EdgeReason, span: Span) {
         if before != after && self.edges.insert((before, after)) {
-            let reason = reason.into();
             self.graph.add_edge(before, after, Edge { reason, span });
         }
     }
 
     /// Every node id, sorted.
-    pub fn ids(&self) -> impl Iterator<Item = &str> {
-        let mut ids: Vec<&str> = self.index.keys().map(String::as_str).collect();
+    pub fn ids(&self) -> impl Iterator<Item = &NodeId> {
+        let mut ids: Vec<&NodeId> = self.index.keys().collect();
         ids.sort_unstable();
         ids.into_iter()
+    }
+
+    /// What `id` waits for, in the order the edges were drawn.
+    pub fn prerequisites(&self, id: &str) -> Vec<&NodeId> {
+        let Some(n) = self.node(id) else {
+            return Vec::new();
+        };
+        let mut edges: Vec<_> = self
+            .graph
+            .edges_directed(n, petgraph::Incoming)
+            .map(|e| (e.id(), e.source()))
+            .collect();
+        edges.sort_unstable();
+        edges.into_iter().map(|(_, m)| &self.graph[m].id).collect()
+    }
+
+    /// Every edge as `(before, after, reason)`, sorted.
+    pub fn edge_list(&self) -> Vec<(&NodeId, &NodeId, &EdgeReason)> {
+        let mut out: Vec<_> = self
+            .graph
+            .edge_references()
+            .map(|e| {
+                let g = &self.graph;
+                (&g[e.source()].id, &g[e.target()].id, &e.weight().reason)
+            })
+            .collect();
+        out.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        out
+    }
+
+    /// `ids` (each at most once) reordered so that every node comes after
+    /// the nodes among them it depends on, and otherwise keeps its place
+    /// (ids not in the graph wait for nothing). Nodes on a cycle go last,
+    /// in the given order.
+    pub fn stable_order<'a>(&self, ids: &[&'a str]) -> Vec<&'a str> {
+        let pos: foldhash::HashMap<NodeIndex, usize> = ids
+            .iter()
+            .enumerate()
+            .filter_map(|(i, id)| self.node(id).map(|n| (n, i)))
+            .collect();
+        let mut waiting = vec![0usize; ids.len()];
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); ids.len()];
+        for (&n, &i) in &pos {
+            for m in self.graph.neighbors_directed(n, petgraph::Outgoing) {
+                if let Some(&j) = pos.get(&m) {
+                    waiting[j] += 1;
+                    dependents[i].push(j);
+                }
+            }
+        }
+        let mut ready: std::collections::BTreeSet<usize> =
+            (0..ids.len()).filter(|&i| waiting[i] == 0).collect();
+        let mut placed = vec![false; ids.len()];
+        let mut out = Vec::with_capacity(ids.len());
+        while let Some(i) = ready.pop_first() {
+            out.push(ids[i]);
+            placed[i] = true;
+            for &j in &dependents[i] {
+                waiting[j] -= 1;
+                if waiting[j] == 0 {
+                    ready.insert(j);
+                }
+            }
+        }
+        out.extend((0..ids.len()).filter(|&i| !placed[i]).map(|i| ids[i]));
+        out
     }
 
     /// Nodes in dependency order, ties broken by id; `None` if there is a cycle.
@@ -130,31 +194,22 @@ impl DepGraph {
     /// of a level can run in parallel once the levels before it are done.
     pub fn levels(&self) -> Option<Vec<Vec<NodeIndex>>> {
         let g = &self.graph;
-        let mut indegree: Vec<usize> = g
+        let dependents: Vec<Vec<usize>> = g
             .node_indices()
-            .map(|n| g.neighbors_directed(n, petgraph::Incoming).count())
+            .map(|n| {
+                g.neighbors_directed(n, petgraph::Outgoing)
+                    .map(NodeIndex::index)
+                    .collect()
+            })
             .collect();
-        let mut current: Vec<NodeIndex> = g
-            .node_indices()
-            .filter(|n| indegree[n.index()] == 0)
-            .collect();
-        let mut levels = Vec::new();
-        let mut seen = 0;
-        while !current.is_empty() {
-            current.sort_by(|a, b| g[*a].id.cmp(&g[*b].id));
-            let mut next = Vec::new();
-            for &n in &current {
-                for m in g.neighbors_directed(n, petgraph::Outgoing) {
-                    indegree[m.index()] -= 1;
-                    if indegree[m.index()] == 0 {
-                        next.push(m);
-                    }
-                }
-            }
-            seen += current.len();
-            levels.push(std::mem::replace(&mut current, next));
-        }
-        (seen == g.node_count()).then_some(levels)
+        let levels = levels_of(&dependents, |i| &g[NodeIndex::new(i)].id);
+        let seen: usize = levels.iter().map(Vec::len).sum();
+        (seen == g.node_count()).then(|| {
+            levels
+                .into_iter()
+                .map(|l| l.into_iter().map(NodeIndex::new).collect())
+                .collect()
+        })
     }
 
     /// Every cycle (one per strongly connected component), as diagnostics

@@ -6,8 +6,6 @@ use serde::Serialize;
 
 use super::{DepGraph, Layer};
 
-const LAYERS: [Layer; 4] = [Layer::Cloud, Layer::Hosts, Layer::Swarm, Layer::Stack];
-
 fn quote(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
@@ -16,7 +14,7 @@ pub fn dot(g: &DepGraph) -> String {
     let mut out = String::from(
         "digraph sdbc {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\", fontsize=10];\n  edge [fontname=\"Helvetica\", fontsize=8];\n",
     );
-    for layer in LAYERS {
+    for layer in Layer::ALL {
         let _ = writeln!(
             out,
             "  subgraph cluster_{} {{\n    label={};",
@@ -26,7 +24,7 @@ pub fn dot(g: &DepGraph) -> String {
         let mut nodes: Vec<&str> = g
             .graph
             .node_weights()
-            .filter(|n| n.layer == layer)
+            .filter(|n| n.layer() == layer)
             .map(|n| n.id.as_str())
             .collect();
         nodes.sort_unstable();
@@ -35,34 +33,17 @@ pub fn dot(g: &DepGraph) -> String {
         }
         out.push_str("  }\n");
     }
-    for (from, to, reason) in sorted_edges(g) {
+    for (from, to, reason) in g.edge_list() {
         let _ = writeln!(
             out,
             "  {} -> {} [label={}];",
-            quote(from),
-            quote(to),
-            quote(reason)
+            quote(from.as_str()),
+            quote(to.as_str()),
+            quote(&reason.to_string())
         );
     }
     out.push_str("}\n");
     out
-}
-
-fn sorted_edges(g: &DepGraph) -> Vec<(&str, &str, &str)> {
-    let mut edges: Vec<(&str, &str, &str)> = g
-        .graph
-        .edge_indices()
-        .filter_map(|e| {
-            let (a, b) = g.graph.edge_endpoints(e)?;
-            Some((
-                g.graph[a].id.as_str(),
-                g.graph[b].id.as_str(),
-                g.graph[e].reason.as_ref(),
-            ))
-        })
-        .collect();
-    edges.sort_unstable();
-    edges
 }
 
 #[derive(Serialize)]
@@ -83,7 +64,7 @@ struct JsonNode<'a> {
 struct JsonEdge<'a> {
     from: &'a str,
     to: &'a str,
-    reason: &'a str,
+    reason: String,
 }
 
 pub fn json(g: &DepGraph) -> String {
@@ -91,14 +72,19 @@ pub fn json(g: &DepGraph) -> String {
         .graph
         .node_weights()
         .map(|n| JsonNode {
-            id: &n.id,
-            layer: n.layer,
+            id: n.id.as_str(),
+            layer: n.layer(),
         })
         .collect();
     nodes.sort_by(|a, b| a.id.cmp(b.id));
-    let edges = sorted_edges(g)
+    let edges = g
+        .edge_list()
         .into_iter()
-        .map(|(from, to, reason)| JsonEdge { from, to, reason })
+        .map(|(from, to, reason)| JsonEdge {
+            from: from.as_str(),
+            to: to.as_str(),
+            reason: reason.to_string(),
+        })
         .collect();
     let levels = g
         .levels()

@@ -9,7 +9,7 @@ use lsp_types::{
 };
 
 use super::context::{self, Context, Tok};
-use super::{convert, scope};
+use super::{convert, symbols};
 use crate::schema::{self, ArgSchema, KindSchema, Place, Subject, Ty};
 use crate::sema::Analysis;
 
@@ -242,7 +242,7 @@ fn statement_start(analysis: &Analysis, ctx: &Context, out: &mut Out) {
         }
     }
     if place(ctx) == Place::Top && block != Some("gce") {
-        for m in scope::modules(analysis) {
+        for m in symbols::modules(analysis) {
             let detail = format!("module {}", m.name);
             out.push(&m.name, CompletionItemKind::CLASS, detail, m.name.clone());
         }
@@ -271,7 +271,7 @@ fn subject(analysis: &Analysis, ctx: &Context, kind: &str, out: &mut Out) {
 }
 
 fn members(analysis: &Analysis, base: &str, out: &mut Out) {
-    for (name, def) in scope::members(analysis, base) {
+    for (name, def) in symbols::members(analysis, base) {
         out.push(
             name,
             CompletionItemKind::FIELD,
@@ -280,8 +280,8 @@ fn members(analysis: &Analysis, base: &str, out: &mut Out) {
         );
     }
     let root = base.split('[').next().unwrap_or(base);
-    if let Some(def) = scope::definition(analysis, root) {
-        for f in scope::fields_of(def.kind) {
+    if let Some(def) = symbols::definition(analysis, root) {
+        for f in symbols::fields_of(def.kind) {
             out.push(
                 f,
                 CompletionItemKind::FIELD,
@@ -325,7 +325,7 @@ fn args(analysis: &Analysis, ctx: &Context, kind: &str, positional: usize, out: 
                 out.doc(&attr_doc(a));
             }
         }
-    } else if let Some(sig) = scope::module_sig(analysis, kind) {
+    } else if let Some(sig) = symbols::module_sig(analysis, kind) {
         for (p, default) in &sig.params {
             let detail = match default {
                 Some(d) => format!("parameter of {kind} (default {d})"),
@@ -426,7 +426,7 @@ fn names(analysis: &Analysis, kinds: Option<&[&str]>, out: &mut Out) {
         return;
     }
     let mut seen = std::collections::HashSet::new();
-    for d in scope::names(analysis, kinds) {
+    for d in symbols::names(analysis, kinds) {
         if seen.insert(d.name.as_str()) {
             out.push(
                 &d.name,

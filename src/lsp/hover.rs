@@ -5,16 +5,16 @@
 
 use lsp_types::{Hover, HoverContents, MarkupContent, MarkupKind};
 
-use super::analysis::Analyzed;
 use super::complete::{attr_doc, memory};
-use super::{convert, find, scope};
+use super::snapshot::Snapshot;
+use super::{convert, find, symbols};
 use crate::schema::{self, KindSchema};
 use crate::sema::Analysis;
 use crate::span::Span;
 use crate::syntax::ast::Decl;
 
 /// The hover at byte `offset` of the analysed buffer.
-pub fn hover(a: &Analyzed, offset: usize) -> Option<Hover> {
+pub fn hover(a: &Snapshot, offset: usize) -> Option<Hover> {
     let analysis = &a.analysis;
     let (text, span) = reference(analysis, offset).or_else(|| syntax(a, offset))?;
     let root = a.root();
@@ -71,7 +71,7 @@ fn declared_at(analysis: &Analysis, span: Span) -> String {
 }
 
 /// A kind, an attribute key or a catalog value under the cursor.
-fn syntax(a: &Analyzed, offset: usize) -> Option<(String, Span)> {
+fn syntax(a: &Snapshot, offset: usize) -> Option<(String, Span)> {
     let chain = find::decl_chain(&a.ast().items, offset);
     let decl = *chain.last()?;
     let place = find::place_of(&chain);
@@ -131,7 +131,7 @@ fn kind_doc(k: &KindSchema) -> String {
 }
 
 fn module_doc(analysis: &Analysis, name: &str) -> Option<String> {
-    let sig = scope::module_sig(analysis, name)?;
+    let sig = symbols::module_sig(analysis, name)?;
     let params: Vec<String> = sig
         .params
         .iter()

@@ -15,7 +15,6 @@
 // mutability; its `Hash` and `Ord` use only its text, which never changes.
 #![allow(clippy::mutable_key_type)]
 
-mod analysis;
 mod complete;
 mod context;
 mod convert;
@@ -25,7 +24,8 @@ mod find;
 mod hover;
 mod navigate;
 mod requests;
-mod scope;
+mod snapshot;
+mod symbols;
 mod sync;
 mod worker;
 
@@ -45,8 +45,8 @@ use lsp_types::{
 use serde_json::Value;
 
 use crate::syntax::ParseCache;
-use analysis::Analyzed;
 use docs::Documents;
+use snapshot::Snapshot;
 use worker::Event;
 
 /// Runs the server on stdin/stdout until `exit`.
@@ -115,7 +115,7 @@ type Answer = Result<Value, Failure>;
 struct Server<'c> {
     conn: &'c Connection,
     docs: Documents,
-    analyzed: HashMap<Uri, Analyzed>,
+    analyzed: HashMap<Uri, Snapshot>,
     /// Open buffers whose analysis is out of date.
     dirty: BTreeSet<Uri>,
     /// Diagnostics that open roots found in files that are not open: file -> root -> list.
@@ -138,7 +138,7 @@ impl Server<'_> {
             self.schedule();
             let msg = match events.recv() {
                 Ok(Event::Message(msg)) => msg,
-                Ok(Event::Analyzed(uri, result)) => {
+                Ok(Event::Snapshot(uri, result)) => {
                     self.finished(uri, result);
                     continue;
                 }

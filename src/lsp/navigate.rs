@@ -4,20 +4,20 @@
 
 use lsp_types::{DocumentSymbol, Location, Position, Range, SymbolKind, TextEdit};
 
-use super::analysis::Analyzed;
+use super::snapshot::Snapshot;
 use super::{convert, find};
 use crate::sema::Analysis;
 use crate::span::{SourceFile, Span};
 use crate::syntax::ast::{Decl, Item};
 
 /// The declaration the name under the cursor means.
-pub fn definition(a: &Analyzed, offset: usize) -> Option<Location> {
+pub fn definition(a: &Snapshot, offset: usize) -> Option<Location> {
     let (target, name) = target(a, offset)?;
     locate(&a.analysis, target, &name)
 }
 
 /// Every use of the name under the cursor (and its declaration, if asked).
-pub fn references(a: &Analyzed, offset: usize, with_decl: bool) -> Vec<Location> {
+pub fn references(a: &Snapshot, offset: usize, with_decl: bool) -> Vec<Location> {
     let analysis = &a.analysis;
     let Some((target, name)) = target(a, offset) else {
         return Vec::new();
@@ -46,7 +46,7 @@ pub fn references(a: &Analyzed, offset: usize, with_decl: bool) -> Vec<Location>
 }
 
 /// The declaration span (and name) that the cursor's name means.
-fn target(a: &Analyzed, offset: usize) -> Option<(Span, String)> {
+fn target(a: &Snapshot, offset: usize) -> Option<(Span, String)> {
     let analysis = &a.analysis;
     let root = analysis.root;
     if let Some(r) = analysis
@@ -92,7 +92,7 @@ fn locate(analysis: &Analysis, span: Span, name: &str) -> Option<Location> {
 }
 
 /// The outline of the buffer's declarations.
-pub fn symbols(a: &Analyzed) -> Vec<DocumentSymbol> {
+pub fn symbols(a: &Snapshot) -> Vec<DocumentSymbol> {
     let root = a.root();
     a.ast()
         .items

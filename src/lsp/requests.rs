@@ -8,7 +8,7 @@ use lsp_types::{CompletionItem, Position, TextDocumentPositionParams, Uri};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::analysis::Analyzed;
+use super::snapshot::Snapshot;
 use super::{Answer, Failure, Server, complete, convert, hover, navigate};
 
 fn decode<P: DeserializeOwned>(r: Request) -> Result<P, Failure> {
@@ -26,7 +26,7 @@ fn encode<T: Serialize>(value: T) -> Answer {
 }
 
 /// The byte offset of a position in an analysed buffer.
-fn offset(a: &Analyzed, pos: Position) -> usize {
+fn offset(a: &Snapshot, pos: Position) -> usize {
     convert::offset_at(a.text(), pos)
 }
 
@@ -76,7 +76,7 @@ impl Server<'_> {
     fn at<T>(
         &mut self,
         at: &TextDocumentPositionParams,
-        f: impl FnOnce(&Analyzed, usize) -> Option<T>,
+        f: impl FnOnce(&Snapshot, usize) -> Option<T>,
     ) -> Option<T> {
         let a = self.fresh(&at.text_document.uri)?;
         f(a, offset(a, at.position))

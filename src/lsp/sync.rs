@@ -12,7 +12,7 @@ use lsp_types::Uri;
 use lsp_types::notification::{self as note, Notification as _};
 use serde::de::DeserializeOwned;
 
-use super::analysis::Analyzed;
+use super::snapshot::Snapshot;
 use super::worker::Job;
 use super::{Server, convert, diagnostics, panic_text, publish};
 
@@ -109,7 +109,7 @@ impl Server<'_> {
 
     /// Takes a finished analysis: kept if newer than the one held, published
     /// if nothing changed since it started.
-    pub(super) fn finished(&mut self, uri: Uri, result: Result<Box<Analyzed>, String>) {
+    pub(super) fn finished(&mut self, uri: Uri, result: Result<Box<Snapshot>, String>) {
         self.in_flight = None;
         match result {
             Ok(a) => self.store(&uri, *a),
@@ -117,7 +117,7 @@ impl Server<'_> {
         }
     }
 
-    fn store(&mut self, uri: &Uri, a: Analyzed) {
+    fn store(&mut self, uri: &Uri, a: Snapshot) {
         if !self.docs.is_open(uri) {
             return;
         }
@@ -142,7 +142,7 @@ impl Server<'_> {
         self.stamp += 1;
         let stamp = self.stamp;
         let run = catch_unwind(AssertUnwindSafe(|| {
-            Analyzed::new(uri, doc, &self.docs, stamp, &self.parses)
+            Snapshot::new(uri, doc, &self.docs, stamp, &self.parses)
         }));
         match run {
             Ok(a) => self.store(uri, a),
@@ -155,7 +155,7 @@ impl Server<'_> {
     }
 
     /// The buffer's up-to-date analysis.
-    pub(super) fn fresh(&mut self, uri: &Uri) -> Option<&Analyzed> {
+    pub(super) fn fresh(&mut self, uri: &Uri) -> Option<&Snapshot> {
         let stale = self.dirty.contains(uri) || self.in_flight.as_ref() == Some(uri);
         if stale || !self.analyzed.contains_key(uri) {
             self.refresh(uri);
@@ -164,7 +164,7 @@ impl Server<'_> {
     }
 
     /// The buffer's last analysis, however old; analyses only if there is none.
-    pub(super) fn latest(&mut self, uri: &Uri) -> Option<&Analyzed> {
+    pub(super) fn latest(&mut self, uri: &Uri) -> Option<&Snapshot> {
         if !self.analyzed.contains_key(uri) {
             self.refresh(uri);
         }

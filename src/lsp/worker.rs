@@ -10,9 +10,9 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use lsp_server::{Connection, Message};
 use lsp_types::Uri;
 
-use super::analysis::Analyzed;
 use super::docs::Documents;
 use super::panic_text;
+use super::snapshot::Snapshot;
 use crate::syntax::ParseCache;
 
 /// What the main loop reacts to.
@@ -21,7 +21,7 @@ pub enum Event {
     /// The client closed the connection.
     Closed,
     /// An analysis finished (or panicked, with the panic's text).
-    Analyzed(Uri, Result<Box<Analyzed>, String>),
+    Snapshot(Uri, Result<Box<Snapshot>, String>),
 }
 
 /// One buffer to analyse, with a snapshot of every open buffer (for imports).
@@ -49,14 +49,14 @@ pub fn start(conn: &Connection, parses: Arc<ParseCache>) -> (Sender<Job>, Receiv
         for job in job_rx.iter() {
             let run = catch_unwind(AssertUnwindSafe(|| {
                 let doc = job.docs.get(&job.uri)?;
-                Some(Analyzed::new(&job.uri, doc, &job.docs, job.stamp, &parses))
+                Some(Snapshot::new(&job.uri, doc, &job.docs, job.stamp, &parses))
             }));
             let result = match run {
                 Ok(Some(a)) => Ok(Box::new(a)),
                 Ok(None) => continue,
                 Err(panic) => Err(panic_text(&*panic)),
             };
-            if events.send(Event::Analyzed(job.uri, result)).is_err() {
+            if events.send(Event::Snapshot(job.uri, result)).is_err() {
                 return;
             }
         }

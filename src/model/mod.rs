@@ -8,12 +8,16 @@
 //! every output derived from the model is byte-stable.
 
 pub mod firewalls;
+mod id;
 pub mod names;
+
+pub use id::{BadNodeId, Layer, NodeId, NodeKind};
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::schema::defaults;
 use crate::span::Span;
 
 /// Everything one program declares.
@@ -108,6 +112,17 @@ pub enum SwarmRole {
     None,
 }
 
+impl SwarmRole {
+    /// The role a `swarm=` word names (`none` for any other word).
+    pub fn of_word(word: &str) -> SwarmRole {
+        match word {
+            "manager" => SwarmRole::Manager,
+            "worker" => SwarmRole::Worker,
+            _ => SwarmRole::None,
+        }
+    }
+}
+
 /// One machine: a member of a group (`worker-2`) or a single VM (`monitoring`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Vm {
@@ -151,6 +166,52 @@ pub struct Vm {
     pub cloud_init: bool,
     #[serde(skip)]
     pub span: Span,
+}
+
+impl Vm {
+    /// The VM `name` of `group` (equal for a single VM) running
+    /// `machine_type`, with what a bare declaration gets: its network tags
+    /// and Docker engine labels, the schema's boot disk size, external
+    /// access and Swarm role; no zone, image, network or address yet.
+    pub fn new(
+        name: impl Into<String>,
+        group: impl Into<String>,
+        machine_type: impl Into<String>,
+    ) -> Vm {
+        let (name, group) = (name.into(), group.into());
+        let mut tags = vec![group.clone()];
+        if name != group {
+            tags.push(name.clone());
+        }
+        let engine_labels = BTreeMap::from([
+            (String::from("sdbc.group"), group.clone()),
+            (String::from("sdbc.member"), name.clone()),
+        ]);
+        let boot_bytes = defaults::size_bytes("vm", "disk_size");
+        Vm {
+            name,
+            group,
+            index: None,
+            machine_type: machine_type.into(),
+            zone: String::new(),
+            image: String::new(),
+            boot_disk_gb: names::gce_gb(boot_bytes),
+            network: String::new(),
+            internal_ip: String::new(),
+            address: None,
+            external_access: defaults::boolean("vm", "external_ip"),
+            swarm: SwarmRole::of_word(defaults::text("vm", "swarm")),
+            tags,
+            labels: BTreeMap::new(),
+            disks: Vec::new(),
+            nfs_exports: Vec::new(),
+            nfs_mounts: Vec::new(),
+            sysctl: BTreeMap::new(),
+            engine_labels,
+            cloud_init: true,
+            span: Span::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -334,9 +395,10 @@ pub struct UpdatePolicy {
 impl Default for UpdatePolicy {
     fn default() -> Self {
         UpdatePolicy {
-            parallelism: 1,
+            parallelism: u32::try_from(defaults::int("service", "update_parallelism"))
+                .expect("the schema's default parallelism is small"),
             delay_s: 10,
-            order: String::from("stop-first"),
+            order: defaults::text("service", "update_order").to_string(),
         }
     }
 }
@@ -352,7 +414,7 @@ pub struct RestartPolicy {
 impl Default for RestartPolicy {
     fn default() -> Self {
         RestartPolicy {
-            condition: String::from("any"),
+            condition: defaults::text("service", "restart").to_string(),
             delay_s: 5,
             max_attempts: None,
         }
@@ -374,7 +436,7 @@ pub enum OutputValue {
     Known(String),
     /// Known only once the resource exists, e.g. a static address's IP.
     AfterApply {
-        resource: String,
+        resource: NodeId,
         field: String,
     },
 }

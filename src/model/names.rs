@@ -12,6 +12,20 @@ use sha2::{Digest, Sha256};
 /// The longest name or label Compute Engine accepts.
 pub const MAX_LEN: usize = 63;
 
+/// Compute Engine sizes are whole GB: binary sizes are taken as GiB, decimal ones rounded up.
+pub fn gce_gb(bytes: u64) -> u64 {
+    if bytes.is_multiple_of(1 << 30) {
+        bytes >> 30
+    } else {
+        bytes.div_ceil(1_000_000_000)
+    }
+}
+
+/// The static external address of the VM `vm` (`static_ip = true`).
+pub fn static_address(vm: &str) -> String {
+    format!("{vm}-ip")
+}
+
 /// Whether `s` is a valid resource name (also the rule for network tags).
 pub fn is_valid_name(s: &str) -> bool {
     let b = s.as_bytes();

@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::targets::gce::ApiCall;
+use crate::graph::{NodeId, NodeKind};
+use crate::targets::gce::InsertCall;
 
 /// Where a resource lives.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -29,7 +30,7 @@ impl Location {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Desired {
     /// Graph node id, e.g. `gce.vm.worker-2`.
-    pub node: String,
+    pub node: NodeId,
     /// `instance`, `disk`, `address`, `network`, `subnetwork`, `firewall`.
     pub kind: String,
     pub name: String,
@@ -37,11 +38,11 @@ pub struct Desired {
     pub collection: String,
     pub location: Location,
     pub body: Value,
-    pub depends_on: Vec<String>,
+    pub depends_on: Vec<NodeId>,
 }
 
 impl Desired {
-    pub fn from_call(call: &ApiCall) -> Option<Desired> {
+    pub fn from_call(call: &InsertCall) -> Option<Desired> {
         let (kind, location) = parse_collection(&call.path)?;
         let name = call.body.get("name")?.as_str()?.to_string();
         Some(Desired {
@@ -82,21 +83,18 @@ pub fn parse_collection(path: &str) -> Option<(&'static str, Location)> {
     Some((kind, location))
 }
 
-/// The graph node id of a resource of `kind` named `name`.
-pub fn node_id(kind: &str, name: &str) -> String {
-    let prefix = match kind {
-        "instance" => "vm",
-        other => other,
-    };
-    format!("gce.{prefix}.{name}")
+/// The graph node id of a Compute Engine resource of `kind` (as
+/// [`parse_collection`] names it) named `name`.
+pub fn node_id(kind: &str, name: &str) -> Option<NodeId> {
+    NodeKind::of_gce_resource(kind).map(|k| NodeId::new(k, name))
 }
 
-pub fn desired(calls: &[ApiCall]) -> Vec<Desired> {
+pub fn desired(calls: &[InsertCall]) -> Vec<Desired> {
     calls.iter().filter_map(Desired::from_call).collect()
 }
 
 /// [`desired`], moving the bodies out of the calls instead of copying them.
-pub fn into_desired(calls: Vec<ApiCall>) -> Vec<Desired> {
+pub fn into_desired(calls: Vec<InsertCall>) -> Vec<Desired> {
     calls
         .into_iter()
         .filter_map(|call| {
@@ -134,6 +132,9 @@ mod tests {
             Some(("address", Location::Region("r".into())))
         );
         assert_eq!(parse_collection("projects/p/zones/z/bogus"), None);
-        assert_eq!(node_id("instance", "worker-0"), "gce.vm.worker-0");
+        assert_eq!(
+            node_id("instance", "worker-0"),
+            Some(NodeId::vm("worker-0"))
+        );
     }
 }

@@ -29,8 +29,28 @@ pub fn classify(
         return (Action::NoOp, None, diffs);
     }
     collect("", before, after, &mut diffs);
+    // The description holds no setting (and cannot change in place); its
+    // owner mark is read on its own, so a mark from an older sdbc does not
+    // replace anything.
+    diffs.retain(|d| d.path != "description");
+    let (action, reason) = action_for(kind, &diffs);
+    (action, reason, diffs)
+}
+
+/// How differences of a resource of `kind` must be made: nothing, in
+/// place, with a restart, by a replace (with the field that forces it), or
+/// not at all (a disk that would shrink).
+pub fn action_for(kind: &str, diffs: &[AttrDiff]) -> (Action, Option<String>) {
     if diffs.is_empty() {
-        return (Action::NoOp, None, diffs);
+        return (Action::NoOp, None);
+    }
+    if kind == "disk"
+        && let Some(why) = diffs
+            .iter()
+            .find(|d| d.path == "sizeGb")
+            .and_then(|d| shrinks(d.before.as_ref()?, d.after.as_ref()?))
+    {
+        return (Action::Refused, Some(why));
     }
     let top: Vec<&str> = diffs
         .iter()
@@ -38,12 +58,13 @@ pub fn classify(
         .collect();
     let in_place: &[&str] = match kind {
         "instance" => &["labels", "metadata", "machineType"],
-        "disk" => &["labels"],
+        "disk" => &["labels", "sizeGb"],
+        "address" => &["labels"],
         _ => &[],
     };
     if let Some(field) = top.iter().find(|f| !in_place.contains(f)) {
         let reason = format!("`{field}` of a {kind} cannot change in place");
-        return (Action::Replace, Some(reason), diffs);
+        return (Action::Replace, Some(reason));
     }
     if top.contains(&"machineType") {
         return (
@@ -51,10 +72,21 @@ pub fn classify(
             Some(String::from(
                 "the machine type changes only while the VM is stopped",
             )),
-            diffs,
         );
     }
-    (Action::Update, None, diffs)
+    (Action::Update, None)
+}
+
+/// Why a disk's `sizeGb` must not go from `before` to `after`: it would shrink.
+fn shrinks(before: &Value, after: &Value) -> Option<String> {
+    let size = |v: &Value| v.as_str()?.parse::<u64>().ok();
+    let (b, a) = (size(before)?, size(after)?);
+    (a < b).then(|| {
+        format!(
+            "the disk would shrink from {b} GB to {a} GB; Compute Engine cannot shrink a disk \
+             and sdbc never replaces one to do it (its data would be lost): keep {b} GB or more"
+        )
+    })
 }
 
 fn collect(path: &str, before: &Value, after: &Value, out: &mut Vec<AttrDiff>) {
@@ -126,5 +158,16 @@ mod tests {
             &json!({"allowed": [1]}),
         );
         assert_eq!(a, Action::NoOp);
+    }
+
+    #[test]
+    fn a_disk_grows_in_place_and_never_shrinks() {
+        let small = json!({"name": "d", "sizeGb": "20"});
+        let big = json!({"name": "d", "sizeGb": "30"});
+        let (a, _, d) = classify("disk", &small, &big);
+        assert_eq!((a, d[0].path.as_str()), (Action::Update, "sizeGb"));
+        let (a, why, _) = classify("disk", &big, &small);
+        assert_eq!(a, Action::Refused);
+        assert!(why.unwrap_or_default().contains("from 30 GB to 20 GB"));
     }
 }

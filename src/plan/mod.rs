@@ -8,6 +8,8 @@
 
 mod desired;
 mod diff;
+mod drift;
+mod make;
 pub mod outputs;
 pub mod render;
 
@@ -15,9 +17,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use desired::{Desired, Location, desired, into_desired, node_id, parse_collection};
-pub use diff::{AttrDiff, classify};
+pub use diff::{AttrDiff, action_for, classify};
+pub use drift::drift;
+pub use make::{Goal, Inputs, add_drift, deferred, make, with_dependents};
 
-use crate::state::State;
+use crate::graph::NodeId;
+use crate::targets::gce::owner::Owner;
 
 /// The version of the plan file format.
 pub const PLAN_VERSION: u32 = 1;
@@ -36,6 +41,9 @@ pub enum Action {
     /// Found by refresh, owned by this stack, missing from state: recorded, not created again.
     Adopt,
     NoOp,
+    /// A change sdbc refuses to make (a disk that would shrink): the
+    /// reason says why; apply fails this step without sending anything.
+    Refused,
 }
 
 impl Action {
@@ -48,6 +56,7 @@ impl Action {
             Action::Delete => "-",
             Action::Adopt => "=",
             Action::NoOp => " ",
+            Action::Refused => "!",
         }
     }
 
@@ -60,18 +69,19 @@ impl Action {
             Action::Delete => "delete",
             Action::Adopt => "adopt",
             Action::NoOp => "no change",
+            Action::Refused => "refused",
         }
     }
 
     pub fn mutates(self) -> bool {
-        !matches!(self, Action::NoOp | Action::Adopt)
+        !matches!(self, Action::NoOp | Action::Adopt | Action::Refused)
     }
 }
 
 /// One resource's change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
-    pub node: String,
+    pub node: NodeId,
     pub kind: String,
     pub name: String,
     pub location: Location,
@@ -81,6 +91,11 @@ pub struct Change {
     pub reason: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diffs: Vec<AttrDiff>,
+    /// Why this step destroys data (a disk deleted, a VM and its boot disk
+    /// replaced): apply asks even with `--auto-approve`, unless
+    /// `--allow-data-loss`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_loss: Option<String>,
     /// The collection path (`projects/P/zones/Z/instances`).
     pub collection: String,
     /// The desired body (absent for a delete and for no change).
@@ -89,13 +104,13 @@ pub struct Change {
     /// Nodes that must be created first (creates) or, for deletes, the nodes
     /// this one needed (deleted after them, in reverse).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub depends_on: Vec<String>,
+    pub depends_on: Vec<NodeId>,
 }
 
 /// Steps for Swarm formation and the stack, which this version does not run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deferred {
-    pub node: String,
+    pub node: NodeId,
     pub note: String,
 }
 
@@ -116,6 +131,10 @@ pub struct Plan {
     /// The program the plan was made from (its state file lives beside it).
     #[serde(default)]
     pub source: String,
+    /// Resources under the program's names that are not this stack's:
+    /// sdbc never takes them over, so a plan with conflicts cannot succeed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<Conflict>,
     /// The program's outputs, with the values known when planning.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outputs: Vec<outputs::ShownOutput>,
@@ -127,6 +146,16 @@ impl Plan {
         self.changes
             .iter()
             .any(|c| c.action.mutates() || c.action == Action::Adopt)
+    }
+
+    /// Whether the plan cannot fully succeed: conflicts or refused changes.
+    pub fn blocked(&self) -> bool {
+        !self.conflicts.is_empty() || self.count(Action::Refused) > 0
+    }
+
+    /// The changes that destroy data.
+    pub fn data_loss(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.data_loss.is_some())
     }
 
     pub fn count(&self, action: Action) -> usize {
@@ -147,171 +176,29 @@ impl Plan {
 /// A resource of the stack found by refresh but missing from state.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Found {
-    pub node: String,
+    pub node: NodeId,
     pub kind: String,
     pub name: String,
     pub collection: String,
 }
 
-/// The kinds a resource of `kind` can use (and must be deleted before).
-fn may_use(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "instance" => &["network", "subnetwork", "address", "disk"],
-        "subnetwork" | "firewall" => &["network"],
-        _ => &[],
-    }
+/// A resource under one of the program's names (or one the state tracks)
+/// that carries another owner's mark, or none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    pub node: String,
+    pub kind: String,
+    pub name: String,
+    pub collection: String,
+    pub owner: Owner,
 }
 
-/// A resource found by refresh has no recorded dependencies: its delete
-/// goes before the deletes of everything of a kind it may use, so that a
-/// network is not deleted while its VMs still are (which Compute Engine
-/// refuses).
-fn order_found_deletes(changes: &mut [Change], found: &[Found]) {
-    let deleted: Vec<(String, String)> = changes
-        .iter()
-        .filter(|c| c.action == Action::Delete)
-        .map(|c| (c.node.clone(), c.kind.clone()))
-        .collect();
-    let found: std::collections::HashSet<&str> = found.iter().map(|f| f.node.as_str()).collect();
-    for c in changes.iter_mut() {
-        if c.action != Action::Delete || !found.contains(c.node.as_str()) {
-            continue;
-        }
-        let uses = may_use(&c.kind);
-        for (node, kind) in &deleted {
-            if uses.contains(&kind.as_str()) && !c.depends_on.contains(node) {
-                c.depends_on.push(node.clone());
-            }
-        }
-    }
-}
-
-/// Compares what is wanted with what the state says exists. `found` are
-/// resources of the stack that refresh saw but state did not know: adopted
-/// if wanted, deleted if not.
-pub fn make(
-    stack: &str,
-    project: Option<String>,
-    wanted: &[Desired],
-    state: &State,
-    refreshed: bool,
-    found: &[Found],
-) -> Plan {
-    let wanted_nodes: std::collections::HashSet<&str> =
-        wanted.iter().map(|d| d.node.as_str()).collect();
-    let found_nodes: std::collections::HashSet<&str> =
-        found.iter().map(|f| f.node.as_str()).collect();
-    let mut changes = Vec::new();
-    for d in wanted {
-        if found_nodes.contains(d.node.as_str()) {
-            changes.push(Change {
-                node: d.node.clone(),
-                kind: d.kind.clone(),
-                name: d.name.clone(),
-                location: d.location.clone(),
-                action: Action::Adopt,
-                reason: Some(String::from("it exists but the state lost track of it")),
-                diffs: Vec::new(),
-                collection: d.collection.clone(),
-                body: Some(d.body.clone()),
-                depends_on: d.depends_on.clone(),
-            });
-            continue;
-        }
-        let change = match state.resources.get(&d.node) {
-            None => Change {
-                node: d.node.clone(),
-                kind: d.kind.clone(),
-                name: d.name.clone(),
-                location: d.location.clone(),
-                action: Action::Create,
-                reason: None,
-                diffs: Vec::new(),
-                collection: d.collection.clone(),
-                body: Some(d.body.clone()),
-                depends_on: d.depends_on.clone(),
-            },
-            Some(current) => {
-                let (action, reason, diffs) = if current.collection != d.collection {
-                    (
-                        Action::Replace,
-                        Some(format!(
-                            "it moves from `{}` to `{}`",
-                            current.collection, d.collection
-                        )),
-                        Vec::new(),
-                    )
-                } else {
-                    classify(&d.kind, &current.attributes, &d.body)
-                };
-                Change {
-                    node: d.node.clone(),
-                    kind: d.kind.clone(),
-                    name: d.name.clone(),
-                    location: d.location.clone(),
-                    action,
-                    reason,
-                    diffs,
-                    collection: d.collection.clone(),
-                    // Nothing to send for a resource that does not change.
-                    body: (action != Action::NoOp).then(|| d.body.clone()),
-                    depends_on: d.depends_on.clone(),
-                }
-            }
-        };
-        changes.push(change);
-    }
-    for (node, r) in &state.resources {
-        if wanted_nodes.contains(node.as_str()) {
-            continue;
-        }
-        let (kind, location) =
-            parse_collection(&r.collection).unwrap_or(("unknown", Location::Global));
-        changes.push(Change {
-            node: node.clone(),
-            kind: kind.to_string(),
-            name: r.name.clone(),
-            location,
-            action: Action::Delete,
-            reason: None,
-            diffs: Vec::new(),
-            collection: r.collection.clone(),
-            body: None,
-            depends_on: r.depends_on.clone(),
-        });
-    }
-    for f in found
-        .iter()
-        .filter(|f| !wanted_nodes.contains(f.node.as_str()))
-    {
-        let location = parse_collection(&f.collection).map_or(Location::Global, |(_, l)| l);
-        changes.push(Change {
-            node: f.node.clone(),
-            kind: f.kind.clone(),
-            name: f.name.clone(),
-            location,
-            action: Action::Delete,
-            reason: Some(String::from(
-                "it belongs to this stack but the program no longer declares it",
-            )),
-            diffs: Vec::new(),
-            collection: f.collection.clone(),
-            body: None,
-            depends_on: Vec::new(),
-        });
-    }
-    order_found_deletes(&mut changes, found);
-    changes.sort_by(|a, b| a.node.cmp(&b.node));
-    Plan {
-        version: PLAN_VERSION,
-        stack: stack.to_string(),
-        project,
-        state_lineage: state.lineage.clone(),
-        state_serial: state.serial,
-        refreshed,
-        changes,
-        deferred: Vec::new(),
-        source: String::new(),
-        outputs: Vec::new(),
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` ({}/{}) belongs to {}; rename it in the program, or take it over with `sdbc import FILE {}`",
+            self.node, self.collection, self.name, self.owner, self.node
+        )
     }
 }

@@ -43,8 +43,8 @@ pub fn resolve(outputs: &[Output], state: &State, changes: &[Change]) -> Vec<Sho
                 name: o.name.clone(),
                 value: state
                     .resources
-                    .get(resource)
-                    .filter(|_| !remade(resource))
+                    .get(resource.as_str())
+                    .filter(|_| !remade(resource.as_str()))
                     .and_then(|r| r.assigned.get(field))
                     .cloned(),
                 after_apply: Some(format!("{field} of {resource}")),
@@ -87,7 +87,7 @@ mod tests {
             Output {
                 name: String::from("ip"),
                 value: OutputValue::AfterApply {
-                    resource: String::from("gce.address.lb-ip"),
+                    resource: crate::graph::NodeId::address("lb-ip"),
                     field: String::from("address"),
                 },
                 span: Default::default(),

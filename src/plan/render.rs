@@ -34,7 +34,7 @@ fn color_of(a: Action) -> &'static str {
     match a {
         Action::Create => GREEN,
         Action::Update | Action::UpdateRestart => YELLOW,
-        Action::Replace | Action::Delete => RED,
+        Action::Replace | Action::Delete | Action::Refused => RED,
         Action::Adopt => CYAN,
         Action::NoOp => "",
     }
@@ -62,7 +62,7 @@ pub fn human(plan: &Plan, color: bool) -> String {
         .changes
         .iter()
         .filter(|c| c.action != Action::NoOp)
-        .map(|c| c.node.len())
+        .map(|c| c.node.as_str().len())
         .max()
         .unwrap_or(0);
     for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
@@ -80,6 +80,12 @@ pub fn human(plan: &Plan, color: bool) -> String {
         for d in &c.diffs {
             let _ = writeln!(out, "      {}", diff_line(d));
         }
+        if let Some(loss) = &c.data_loss {
+            let _ = writeln!(out, "      {}", p.wrap(RED, &format!("DATA LOSS: {loss}")));
+        }
+    }
+    for c in &plan.conflicts {
+        let _ = writeln!(out, "{} conflict: {c}", p.wrap(RED, "  !"));
     }
     if !plan.deferred.is_empty() {
         let _ = writeln!(
@@ -99,7 +105,26 @@ pub fn human(plan: &Plan, color: bool) -> String {
         plan.count(Action::NoOp),
     );
     let _ = writeln!(out, "\n{}", p.wrap(BOLD, &summary));
-    if !plan.has_changes() {
+    let losing = plan.data_loss().count();
+    if losing > 0 {
+        let line = format!(
+            "{losing} step(s) destroy data: apply asks even with --auto-approve, unless --allow-data-loss."
+        );
+        let _ = writeln!(out, "{}", p.wrap(RED, &line));
+    }
+    if plan.count(Action::Refused) > 0 {
+        let n = plan.count(Action::Refused);
+        let _ = writeln!(
+            out,
+            "{}",
+            p.wrap(RED, &format!("{n} change(s) refused: see why above."))
+        );
+    }
+    if !plan.conflicts.is_empty() {
+        let n = plan.conflicts.len();
+        let line = format!("{n} conflict(s): sdbc changes only resources it made for this stack.");
+        let _ = writeln!(out, "{}", p.wrap(RED, &line));
+    } else if !plan.has_changes() && !plan.blocked() {
         let _ = writeln!(out, "No changes: the resources match the program.");
     }
     out.push_str(&super::outputs::human(&plan.outputs));
@@ -109,9 +134,8 @@ pub fn human(plan: &Plan, color: bool) -> String {
 fn summarize_deferred(plan: &Plan) -> String {
     let mut groups: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     for d in &plan.deferred {
-        let prefix = d.node.splitn(3, '.').take(2).collect::<Vec<_>>();
-        let key = match prefix.as_slice() {
-            [a, _] if *a == "swarm" => "swarm formation",
+        let key = match d.node.layer() {
+            crate::graph::Layer::Swarm => "swarm formation",
             _ => "stack objects",
         };
         *groups.entry(key).or_default() += 1;

@@ -4,6 +4,7 @@
 //! and the editor (hover and completion). It says nothing of how a kind is
 //! compiled; that is the model's and the targets' business.
 
+pub mod defaults;
 mod kinds;
 pub use kinds::{KINDS, SWARM_ROLES};
 

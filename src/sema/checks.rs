@@ -16,7 +16,7 @@ pub fn machine_type(ev: &mut Evaluator, name: &str, span: Span) {
     if catalog::machine_type(name).is_none() {
         let help = did_you_mean(name, catalog::machine_types().map(|m| m.name.as_str()))
             .unwrap_or_else(|| {
-                String::from("see targets/gce/CATALOG.md for the machine types sdbc knows")
+                String::from("see data/gce/CATALOG.md for the machine types sdbc knows")
             });
         ev.error(
             Code::UnknownMachineType,

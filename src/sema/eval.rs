@@ -27,7 +27,7 @@ pub struct Dep {
     pub from: EntityId,
     pub to: EntityId,
     pub span: Span,
-    pub reason: String,
+    pub reason: super::DepReason,
 }
 
 /// Where an expression is evaluated.
@@ -350,7 +350,7 @@ impl<'a, 's> Evaluator<'a, 's> {
                 let mut refs = Vec::new();
                 v.entities(&mut refs);
                 for to in refs {
-                    self.dep(ctx, to, span, "reference");
+                    self.dep(ctx, to, span, super::DepReason::Reference);
                 }
                 v
             }
@@ -365,13 +365,13 @@ impl<'a, 's> Evaluator<'a, 's> {
                 )
             }
             _ => {
-                self.dep(ctx, id, span, "reference");
+                self.dep(ctx, id, span, super::DepReason::Reference);
                 Value::Entity(id)
             }
         }
     }
 
-    pub fn dep(&mut self, ctx: Ctx, to: EntityId, span: Span, reason: &str) {
+    pub fn dep(&mut self, ctx: Ctx, to: EntityId, span: Span, reason: super::DepReason) {
         if let Some(from) = ctx.owner
             && from != to
         {
@@ -379,7 +379,7 @@ impl<'a, 's> Evaluator<'a, 's> {
                 from,
                 to,
                 span,
-                reason: reason.to_string(),
+                reason,
             });
         }
     }

@@ -5,6 +5,7 @@ use super::eval::{Ctx, Evaluator};
 use super::scope::{EntityId, EntityKind};
 use super::value::Value;
 use crate::diag::{Code, did_you_mean};
+use crate::model::NodeId;
 use crate::span::Span;
 use crate::syntax::ast::ExprKind;
 
@@ -40,9 +41,10 @@ fn member_field(ev: &mut Evaluator, id: EntityId, i: u32, field: &str, span: Spa
             .map_or(Value::Poison, Value::Str),
         "external_ip" => {
             if ev.vms.static_ip.get(&(id, i)).copied().unwrap_or(false) {
-                Value::Deferred(format!("gce.address.{name}-ip"), String::from("address"))
+                let address = crate::model::names::static_address(&name);
+                Value::Deferred(NodeId::address(&address), String::from("address"))
             } else {
-                Value::Deferred(format!("gce.vm.{name}"), String::from("external_ip"))
+                Value::Deferred(NodeId::vm(&name), String::from("external_ip"))
             }
         }
         "name" => Value::Str(name),
@@ -76,9 +78,7 @@ fn entity_field(ev: &mut Evaluator, id: EntityId, field: &str, span: Span, ctx: 
             _ => unknown(ev, "a service", field, &["host", "name"], span),
         },
         EntityKind::Address => match field {
-            "address" => {
-                Value::Deferred(format!("gce.address.{model_name}"), String::from("address"))
-            }
+            "address" => Value::Deferred(NodeId::address(&model_name), String::from("address")),
             "name" => Value::Str(model_name),
             _ => unknown(ev, "an address", field, &["address", "name"], span),
         },
@@ -154,7 +154,7 @@ fn nfs_export(ev: &mut Evaluator, vm: EntityId, disk_name: &str, span: Span, ctx
     let vm_scope = ev.sym.entity(vm).scope;
     match ev.sym.lookup(vm_scope, disk_name) {
         Some(disk) => {
-            ev.dep(ctx, disk, span, "mounts the NFS export of");
+            ev.dep(ctx, disk, span, super::DepReason::MountsNfs);
             Value::NfsExport { vm, disk }
         }
         None => Value::Poison, // the export itself reports the undefined disk

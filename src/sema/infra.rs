@@ -2,6 +2,8 @@
 //! addresses, VMs (expanded into members with their internal addresses),
 //! firewalls (the user's and the ones Swarm and NFS need).
 
+use crate::model::names::gce_gb;
+use crate::schema::defaults;
 use std::collections::BTreeMap;
 
 use super::attrs::{Attrs, word_of};
@@ -14,8 +16,6 @@ use crate::diag::Code;
 use crate::model::*;
 use crate::syntax::ast::Decl;
 
-pub const DEFAULT_REGION: &str = "us-central1";
-pub const DEFAULT_IMAGE: &str = "ubuntu-os-cloud/ubuntu-2404-lts-amd64";
 pub const DEFAULT_CIDR: &str = "10.128.0.0/20";
 /// The first host number given to VMs in a subnetwork (lower ones are GCE's).
 const FIRST_HOST: u32 = 10;
@@ -26,8 +26,8 @@ pub fn gce(
     stack_default: &str,
 ) -> (GceSettings, String) {
     let mut g = GceSettings {
-        region: DEFAULT_REGION.into(),
-        image: DEFAULT_IMAGE.into(),
+        region: defaults::text("gce", "region").into(),
+        image: defaults::text("gce", "image").into(),
         ..GceSettings::default()
     };
     let mut stack = stack_default.to_string();
@@ -108,7 +108,9 @@ pub fn disks(ev: &mut Evaluator, gce: &GceSettings) -> Vec<Disk> {
             Some(Value::Size(bytes)) => gce_gb(bytes),
             _ => continue,
         };
-        let disk_type = a.word(ev, "type").unwrap_or_else(|| "pd-balanced".into());
+        let disk_type = a
+            .word(ev, "type")
+            .unwrap_or_else(|| defaults::text("disk", "type").into());
         let zone = a.word(ev, "zone").unwrap_or_else(|| gce.zone.clone());
         if let Some(span) = a.span("type") {
             checks::disk_type(ev, &disk_type, span);
@@ -126,15 +128,6 @@ pub fn disks(ev: &mut Evaluator, gce: &GceSettings) -> Vec<Disk> {
         });
     }
     out
-}
-
-/// Compute Engine sizes are whole GB: binary sizes are taken as GiB, decimal ones rounded up.
-pub fn gce_gb(bytes: u64) -> u64 {
-    if bytes.is_multiple_of(1 << 30) {
-        bytes >> 30
-    } else {
-        bytes.div_ceil(1_000_000_000)
-    }
 }
 
 pub fn explicit_addresses(ev: &mut Evaluator, gce: &GceSettings) -> Vec<Address> {
@@ -223,7 +216,9 @@ pub fn vm_facts(ev: &mut Evaluator, networks: &[Network]) {
                 map: a.map.clone(),
                 ctx: index_ctx,
             };
-            let is_static = member_attrs.bool(ev, "static_ip").unwrap_or(false);
+            let is_static = member_attrs
+                .bool(ev, "static_ip")
+                .unwrap_or_else(|| defaults::boolean("vm", "static_ip"));
             ev.vms.static_ip.insert((id, i), is_static);
             if let Some(n) = net {
                 let host = next_host.entry(n).or_insert(FIRST_HOST);
@@ -319,7 +314,7 @@ pub fn vms(ev: &mut Evaluator, gce: &GceSettings, networks: &[Network]) -> VmLow
             );
             if ev.vms.static_ip.get(&(id, i)).copied().unwrap_or(false) {
                 out.addresses.push(Address {
-                    name: format!("{name}-ip"),
+                    name: crate::model::names::static_address(&name),
                     region: gce.region.clone(),
                     vm: Some(name.clone()),
                     span: d.span,
@@ -355,7 +350,12 @@ fn vm_decl_checks(
     if let Some(longest) = ev.vms.names.get(&(id, last)).cloned() {
         checks::gce_name(ev, &longest, "VM", name_span);
         if ev.vms.static_ip.get(&(id, last)).copied().unwrap_or(false) {
-            checks::gce_name(ev, &format!("{longest}-ip"), "address", name_span);
+            checks::gce_name(
+                ev,
+                &crate::model::names::static_address(&longest),
+                "address",
+                name_span,
+            );
         }
     }
     let region = network_of(ev, &a, networks).map(|n| networks[n].region.clone());
@@ -434,47 +434,39 @@ fn member(
     machine_type: &str,
     exports: &[NfsExport],
 ) -> Vm {
-    let swarm = match a.one_of(ev, "swarm", crate::schema::SWARM_ROLES).as_deref() {
-        Some("manager") => SwarmRole::Manager,
-        Some("worker") => SwarmRole::Worker,
-        _ => SwarmRole::None,
-    };
+    let role = a
+        .one_of(ev, "swarm", defaults::words("vm", "swarm"))
+        .unwrap_or_else(|| defaults::text("vm", "swarm").into());
+    let swarm = SwarmRole::of_word(&role);
     let network = network_of(ev, a, networks)
         .map(|n| networks[n].name.clone())
         .unwrap_or_default();
-    let mut tags = vec![group.to_string()];
-    if name != group {
-        tags.push(name.to_string());
-    }
+    let base = Vm::new(name, group, machine_type);
+    let mut tags = base.tags.clone();
     tags.extend(a.text_list(ev, "tags").unwrap_or_default());
     tags.dedup();
     let is_static = ev.vms.static_ip.get(&key).copied().unwrap_or(false);
     let image = a.string(ev, "image").unwrap_or_else(|| gce.image.clone());
-    let mut engine_labels = BTreeMap::new();
-    engine_labels.insert("sdbc.group".to_string(), group.to_string());
-    engine_labels.insert("sdbc.member".to_string(), name.to_string());
     Vm {
-        name: name.to_string(),
-        group: group.to_string(),
         index: (name != group).then_some(key.1),
-        machine_type: machine_type.to_string(),
         zone: a.word(ev, "zone").unwrap_or_else(|| gce.zone.clone()),
         cloud_init: crate::catalog::image(&image).is_none_or(|i| i.cloud_init),
         image,
-        boot_disk_gb: a.size(ev, "disk_size").map_or(20, gce_gb),
+        boot_disk_gb: a.size(ev, "disk_size").map_or(base.boot_disk_gb, gce_gb),
         network,
         internal_ip: ev.vms.ips.get(&key).cloned().unwrap_or_default(),
-        address: is_static.then(|| format!("{name}-ip")),
-        external_access: is_static || a.bool(ev, "external_ip").unwrap_or(true),
+        address: is_static.then(|| crate::model::names::static_address(name)),
+        external_access: is_static
+            || a.bool(ev, "external_ip")
+                .unwrap_or_else(|| defaults::boolean("vm", "external_ip")),
         swarm,
         tags,
         labels: a.text_map(ev, "labels"),
         disks: exports.iter().map(|x| x.disk.clone()).collect(),
         nfs_exports: exports.to_vec(),
-        nfs_mounts: Vec::new(),
         sysctl: a.text_map(ev, "sysctl"),
-        engine_labels,
         span: ev.sym.entity(key.0).decl.span,
+        ..base
     }
 }
 
@@ -521,7 +513,7 @@ pub fn firewalls(ev: &mut Evaluator, networks: &[Network]) -> Vec<Firewall> {
             port_rules(ev, v, a.span("also").unwrap_or_default(), &mut allow);
         }
         let source_ranges = match a.value(ev, "from") {
-            None => vec![String::from("0.0.0.0/0")],
+            None => vec![defaults::text("firewall", "from").to_string()],
             Some(Value::List(items)) => items
                 .iter()
                 .filter_map(|v| ev.text_of(v, a.span("from").unwrap_or_default()))

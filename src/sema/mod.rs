@@ -32,16 +32,28 @@ use crate::syntax::ast::Item;
 
 pub use eval::Env;
 pub use load::{DiskReader, FileReader, STDLIB};
+pub use scope::EntityKind;
 
 /// A dependency between two parts of the model, with why it exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelDep {
     /// `(kind, model name)` of the part that waits.
-    pub from: (&'static str, String),
+    pub from: (EntityKind, String),
     /// `(kind, model name)` of the part it waits for.
-    pub to: (&'static str, String),
-    pub reason: String,
+    pub to: (EntityKind, String),
+    pub reason: DepReason,
     pub span: Span,
+}
+
+/// How the program says one part needs another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DepReason {
+    /// Listed in `after`.
+    After,
+    /// Named in a value.
+    Reference,
+    /// Mounts an NFS export of the disk.
+    MountsNfs,
 }
 
 /// A name used somewhere and what it means (for the editor).
@@ -209,9 +221,9 @@ fn run(
     }
     let generated = crate::model::firewalls::generated(&model);
     model.firewalls.extend(generated);
-    let kind_word = |id: scope::EntityId| -> (&'static str, String) {
+    let kind_word = |id: scope::EntityId| -> (EntityKind, String) {
         let e = symbols.entity(id);
-        (e.kind.word(), e.model_name.clone())
+        (e.kind, e.model_name.clone())
     };
     out.deps = ev
         .deps
@@ -219,7 +231,7 @@ fn run(
         .map(|d| ModelDep {
             from: kind_word(d.from),
             to: kind_word(d.to),
-            reason: d.reason.clone(),
+            reason: d.reason,
             span: d.span,
         })
         .collect();

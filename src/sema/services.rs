@@ -2,6 +2,7 @@
 //! secrets, configs, volumes, NFS mounts, healthcheck and placement) and
 //! outputs.
 
+use crate::schema::defaults;
 use std::collections::BTreeMap;
 
 use super::attrs::Attrs;
@@ -92,8 +93,11 @@ fn service(
     exports: &[(EntityId, String, String)],
 ) -> Service {
     let first_dep = ev.deps.len();
-    let mode = match a.one_of(ev, "mode", &["replicated", "global"]).as_deref() {
-        Some("global") => ServiceMode::Global,
+    let mode = a
+        .one_of(ev, "mode", defaults::words("service", "mode"))
+        .unwrap_or_else(|| defaults::text("service", "mode").into());
+    let mode = match mode.as_str() {
+        "global" => ServiceMode::Global,
         _ => ServiceMode::Replicated,
     };
     let mut s = Service {
@@ -103,9 +107,11 @@ fn service(
         entrypoint: a.text_list(ev, "entrypoint"),
         env: BTreeMap::new(),
         mode,
-        replicas: a
-            .int(ev, "replicas")
-            .map_or(1, |n| u32::try_from(n).unwrap_or(u32::MAX)),
+        replicas: u32::try_from(
+            a.int(ev, "replicas")
+                .unwrap_or_else(|| defaults::int("service", "replicas")),
+        )
+        .unwrap_or(u32::MAX),
         placement: placement(ev, a),
         reserve: Resources {
             cpus: a.number(ev, "cpus"),
@@ -123,16 +129,22 @@ fn service(
         binds: Vec::new(),
         healthcheck: None,
         update: UpdatePolicy {
-            parallelism: a.int(ev, "update_parallelism").map_or(1, |n| n as u32),
+            parallelism: a
+                .int(ev, "update_parallelism")
+                .map_or(UpdatePolicy::default().parallelism, |n| n as u32),
             order: a
-                .one_of(ev, "update_order", &["stop-first", "start-first"])
-                .unwrap_or_else(|| "stop-first".into()),
+                .one_of(
+                    ev,
+                    "update_order",
+                    defaults::words("service", "update_order"),
+                )
+                .unwrap_or_else(|| UpdatePolicy::default().order),
             ..UpdatePolicy::default()
         },
         restart: RestartPolicy {
             condition: a
-                .one_of(ev, "restart", &["none", "on-failure", "any"])
-                .unwrap_or_else(|| "any".into()),
+                .one_of(ev, "restart", defaults::words("service", "restart"))
+                .unwrap_or_else(|| RestartPolicy::default().condition),
             ..RestartPolicy::default()
         },
         after: after(ev, a, ctx),
@@ -291,7 +303,7 @@ fn after(ev: &mut Evaluator, a: &Attrs, ctx: Ctx) -> Vec<String> {
     let before = ev.deps.len();
     let v = ev.eval(e, ctx);
     for d in &mut ev.deps[before..] {
-        d.reason = "after".into();
+        d.reason = super::DepReason::After;
     }
     let items = match v {
         Value::List(items) => items,
@@ -434,11 +446,19 @@ fn healthcheck(ev: &mut Evaluator, item: &Decl, ia: &Attrs, ctx: Ctx) -> Option<
     };
     Some(Healthcheck {
         test,
-        interval_s: ia.duration_s(ev, "interval").unwrap_or(10),
-        timeout_s: ia.duration_s(ev, "timeout").unwrap_or(5),
-        retries: ia.int(ev, "retries").map_or(3, |n| n as u32),
-        start_period_s: ia.duration_s(ev, "start_period").unwrap_or(0),
+        interval_s: seconds(ev, ia, "interval"),
+        timeout_s: seconds(ev, ia, "timeout"),
+        retries: ia
+            .int(ev, "retries")
+            .unwrap_or_else(|| defaults::int("healthcheck", "retries")) as u32,
+        start_period_s: seconds(ev, ia, "start_period"),
     })
+}
+
+/// A healthcheck duration in whole seconds, the schema's default if unset.
+fn seconds(ev: &mut Evaluator, a: &Attrs, key: &str) -> u64 {
+    a.duration_s(ev, key)
+        .unwrap_or_else(|| defaults::duration_ms("healthcheck", key).div_ceil(1000))
 }
 
 pub fn outputs(ev: &mut Evaluator) -> Vec<Output> {

@@ -38,7 +38,7 @@ pub enum Value {
         disk: EntityId,
     },
     /// Known only after apply: (resource node, field).
-    Deferred(String, String),
+    Deferred(crate::model::NodeId, String),
     /// Something already diagnosed; using it reports nothing more.
     Poison,
 }

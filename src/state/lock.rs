@@ -102,6 +102,19 @@ pub enum LockError {
         /// The lock file.
         path: PathBuf,
     },
+    /// `force-unlock` of a lock whose holder is running on this host.
+    #[error(
+        "the state lock is held by {info}, which is still running on this host; \
+         removing its lock would let two runs change the same resources. Wait for it, \
+         stop it (kill {}), or pass --force if you are sure",
+        info.pid
+    )]
+    Alive {
+        /// The holder's record.
+        info: LockInfo,
+        /// The lock file.
+        path: PathBuf,
+    },
     /// The lock file could not be used.
     #[error("state lock file {path}: {source}")]
     Io {
@@ -265,7 +278,7 @@ pub(crate) fn acquire(path: &Path, holder: &str) -> Result<LockGuard, LockError>
     )))
 }
 
-pub(crate) fn force_unlock(path: &Path) -> Result<Option<LockInfo>, LockError> {
+pub(crate) fn force_unlock(path: &Path, force: bool) -> Result<Option<LockInfo>, LockError> {
     let previous = match File::open(path) {
         Ok(mut f) => read_record(&mut f)
             .ok()
@@ -274,6 +287,17 @@ pub(crate) fn force_unlock(path: &Path) -> Result<Option<LockInfo>, LockError> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io_err(path)(e)),
     };
+    if let Some(info) = &previous
+        && !force
+        && info.pid != 0
+        && info.host == util::hostname()
+        && util::process_is_running(info.pid)
+    {
+        return Err(LockError::Alive {
+            info: info.clone(),
+            path: path.to_path_buf(),
+        });
+    }
     match fs::remove_file(path) {
         Ok(()) => Ok(previous),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(previous),
@@ -356,7 +380,7 @@ mod tests {
         fs::create_dir_all(st.lock_path().parent().expect("parent")).expect("mkdir");
         fs::write(st.lock_path(), serde_json::to_string(&other).expect("json")).expect("write");
         assert!(matches!(st.lock("x"), Err(LockError::Held { info, .. }) if info == other));
-        assert_eq!(st.force_unlock().expect("force"), Some(other));
+        assert_eq!(st.force_unlock(false).expect("force"), Some(other));
         st.lock("x").expect("lock after force-unlock");
     }
 
@@ -365,7 +389,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let st = store(&dir);
         let old = st.lock("sdbc apply").expect("lock");
-        let removed = st.force_unlock().expect("force-unlock");
+        let alive = st.force_unlock(false).expect_err("its holder is running");
+        assert!(matches!(alive, LockError::Alive { .. }), "{alive}");
+        assert!(alive.to_string().contains(&std::process::id().to_string()));
+        assert!(old.still_held());
+        let removed = st.force_unlock(true).expect("force-unlock --force");
         assert_eq!(removed.map(|i| i.holder), Some("sdbc apply".to_string()));
         assert!(!old.still_held());
         let new = st.lock("sdbc apply").expect("lock after force-unlock");
@@ -374,9 +402,9 @@ mod tests {
         assert!(new.still_held());
         assert!(matches!(st.lock("third"), Err(LockError::Held { .. })));
         assert_eq!(
-            st.force_unlock().expect("again").map(|i| i.pid),
+            st.force_unlock(true).expect("again").map(|i| i.pid),
             Some(std::process::id())
         );
-        assert_eq!(st.force_unlock().expect("nothing left"), None);
+        assert_eq!(st.force_unlock(false).expect("nothing left"), None);
     }
 }

@@ -9,7 +9,17 @@ use super::lock::{self, LockError, LockGuard};
 use super::util::{self, AtomicWrite, WriteStep};
 use super::{STATE_VERSION, State};
 
-/// Errors reading or writing the state file.
+/// Why a state file's text is not a state this build can use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FormatError {
+    /// Not valid state JSON.
+    Parse(String),
+    /// Written by a newer sdbc (format `found`).
+    Newer { found: u32 },
+}
+
+/// Errors reading or writing the state file. Whenever one is returned,
+/// nothing was written.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     /// The file could not be read or written.
@@ -21,18 +31,54 @@ pub enum StateError {
         source: io::Error,
     },
     /// The file is not valid state JSON.
-    #[error("state file is not valid: {0}")]
-    Parse(String),
+    #[error(
+        "state file {} is not valid: {message}; nothing was changed: restore the previous \
+         copy from {} (or move the broken file away to start an empty state)",
+        path.display(),
+        backup.display()
+    )]
+    Parse {
+        path: PathBuf,
+        backup: PathBuf,
+        message: String,
+    },
     /// The file was written by a newer sdbc.
     #[error(
-        "state file format version {found} is newer than this sdbc supports ({supported}); \
-         upgrade sdbc"
+        "state file {} has format version {found}, newer than this sdbc supports ({supported}); \
+         nothing was changed: upgrade sdbc, or restore the previous copy from {}",
+        path.display(),
+        backup.display()
     )]
     NewerVersion {
+        path: PathBuf,
+        backup: PathBuf,
         /// Version found in the file.
         found: u32,
         /// Newest version this build understands.
         supported: u32,
+    },
+    /// The file is another stack's.
+    #[error(
+        "state file {} belongs to stack `{found}`, not to `{expected}`; nothing was changed: \
+         it was copied from another program (give each program its own state)",
+        path.display()
+    )]
+    OtherStack {
+        path: PathBuf,
+        found: String,
+        expected: String,
+    },
+    /// The file records resources in another project.
+    #[error(
+        "state file {} is for project `{recorded}`, but this run is for project `{asked}`; \
+         nothing was changed: set GOOGLE_CLOUD_PROJECT={recorded} (or `gce {{ project }}`) to \
+         work on that deployment, or copy the program to deploy it anew in `{asked}`",
+        path.display()
+    )]
+    OtherProject {
+        path: PathBuf,
+        recorded: String,
+        asked: String,
     },
 }
 
@@ -73,15 +119,56 @@ impl StateStore {
         util::with_suffix(&self.path, ".lock")
     }
 
-    /// Reads the state; a missing file is an empty state with a new lineage.
+    /// Reads the state; a missing file is an empty state with a new
+    /// lineage. A file that does not parse, comes from a newer sdbc or
+    /// belongs to another stack is refused.
     pub fn load(&self) -> Result<State, StateError> {
         match fs::read_to_string(&self.path) {
-            Ok(text) => State::from_json(&text),
+            Ok(text) => {
+                let state = State::from_json(&text).map_err(|e| self.format_error(e))?;
+                if state.stack != self.stack {
+                    return Err(StateError::OtherStack {
+                        path: self.path.clone(),
+                        found: state.stack,
+                        expected: self.stack.clone(),
+                    });
+                }
+                Ok(state)
+            }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(State::new(self.stack.clone())),
             Err(source) => Err(StateError::Io {
                 path: self.path.clone(),
                 source,
             }),
+        }
+    }
+
+    fn format_error(&self, e: FormatError) -> StateError {
+        let (path, backup) = (self.path.clone(), self.backup_path());
+        match e {
+            FormatError::Parse(message) => StateError::Parse {
+                path,
+                backup,
+                message,
+            },
+            FormatError::Newer { found } => StateError::NewerVersion {
+                path,
+                backup,
+                found,
+                supported: STATE_VERSION,
+            },
+        }
+    }
+
+    /// Refuses a state that records another project than `project`.
+    pub fn check_project(&self, state: &State, project: &str) -> Result<(), StateError> {
+        match &state.project {
+            Some(recorded) if recorded != project => Err(StateError::OtherProject {
+                path: self.path.clone(),
+                recorded: recorded.clone(),
+                asked: project.to_string(),
+            }),
+            _ => Ok(()),
         }
     }
 
@@ -99,10 +186,9 @@ impl StateStore {
         hook: &dyn Fn(WriteStep) -> io::Result<()>,
     ) -> Result<(), StateError> {
         if state.version > STATE_VERSION {
-            return Err(StateError::NewerVersion {
+            return Err(self.format_error(FormatError::Newer {
                 found: state.version,
-                supported: STATE_VERSION,
-            });
+            }));
         }
         state.serial += 1;
         let opts = AtomicWrite {
@@ -125,11 +211,12 @@ impl StateStore {
         lock::acquire(&self.lock_path(), holder)
     }
 
-    /// Removes the lock whatever holds it (`sdbc force-unlock`). Returns the
-    /// record that was there, if any. A process still holding the old lock
-    /// keeps running but no longer excludes anyone: use with care.
-    pub fn force_unlock(&self) -> Result<Option<super::LockInfo>, LockError> {
-        lock::force_unlock(&self.lock_path())
+    /// Removes the lock (`sdbc force-unlock`). Returns the record that was
+    /// there, if any. A lock whose holder is running on this host is
+    /// refused unless `force`: that process would keep running but no
+    /// longer exclude anyone.
+    pub fn force_unlock(&self, force: bool) -> Result<Option<super::LockInfo>, LockError> {
+        lock::force_unlock(&self.lock_path(), force)
     }
 }
 

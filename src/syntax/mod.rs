@@ -13,5 +13,6 @@ mod relocate;
 pub mod reparse;
 mod scan;
 
+pub use lower::{DURATION_UNITS, SIZE_UNITS};
 pub use parser::{MAX_NESTING, parse, parse_in_chunks};
 pub use reparse::{ParseCache, ParseMemo, Reuse, reparse};

@@ -2,7 +2,7 @@
 //! that does not run cloud-init, an equivalent `startup-script` (bash), so
 //! that no VM ever gets user-data that nothing would read.
 //!
-//! Both are rendered with tera from the templates in `targets/cloud-init/`
+//! Both are rendered with tera from the templates in `data/cloud-init/`
 //! (embedded in the binary), from a context computed and validated in
 //! [`view`]. Autoescaping is off; every model value goes through the `yaml`
 //! or `sh` quoting filter ([`quote`]). What the configuration does, in order:
@@ -204,11 +204,11 @@ fn templates() -> &'static Result<tera::Tera, String> {
         tera.add_raw_templates([
             (
                 CLOUD_CONFIG,
-                include_str!("../../targets/cloud-init/cloud-config.yaml.tera"),
+                include_str!("../../data/cloud-init/cloud-config.yaml.tera"),
             ),
             (
                 STARTUP_SCRIPT,
-                include_str!("../../targets/cloud-init/startup-script.sh.tera"),
+                include_str!("../../data/cloud-init/startup-script.sh.tera"),
             ),
         ])
         .map_err(|e| chain(&e))?;

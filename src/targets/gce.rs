@@ -2,7 +2,7 @@
 //! resource of a [`Model`] (networks, subnetworks, firewalls, regional static
 //! addresses, disks, instances).
 //!
-//! Each call is an [`ApiCall`]: a graph node id (`gce.vm.worker-2`), the HTTP
+//! Each call is an [`InsertCall`]: a graph node id (`gce.vm.worker-2`), the HTTP
 //! method, a path relative to `https://compute.googleapis.com/compute/v1/`,
 //! the query, the JSON body and the node ids it depends on. Bodies use the
 //! discovery document's exact field names and types (int64 fields such as
@@ -12,27 +12,29 @@
 //! Conventions (see `docs/decisions/0004-cloud-init.md` for the why):
 //! - **Project**: when `model.gce.project` is `None`, the literal `{project}`
 //!   stands in every path and URL; `apply` substitutes it.
-//! - **Dependencies**: a call depends on every node whose URL or value its
-//!   body uses (network, subnetwork, address, disks), plus ordering-only edges:
-//!   an instance waits for the firewalls of its network and for the VMs whose
-//!   NFS exports it mounts.
+//! - **Dependencies** are the dependency graph's edges ([`crate::graph`]),
+//!   not worked out again here: a call depends on exactly the nodes the graph
+//!   says its node waits for (for an instance: its network, subnetwork,
+//!   address and disks, the firewalls of its network, the VMs whose NFS
+//!   exports it mounts, and whatever the program lists in `after`).
 //! - **Values known only after apply** are placeholders occupying a whole
 //!   string value, `${NODE.FIELD}`, e.g. an instance's
 //!   `"natIP": "${gce.address.manager-0.address}"`: `apply` reads `FIELD` of
 //!   the created resource of `NODE` (always in `depends_on`) and substitutes it
 //!   before sending; see [`refs`].
-//! - **Ownership**: labels `sdbc-managed: "true"` and `sdbc-stack: STACK` on
-//!   every labelable resource (addresses, disks, instances and their boot
-//!   disks); networks, subnetworks and firewalls carry no labels, so their
-//!   `description` starts with `sdbc-managed sdbc-stack=STACK`.
+//! - **Ownership**: labels `sdbc-managed: "true"`, `sdbc-stack: STACK` and
+//!   `sdbc-lineage: {lineage}` on every labelable resource (addresses,
+//!   disks, instances and their boot disks); every `description` starts
+//!   with `sdbc-managed sdbc-stack=STACK sdbc-lineage={lineage}` (the only
+//!   mark of networks, subnetworks and firewalls, which have no labels).
+//!   `apply` puts the state's lineage in place of `{lineage}`; see [`owner`].
 //! - **Generated firewalls** (Swarm's ports between the stack's nodes, NFS
-//!   from the subnetwork to exporters) are made here for every network on
-//!   which the model has no firewall marked `generated`; see [`firewalls`].
+//!   from the subnetwork to exporters) are in the model already: the
+//!   resolver adds them (see [`crate::model::firewalls`]).
 
 mod bodies;
-pub mod firewalls;
 pub use crate::model::names;
-mod order;
+pub mod owner;
 pub mod refs;
 #[cfg(test)]
 mod tests;
@@ -42,13 +44,15 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::graph::{DepGraph, NodeId};
 use crate::model::Model;
 
-/// One Compute Engine v1 API call.
+/// One Compute Engine v1 insert call, as `build` writes it and `plan` reads it
+/// (the HTTP request itself is [`crate::exec::ApiCall`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ApiCall {
+pub struct InsertCall {
     /// The graph node id of the resource it creates, e.g. `gce.vm.worker-2`.
-    pub node: String,
+    pub node: NodeId,
     /// HTTP method (`POST` for inserts).
     pub method: String,
     /// Path relative to `.../compute/v1/`, e.g. `projects/P/zones/Z/instances`.
@@ -56,36 +60,9 @@ pub struct ApiCall {
     pub query: BTreeMap<String, String>,
     /// The request body (a discovery schema object).
     pub body: Value,
-    /// Node ids that must exist before this call is made.
-    pub depends_on: Vec<String>,
-}
-
-/// Graph node id prefixes, one per resource kind.
-pub mod node {
-    /// `gce.network.NAME`
-    pub fn network(name: &str) -> String {
-        format!("gce.network.{name}")
-    }
-    /// `gce.subnetwork.NAME` (one subnetwork per network, same name).
-    pub fn subnetwork(name: &str) -> String {
-        format!("gce.subnetwork.{name}")
-    }
-    /// `gce.firewall.NAME`
-    pub fn firewall(name: &str) -> String {
-        format!("gce.firewall.{name}")
-    }
-    /// `gce.address.NAME`
-    pub fn address(name: &str) -> String {
-        format!("gce.address.{name}")
-    }
-    /// `gce.disk.NAME`
-    pub fn disk(name: &str) -> String {
-        format!("gce.disk.{name}")
-    }
-    /// `gce.vm.NAME`
-    pub fn vm(name: &str) -> String {
-        format!("gce.vm.{name}")
-    }
+    /// Node ids that must exist before this call is made: the node's
+    /// prerequisites in the dependency graph.
+    pub depends_on: Vec<NodeId>,
 }
 
 /// The ordered insert calls for every Compute Engine resource of `model`.
@@ -95,11 +72,17 @@ pub mod node {
 /// `user-data` when the VM runs cloud-init, `startup-script` otherwise. A VM
 /// missing from the map gets no boot configuration.
 ///
-/// The order is a stable topological order of `depends_on`: kinds in the
-/// order network, subnetwork, firewall, address, disk, instance, each in model
-/// order, with a call moved later only when a dependency requires it.
-pub fn requests(model: &Model, user_data: &BTreeMap<String, String>) -> Vec<ApiCall> {
-    let ctx = bodies::Ctx::new(model);
+/// `graph` is the program's dependency graph: each call's `depends_on` is
+/// what the graph says its node waits for. The order is the graph's
+/// [stable order](DepGraph::stable_order) of kinds in the order network,
+/// subnetwork, firewall, address, disk, instance, each in model order: a
+/// call moves later only when a dependency requires it.
+pub fn requests(
+    model: &Model,
+    graph: &DepGraph,
+    user_data: &BTreeMap<String, String>,
+) -> Vec<InsertCall> {
+    let ctx = bodies::Ctx::new(model, graph);
     let mut calls = Vec::new();
     for net in &model.networks {
         calls.push(ctx.network(net));
@@ -107,8 +90,7 @@ pub fn requests(model: &Model, user_data: &BTreeMap<String, String>) -> Vec<ApiC
     for net in &model.networks {
         calls.push(ctx.subnetwork(net));
     }
-    let fws = firewalls::all(model);
-    for fw in &fws {
+    for fw in &model.firewalls {
         calls.push(ctx.firewall(fw));
     }
     for addr in &model.addresses {
@@ -118,13 +100,29 @@ pub fn requests(model: &Model, user_data: &BTreeMap<String, String>) -> Vec<ApiC
         calls.push(ctx.disk(disk));
     }
     for vm in &model.vms {
-        calls.push(ctx.instance(vm, &fws, user_data.get(&vm.name)));
+        calls.push(ctx.instance(vm, user_data.get(&vm.name)));
     }
-    order::topological(calls)
+    in_graph_order(calls, graph)
+}
+
+/// `calls` in the graph's stable order of their nodes.
+fn in_graph_order(calls: Vec<InsertCall>, graph: &DepGraph) -> Vec<InsertCall> {
+    let ids: Vec<&str> = calls.iter().map(|c| c.node.as_str()).collect();
+    let order: Vec<usize> = {
+        let position: BTreeMap<&str, usize> =
+            ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        graph
+            .stable_order(&ids)
+            .into_iter()
+            .filter_map(|id| position.get(id).copied())
+            .collect()
+    };
+    let mut slots: Vec<Option<InsertCall>> = calls.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
 /// The calls as pretty JSON with a trailing newline (`gce/requests.json`).
-pub fn requests_json(calls: &[ApiCall]) -> String {
+pub fn requests_json(calls: &[InsertCall]) -> String {
     // Serializing plain data (strings, maps, JSON values) cannot fail.
     let mut out = serde_json::to_string_pretty(calls).unwrap_or_default();
     out.push('\n');

@@ -31,6 +31,7 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 
 use crate::model::{Model, Resources, Service, ServiceMode};
+use crate::span::Span;
 use crate::targets::yaml::to_yaml;
 use compose::{
     ComposeFile, DeployDef, ExternalObject, HealthcheckDef, MountDef, NetworkDef, NfsOpts,
@@ -82,9 +83,30 @@ impl ObjectNames {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StackError {
     #[error("service `{service}` uses secret `{secret}`, which has no object name")]
-    MissingSecret { service: String, secret: String },
+    MissingSecret {
+        service: String,
+        secret: String,
+        /// The service's declaration.
+        span: Span,
+    },
     #[error("service `{service}` uses config `{config}`, which has no object name")]
-    MissingConfig { service: String, config: String },
+    MissingConfig {
+        service: String,
+        config: String,
+        /// The service's declaration.
+        span: Span,
+    },
+}
+
+impl StackError {
+    /// The declaration of the service that caused it.
+    pub fn span(&self) -> Span {
+        match self {
+            StackError::MissingSecret { span, .. } | StackError::MissingConfig { span, .. } => {
+                *span
+            }
+        }
+    }
 }
 
 /// The Swarm name of config `name` with this content:
@@ -182,6 +204,7 @@ fn service_def(
             .ok_or_else(|| StackError::MissingSecret {
                 service: service.name.clone(),
                 secret: s.secret.clone(),
+                span: service.span,
             })?;
         file.secrets
             .insert(object.clone(), ExternalObject { external: true });
@@ -198,6 +221,7 @@ fn service_def(
             .ok_or_else(|| StackError::MissingConfig {
                 service: service.name.clone(),
                 config: c.config.clone(),
+                span: service.span,
             })?;
         file.configs
             .insert(object.clone(), ExternalObject { external: true });

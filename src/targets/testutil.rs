@@ -1,38 +1,19 @@
 //! Small hand-built models for the targets' unit tests.
 
-use std::collections::BTreeMap;
-
 use crate::model::*;
 
 /// A VM on network `misago` with the given name, group and role; every other
 /// field empty or typical.
 pub(crate) fn vm(name: &str, group: &str, index: Option<u32>, swarm: SwarmRole, ip: &str) -> Vm {
-    let mut engine_labels = BTreeMap::new();
-    engine_labels.insert(String::from("sdbc.group"), group.to_owned());
-    engine_labels.insert(String::from("sdbc.member"), name.to_owned());
-    Vm {
-        name: name.to_owned(),
-        group: group.to_owned(),
-        index,
-        machine_type: String::from("e2-standard-2"),
-        zone: String::from("europe-west1-b"),
-        image: String::from("ubuntu-os-cloud/ubuntu-2404-lts-amd64"),
-        boot_disk_gb: 20,
-        network: String::from("misago"),
-        internal_ip: ip.to_owned(),
-        address: None,
-        external_access: true,
-        swarm,
-        tags: vec![group.to_owned()],
-        labels: BTreeMap::new(),
-        disks: Vec::new(),
-        nfs_exports: Vec::new(),
-        nfs_mounts: Vec::new(),
-        sysctl: BTreeMap::new(),
-        engine_labels,
-        cloud_init: true,
-        span: Default::default(),
-    }
+    let mut vm = Vm::new(name, group, "e2-standard-2");
+    vm.index = index;
+    vm.zone = String::from("europe-west1-b");
+    vm.image = String::from("ubuntu-os-cloud/ubuntu-2404-lts-amd64");
+    vm.network = String::from("misago");
+    vm.internal_ip = ip.to_owned();
+    vm.swarm = swarm;
+    vm.tags = vec![group.to_owned()];
+    vm
 }
 
 /// Two VMs: `manager-0` (Swarm manager, static address, exports the disk

@@ -1,6 +1,7 @@
 //! What one step of a plan does against the API: create, update (labels,
-//! metadata), update with restart (stop, set machine type, start), delete,
-//! adopt. Each mutating call carries a `requestId` derived from the state
+//! metadata, a disk's size), update with restart (stop, set machine type,
+//! start), delete, adopt. Before taking, changing or deleting a resource it
+//! checks the resource's owner mark (see `targets::gce::owner`). Each mutating call carries a `requestId` derived from the state
 //! lineage, the run's epoch, the node and the change, so a retried call
 //! cannot act twice. The epoch (the state serial saved when the run
 //! started) makes every run's ids new: Compute Engine answers a repeated
@@ -17,10 +18,34 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::exec::{ApiCall, GceClient, GceError, request_id};
+use super::in_flight::InFlight;
+use super::keep::{keep_others_items, keep_others_labels};
+use crate::exec::{ApiCall, ErrorKind, GceClient, GceError, operation, request_id};
+use crate::graph::NodeId;
 use crate::plan::{Action, Change};
-use crate::state::ResourceState;
-use crate::targets::gce::refs;
+use crate::state::{PendingOperation, ResourceState};
+use crate::targets::gce::{owner, refs};
+
+/// What a step is about to do with an existing resource.
+#[derive(Clone, Copy)]
+enum Act {
+    /// Take it into the state (after a 409, or adopting).
+    TakeOver,
+    /// Change a resource the state tracks.
+    Change,
+    /// Delete a resource the state tracks (or refresh found as the stack's).
+    Delete,
+}
+
+impl Act {
+    fn refused(self) -> &'static str {
+        match self {
+            Act::TakeOver => "does not take it over",
+            Act::Change => "does not change it",
+            Act::Delete => "does not delete it",
+        }
+    }
+}
 
 /// `node -> values Compute Engine assigned` (for `${node.field}` placeholders).
 pub type Assigned = Arc<Mutex<BTreeMap<String, BTreeMap<String, String>>>>;
@@ -30,10 +55,14 @@ pub type Assigned = Arc<Mutex<BTreeMap<String, BTreeMap<String, String>>>>;
 pub struct StepCtx {
     pub client: Arc<GceClient>,
     pub project: String,
+    /// The stack whose mark a resource must carry to be changed.
+    pub stack: String,
     pub lineage: String,
     /// Differs between runs of the same lineage (see the module doc).
     pub epoch: u64,
     pub assigned: Assigned,
+    /// Inserts and deletes started and not yet seen finished.
+    pub in_flight: InFlight,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,8 +71,38 @@ pub enum StepError {
     Api(#[from] GceError),
     #[error("{0}")]
     Unresolved(#[from] refs::Unresolved),
+    /// The resource exists but carries another owner's mark (or none).
+    #[error(
+        "`{node}` ({path}) belongs to {owner}, not to this stack's state, so sdbc {refused}; \
+         rename it in the program, or take it over with `sdbc import FILE {node}`"
+    )]
+    NotOurs {
+        node: NodeId,
+        path: String,
+        owner: owner::Owner,
+        refused: &'static str,
+    },
+    /// The plan refused the change; the reason.
+    #[error("{0}")]
+    Refused(String),
     #[error("{0}")]
     Other(String),
+    #[error("nothing runs steps of the {} layer in this version", .0.as_str())]
+    NoExecutor(crate::graph::Layer),
+}
+
+impl StepError {
+    /// What kind of failure it is.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            StepError::Api(e) => e.kind(),
+            StepError::Unresolved(_) => ErrorKind::NotFound,
+            StepError::NotOurs { .. } => ErrorKind::NotOwned,
+            StepError::Refused(_) => ErrorKind::Refused,
+            StepError::NoExecutor(_) => ErrorKind::Unsupported,
+            StepError::Other(_) => ErrorKind::Other,
+        }
+    }
 }
 
 /// The project in place of the `{project}` placeholder.
@@ -51,13 +110,15 @@ fn with_project(s: &str, project: &str) -> String {
     s.replace("{project}", project)
 }
 
-fn body_with_project(v: &Value, project: &str) -> Value {
+/// `v` with the project and the state lineage in place of their
+/// placeholders (the owner mark carries the lineage).
+pub fn fill_body(v: &Value, project: &str, lineage: &str) -> Value {
     match v {
-        Value::String(s) => Value::String(with_project(s, project)),
-        Value::Array(a) => Value::Array(a.iter().map(|x| body_with_project(x, project)).collect()),
+        Value::String(s) => Value::String(owner::with_lineage(&with_project(s, project), lineage)),
+        Value::Array(a) => Value::Array(a.iter().map(|x| fill_body(x, project, lineage)).collect()),
         Value::Object(o) => Value::Object(
             o.iter()
-                .map(|(k, x)| (k.clone(), body_with_project(x, project)))
+                .map(|(k, x)| (k.clone(), fill_body(x, project, lineage)))
                 .collect(),
         ),
         other => other.clone(),
@@ -78,11 +139,15 @@ fn digest(parts: &[&str]) -> String {
 }
 
 impl StepCtx {
-    fn rid(&self, node: &str, what: &str, body: &Value) -> String {
+    fn fill(&self, v: &Value) -> Value {
+        fill_body(v, &self.project, &self.lineage)
+    }
+
+    fn rid(&self, node: &NodeId, what: &str, body: &Value) -> String {
         let epoch = self.epoch.to_string();
         request_id(
             &self.lineage,
-            node,
+            node.as_str(),
             &digest(&[what, &epoch, &body.to_string()]),
         )
     }
@@ -95,6 +160,23 @@ impl StepCtx {
         )
     }
 
+    /// `Ok` when `actual` carries this stack's and this state's mark.
+    fn check_owner(&self, change: &Change, actual: &Value, act: Act) -> Result<(), StepError> {
+        let found = owner::Owner::of(actual);
+        // Updates and deletes act on resources the state tracks, which may
+        // carry a mark from before lineages.
+        let tracked = !matches!(act, Act::TakeOver) && found.is_unlineaged(&self.stack);
+        if found.is(&self.stack, &self.lineage) || tracked {
+            return Ok(());
+        }
+        Err(StepError::NotOurs {
+            node: change.node.clone(),
+            path: self.path(change),
+            owner: found,
+            refused: act.refused(),
+        })
+    }
+
     /// Creates the resource and returns its state.
     pub async fn create(&self, change: &Change) -> Result<ResourceState, StepError> {
         let desired = change.body.clone().unwrap_or(Value::Null);
@@ -102,7 +184,7 @@ impl StepCtx {
             let known = self.assigned.lock().unwrap_or_else(|p| p.into_inner());
             let lookup =
                 |node: &str, field: &str| known.get(node).and_then(|m| m.get(field)).cloned();
-            refs::substitute(&body_with_project(&desired, &self.project), &lookup)?
+            refs::substitute(&self.fill(&desired), &lookup)?
         };
         let collection = with_project(&change.collection, &self.project);
         let call = ApiCall::post(collection, body.clone()).with_request_id(self.rid(
@@ -110,10 +192,16 @@ impl StepCtx {
             "create",
             &desired,
         ));
-        match self.client.execute(call).await {
+        match self
+            .noted(&change.node, "insert", self.path(change), call)
+            .await
+        {
             Ok(_) => self.record(change, &desired).await,
-            // Made by an earlier, interrupted run: adopt it. Its insert may
-            // still be running, and until it is done a get can answer 404.
+            // The name is taken (409 at once, or RESOURCE_ALREADY_EXISTS at
+            // the end of the operation): adopted only if it carries this
+            // stack's mark, i.e. an earlier, interrupted run made it. Its
+            // insert may still be running, and until it is done a get can
+            // answer 404.
             Err(e) if e.is_already_exists() => self.record_when_visible(change, &desired).await,
             Err(e) => Err(e.into()),
         }
@@ -130,6 +218,7 @@ impl StepCtx {
         let mut pause = std::time::Duration::from_millis(100);
         for _ in 0..12 {
             if let Some(actual) = self.client.get(&path).await? {
+                self.check_owner(change, &actual, Act::TakeOver)?;
                 return Ok(state_of(change, desired, &actual));
             }
             tokio::time::sleep(pause).await;
@@ -150,27 +239,64 @@ impl StepCtx {
         let actual = self.client.get(&path).await?.ok_or_else(|| {
             StepError::Other(format!("`{path}` is missing right after it was made"))
         })?;
+        self.check_owner(change, &actual, Act::TakeOver)?;
         Ok(state_of(change, desired, &actual))
     }
 
+    /// Deletes the resource after checking, on the resource itself, that
+    /// it is this stack's; one already gone is done.
     pub async fn delete(&self, change: &Change) -> Result<(), StepError> {
         let path = self.path(change);
+        match self.client.get(&path).await? {
+            None => return Ok(()),
+            Some(actual) => self.check_owner(change, &actual, Act::Delete)?,
+        }
         let rid = self.rid(&change.node, "delete", &Value::String(path.clone()));
-        match self.client.delete(&path, &rid).await {
-            Ok(Some(op)) => {
-                self.client.wait_operation(op).await?;
-                Ok(())
-            }
-            Ok(None) => Ok(()),
+        let call = ApiCall::delete(path.clone()).with_request_id(rid);
+        match self.noted(&change.node, "delete", path, call).await {
+            // Gone already, or deleted meanwhile by another call.
+            Ok(_) => Ok(()),
             Err(e) if e.is_not_found() => Ok(()),
             Err(e) => Err(e.into()),
         }
     }
 
+    /// Sends a mutating `call` and waits for its operation, noting the
+    /// operation as in flight (saved with the state) until it is seen
+    /// finished; one that could not be followed to the end stays noted for
+    /// the next run to wait for.
+    async fn noted(
+        &self,
+        node: &NodeId,
+        kind: &str,
+        target: String,
+        call: ApiCall,
+    ) -> Result<Value, GceError> {
+        let answer = self.client.send(call).await?;
+        if !operation::is_operation(&answer) {
+            return Ok(answer);
+        }
+        let pending = !operation::is_done(&answer);
+        if pending {
+            let op = PendingOperation {
+                kind: kind.to_string(),
+                target,
+                operation: answer.clone(),
+            };
+            self.in_flight.start(node.as_str(), op);
+        }
+        let result = self.client.wait_operation(answer).await;
+        let seen_done = matches!(&result, Ok(_) | Err(GceError::Operation { .. }));
+        if pending && seen_done {
+            self.in_flight.finish(node.as_str());
+        }
+        result
+    }
+
     /// Labels and metadata in place; the machine type while stopped.
     pub async fn update(&self, change: &Change) -> Result<ResourceState, StepError> {
         let desired = change.body.clone().unwrap_or(Value::Null);
-        let wanted = body_with_project(&desired, &self.project);
+        let wanted = self.fill(&desired);
         let path = self.path(change);
         let changed: Vec<&str> = change
             .diffs
@@ -178,6 +304,12 @@ impl StepCtx {
             .map(|d| d.path.split(['.', '[']).next().unwrap_or(""))
             .collect();
         let restart = change.action == Action::UpdateRestart && change.kind == "instance";
+        let actual = self
+            .client
+            .get(&path)
+            .await?
+            .ok_or_else(|| StepError::Other(format!("`{path}` is gone")))?;
+        self.check_owner(change, &actual, Act::Change)?;
         if restart {
             self.action(&change.node, &format!("{path}/stop"), json!(null), "stop")
                 .await?;
@@ -190,18 +322,30 @@ impl StepCtx {
             )
             .await?;
         }
+        if change.kind == "disk" && changed.contains(&"sizeGb") {
+            // Only ever larger: the plan refuses a smaller disk.
+            let size = wanted.get("sizeGb").cloned().unwrap_or(Value::Null);
+            self.action(
+                &change.node,
+                &format!("{path}/resize"),
+                json!({ "sizeGb": size }),
+                "resize",
+            )
+            .await?;
+        }
         if changed.contains(&"labels") {
+            let labels = keep_others_labels(&wanted, &actual, &change.diffs);
             self.with_fingerprint(change, &path, "labelFingerprint", |fp| {
-                (format!("{path}/setLabels"), json!({ "labels": wanted.get("labels").cloned().unwrap_or(json!({})), "labelFingerprint": fp }))
+                (
+                    format!("{path}/setLabels"),
+                    json!({ "labels": labels, "labelFingerprint": fp }),
+                )
             })
             .await?;
         }
         if changed.contains(&"metadata") && change.kind == "instance" {
+            let items = keep_others_items(&wanted, &actual, &change.diffs);
             self.with_fingerprint(change, &path, "metadata.fingerprint", |fp| {
-                let items = wanted
-                    .pointer("/metadata/items")
-                    .cloned()
-                    .unwrap_or(json!([]));
                 (
                     format!("{path}/setMetadata"),
                     json!({ "items": items, "fingerprint": fp }),
@@ -218,7 +362,7 @@ impl StepCtx {
 
     async fn action(
         &self,
-        node: &str,
+        node: &NodeId,
         path: &str,
         body: Value,
         what: &str,
@@ -301,7 +445,7 @@ pub fn state_of(change: &Change, desired: &Value, actual: &Value) -> ResourceSta
         attributes: desired.clone(),
         fingerprint: s("/labelFingerprint").or_else(|| s("/metadata/fingerprint")),
         collection: change.collection.clone(),
-        depends_on: change.depends_on.clone(),
+        depends_on: change.depends_on.iter().map(NodeId::to_string).collect(),
         assigned,
     }
 }

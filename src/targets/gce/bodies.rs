@@ -4,13 +4,14 @@
 //! (`projects/P/zones/Z/diskTypes/pd-balanced`), and no output-only field
 //! (`region` of an address, `zone` of a disk or instance) is sent.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
+use crate::graph::{DepGraph, NodeId};
 use crate::model::{Address, Disk, Firewall, Model, Network, Vm};
 
-use super::{ApiCall, names, node, refs};
+use super::{InsertCall, names, owner, refs};
 
 /// The disk type of boot disks.
 const BOOT_DISK_TYPE: &str = "pd-balanced";
@@ -20,11 +21,11 @@ pub(super) struct Ctx<'m> {
     project: String,
     model: &'m Model,
     stack_tag: String,
-    vm_names: BTreeSet<&'m str>,
+    graph: &'m DepGraph,
 }
 
 impl<'m> Ctx<'m> {
-    pub(super) fn new(model: &'m Model) -> Self {
+    pub(super) fn new(model: &'m Model, graph: &'m DepGraph) -> Self {
         Ctx {
             project: model
                 .gce
@@ -33,37 +34,43 @@ impl<'m> Ctx<'m> {
                 .unwrap_or_else(|| String::from("{project}")),
             model,
             stack_tag: names::stack_tag(&model.stack),
-            vm_names: model.vms.iter().map(|v| v.name.as_str()).collect(),
+            graph,
         }
     }
 
-    fn call(&self, node: String, path: String, body: Value, depends_on: Vec<String>) -> ApiCall {
-        ApiCall {
+    /// The insert call making `node`, which waits for what the graph says.
+    fn call(&self, node: NodeId, path: String, body: Value) -> InsertCall {
+        let depends_on = self
+            .graph
+            .prerequisites(node.as_str())
+            .into_iter()
+            .cloned()
+            .collect();
+        InsertCall {
             node,
             method: String::from("POST"),
             path,
             query: BTreeMap::new(),
             body,
-            depends_on: dedup(depends_on),
+            depends_on,
         }
     }
 
-    /// `sdbc-managed sdbc-stack=STACK: WHAT`, for resources without labels.
+    /// The owner mark and `WHAT`, for every resource (the only mark of
+    /// those without labels): see [`owner`].
     fn description(&self, what: &str) -> String {
-        format!("sdbc-managed sdbc-stack={}: {what}", self.model.stack)
+        let mark = owner::description_prefix(&self.model.stack, owner::LINEAGE);
+        format!("{mark}: {what}")
     }
 
-    /// `sdbc-managed`, `sdbc-stack` and `extra`, all valid label pairs.
+    /// The owner mark's labels and `extra`, all valid label pairs (the
+    /// lineage as its placeholder).
     fn labels(&self, extra: &[(&str, &str)]) -> Value {
         let mut map = BTreeMap::new();
         for (k, v) in extra {
             map.insert(names::label_key(k), names::label_value(v));
         }
-        map.insert(String::from("sdbc-managed"), String::from("true"));
-        map.insert(
-            String::from("sdbc-stack"),
-            names::label_value(&self.model.stack),
-        );
+        map.extend(owner::labels(&self.model.stack));
         Value::Object(
             map.into_iter()
                 .map(|(k, v)| (k, Value::String(v)))
@@ -87,17 +94,17 @@ impl<'m> Ctx<'m> {
             .map_or(self.model.gce.region.as_str(), |n| n.region.as_str())
     }
 
-    pub(super) fn network(&self, net: &Network) -> ApiCall {
+    pub(super) fn network(&self, net: &Network) -> InsertCall {
         let body = json!({
             "name": names::resource_name(&net.name),
             "description": self.description("network"),
             "autoCreateSubnetworks": false,
         });
         let path = format!("projects/{}/global/networks", self.project);
-        self.call(node::network(&net.name), path, body, Vec::new())
+        self.call(NodeId::network(&net.name), path, body)
     }
 
-    pub(super) fn subnetwork(&self, net: &Network) -> ApiCall {
+    pub(super) fn subnetwork(&self, net: &Network) -> InsertCall {
         let body = json!({
             "name": names::resource_name(&net.name),
             "description": self.description("subnetwork"),
@@ -109,11 +116,10 @@ impl<'m> Ctx<'m> {
             "projects/{}/regions/{}/subnetworks",
             self.project, net.region
         );
-        let deps = vec![node::network(&net.name)];
-        self.call(node::subnetwork(&net.name), path, body, deps)
+        self.call(NodeId::subnetwork(&net.name), path, body)
     }
 
-    pub(super) fn firewall(&self, fw: &Firewall) -> ApiCall {
+    pub(super) fn firewall(&self, fw: &Firewall) -> InsertCall {
         let allowed: Vec<Value> = fw
             .allow
             .iter()
@@ -152,11 +158,10 @@ impl<'m> Ctx<'m> {
             body["targetTags"] = json!(tags);
         }
         let path = format!("projects/{}/global/firewalls", self.project);
-        let deps = vec![node::network(&fw.network)];
-        self.call(node::firewall(&fw.name), path, body, deps)
+        self.call(NodeId::firewall(&fw.name), path, body)
     }
 
-    pub(super) fn address(&self, addr: &Address) -> ApiCall {
+    pub(super) fn address(&self, addr: &Address) -> InsertCall {
         let mut extra = Vec::new();
         if let Some(vm) = &addr.vm {
             extra.push(("sdbc-vm", vm.as_str()));
@@ -172,10 +177,10 @@ impl<'m> Ctx<'m> {
             "projects/{}/regions/{}/addresses",
             self.project, addr.region
         );
-        self.call(node::address(&addr.name), path, body, Vec::new())
+        self.call(NodeId::address(&addr.name), path, body)
     }
 
-    pub(super) fn disk(&self, disk: &Disk) -> ApiCall {
+    pub(super) fn disk(&self, disk: &Disk) -> InsertCall {
         let body = json!({
             "name": names::resource_name(&disk.name),
             "description": self.description("disk"),
@@ -184,7 +189,7 @@ impl<'m> Ctx<'m> {
             "labels": self.labels(&[]),
         });
         let path = format!("projects/{}/zones/{}/disks", self.project, disk.zone);
-        self.call(node::disk(&disk.name), path, body, Vec::new())
+        self.call(NodeId::disk(&disk.name), path, body)
     }
 
     /// The `projects/P/global/images/family/F` URL of `PROJECT/FAMILY`.
@@ -254,7 +259,7 @@ impl<'m> Ctx<'m> {
                 "networkTier": "PREMIUM",
             });
             if let Some(addr) = &vm.address {
-                access["natIP"] = json!(refs::placeholder(&node::address(addr), "address"));
+                access["natIP"] = json!(refs::placeholder(&NodeId::address(addr), "address"));
             }
             nic["accessConfigs"] = Value::Array(vec![access]);
         }
@@ -279,12 +284,7 @@ impl<'m> Ctx<'m> {
         obj([("items", tags.into())])
     }
 
-    pub(super) fn instance(
-        &self,
-        vm: &Vm,
-        firewalls: &[Firewall],
-        boot_config: Option<&String>,
-    ) -> ApiCall {
+    pub(super) fn instance(&self, vm: &Vm, boot_config: Option<&String>) -> InsertCall {
         let mut labels: Vec<(&str, &str)> = vm
             .labels
             .iter()
@@ -309,33 +309,7 @@ impl<'m> Ctx<'m> {
             ("metadata", self.metadata(vm, boot_config)),
         ]);
         let path = format!("projects/{}/zones/{}/instances", self.project, vm.zone);
-        self.call(
-            node::vm(&vm.name),
-            path,
-            body,
-            self.instance_deps(vm, firewalls),
-        )
-    }
-
-    /// What the instance body refers to, then ordering-only edges: the
-    /// firewalls of its network and the VMs whose exports it mounts.
-    fn instance_deps(&self, vm: &Vm, firewalls: &[Firewall]) -> Vec<String> {
-        let mut deps = vec![node::network(&vm.network), node::subnetwork(&vm.network)];
-        deps.extend(vm.address.iter().map(|a| node::address(a)));
-        deps.extend(vm.disks.iter().map(|d| node::disk(d)));
-        deps.extend(
-            firewalls
-                .iter()
-                .filter(|f| f.network == vm.network)
-                .map(|f| node::firewall(&f.name)),
-        );
-        deps.extend(
-            vm.nfs_mounts
-                .iter()
-                .filter(|m| m.server != vm.name && self.vm_names.contains(m.server.as_str()))
-                .map(|m| node::vm(&m.server)),
-        );
-        deps
+        self.call(NodeId::vm(&vm.name), path, body)
     }
 }
 
@@ -343,15 +317,4 @@ impl<'m> Ctx<'m> {
 /// `json!`, which copies an interpolated `Value` through serialization).
 fn obj<const N: usize>(pairs: [(&str, Value); N]) -> Value {
     Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-}
-
-/// `v` without repeats, first occurrence kept.
-fn dedup(v: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(v.len());
-    for s in v {
-        if !out.contains(&s) {
-            out.push(s);
-        }
-    }
-    out
 }

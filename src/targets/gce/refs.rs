@@ -10,19 +10,22 @@
 
 use serde_json::Value;
 
+use crate::graph::NodeId;
+
 /// The placeholder for `field` of `node`: `${NODE.FIELD}`.
-pub fn placeholder(node: &str, field: &str) -> String {
+pub fn placeholder(node: &NodeId, field: &str) -> String {
     format!("${{{node}.{field}}}")
 }
 
 /// `(node, field)` if `s` is a placeholder.
 pub fn parse(s: &str) -> Option<(&str, &str)> {
     let inner = s.strip_prefix("${")?.strip_suffix('}')?;
-    if !inner.starts_with("gce.") || inner.contains(['{', '}', '$']) {
+    if inner.contains(['{', '}', '$']) {
         return None;
     }
     let (node, field) = inner.rsplit_once('.')?;
-    (!field.is_empty() && node.matches('.').count() >= 2).then_some((node, field))
+    let is_gce = node.parse::<NodeId>().is_ok_and(|id| id.kind().is_gce());
+    (!field.is_empty() && is_gce).then_some((node, field))
 }
 
 /// Every `(node, field)` referenced in `body`, sorted and without repeats.
@@ -94,7 +97,7 @@ mod tests {
 
     #[test]
     fn placeholders_round_trip() {
-        let p = placeholder("gce.address.manager-0", "address");
+        let p = placeholder(&NodeId::address("manager-0"), "address");
         assert_eq!(p, "${gce.address.manager-0.address}");
         assert_eq!(parse(&p), Some(("gce.address.manager-0", "address")));
         assert_eq!(parse("${HOME}"), None);

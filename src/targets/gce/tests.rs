@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::*;
+use crate::graph::NodeId;
 use crate::model::SwarmRole;
 use crate::targets::testutil::{two_vm_model, vm};
 
@@ -15,20 +16,26 @@ fn user_data() -> BTreeMap<String, String> {
     m
 }
 
-fn call<'a>(calls: &'a [ApiCall], node: &str) -> &'a ApiCall {
+/// The calls of `model`, with the graph its checks would build.
+fn calls_of(model: &crate::model::Model, user_data: &BTreeMap<String, String>) -> Vec<InsertCall> {
+    let graph = crate::graph::build(model, &[]);
+    requests(model, &graph, user_data)
+}
+
+fn call<'a>(calls: &'a [InsertCall], node: &str) -> &'a InsertCall {
     let found = calls.iter().find(|c| c.node == node);
     found.unwrap_or_else(|| panic!("no call for {node}"))
 }
 
 #[test]
 fn snapshot_two_vms() {
-    let calls = requests(&two_vm_model(), &user_data());
+    let calls = calls_of(&two_vm_model(), &user_data());
     insta::assert_snapshot!(requests_json(&calls));
 }
 
 #[test]
 fn order_is_topological_and_by_kind() {
-    let calls = requests(&two_vm_model(), &user_data());
+    let calls = calls_of(&two_vm_model(), &user_data());
     let nodes: Vec<&str> = calls.iter().map(|c| c.node.as_str()).collect();
     assert_eq!(
         nodes,
@@ -46,7 +53,7 @@ fn order_is_topological_and_by_kind() {
     );
     for (i, c) in calls.iter().enumerate() {
         for d in &c.depends_on {
-            let j = nodes.iter().position(|n| n == d);
+            let j = nodes.iter().position(|n| d == n);
             assert!(j.is_some_and(|j| j < i), "{} depends on {d}", c.node);
         }
     }
@@ -56,7 +63,7 @@ fn order_is_topological_and_by_kind() {
 fn nfs_client_waits_for_its_server_even_if_declared_first() {
     let mut model = two_vm_model();
     model.vms.reverse();
-    let calls = requests(&model, &user_data());
+    let calls = calls_of(&model, &user_data());
     let nodes: Vec<&str> = calls.iter().map(|c| c.node.as_str()).collect();
     assert_eq!(
         nodes[nodes.len() - 2..],
@@ -65,13 +72,13 @@ fn nfs_client_waits_for_its_server_even_if_declared_first() {
     assert!(
         call(&calls, "gce.vm.worker-0")
             .depends_on
-            .contains(&String::from("gce.vm.manager-0"))
+            .contains(&NodeId::vm("manager-0"))
     );
 }
 
 #[test]
 fn instance_body_fields() {
-    let calls = requests(&two_vm_model(), &user_data());
+    let calls = calls_of(&two_vm_model(), &user_data());
     let m = &call(&calls, "gce.vm.manager-0").body;
     assert_eq!(
         m["machineType"],
@@ -114,7 +121,8 @@ fn instance_body_fields() {
     assert!(
         call(&calls, "gce.vm.manager-0")
             .depends_on
-            .contains(&refs[0].0)
+            .iter()
+            .any(|d| d == refs[0].0.as_str())
     );
     let w = &call(&calls, "gce.vm.worker-0").body;
     assert_eq!(
@@ -125,7 +133,7 @@ fn instance_body_fields() {
 
 #[test]
 fn disk_and_address_bodies() {
-    let calls = requests(&two_vm_model(), &user_data());
+    let calls = calls_of(&two_vm_model(), &user_data());
     let d = &call(&calls, "gce.disk.static-files");
     assert_eq!(d.path, "projects/demo-project/zones/europe-west1-b/disks");
     assert_eq!(d.body["sizeGb"], "20");
@@ -151,7 +159,7 @@ fn generated_firewalls() {
     let mut model = two_vm_model();
     let generated = crate::model::firewalls::generated(&model);
     model.firewalls.extend(generated);
-    let calls = requests(&model, &user_data());
+    let calls = calls_of(&model, &user_data());
     let swarm = &call(&calls, "gce.firewall.misago-swarm").body;
     assert_eq!(swarm["sourceTags"], json!(["sdbc-misago"]));
     assert_eq!(swarm["targetTags"], json!(["sdbc-misago"]));
@@ -171,11 +179,11 @@ fn no_swarm_no_swarm_firewall() {
     model.firewalls.retain(|f| !f.generated);
     let generated = crate::model::firewalls::generated(&model);
     model.firewalls.extend(generated);
-    let calls = requests(&model, &BTreeMap::new());
+    let calls = calls_of(&model, &BTreeMap::new());
     assert!(
         !calls
             .iter()
-            .any(|c| c.node.starts_with("gce.firewall.misago-"))
+            .any(|c| c.node.as_str().starts_with("gce.firewall.misago-"))
     );
     let items = &call(&calls, "gce.vm.solo").body["metadata"]["items"];
     assert_eq!(items.as_array().map(Vec::len), Some(1));
@@ -185,7 +193,7 @@ fn no_swarm_no_swarm_firewall() {
 fn project_placeholder_when_unset() {
     let mut model = two_vm_model();
     model.gce.project = None;
-    let calls = requests(&model, &user_data());
+    let calls = calls_of(&model, &user_data());
     assert!(
         calls
             .iter()
@@ -202,7 +210,7 @@ fn project_placeholder_when_unset() {
 fn startup_script_key_without_cloud_init() {
     let mut model = two_vm_model();
     model.vms[1].cloud_init = false;
-    let calls = requests(&model, &user_data());
+    let calls = calls_of(&model, &user_data());
     let items = &call(&calls, "gce.vm.worker-0").body["metadata"]["items"];
     assert_eq!(items[1]["key"], "startup-script");
 }
@@ -214,15 +222,19 @@ fn labels_and_names_are_valid() {
     model.vms[0]
         .labels
         .insert(String::from("Team"), String::from("Web Ops"));
-    let calls = requests(&model, &user_data());
+    let calls = calls_of(&model, &user_data());
     for c in &calls {
         let name = c.body["name"].as_str().unwrap_or_default();
         assert!(names::is_valid_name(name), "{name}");
         if let Some(labels) = c.body["labels"].as_object() {
             for (k, v) in labels {
-                let v = v.as_str().unwrap_or("!");
+                // As apply sends it: with a state's lineage in the owner mark.
+                let v = super::owner::with_lineage(
+                    v.as_str().unwrap_or("!"),
+                    "0b6f5d7e-1111-4222-8333-944455556666",
+                );
                 assert_eq!(names::label_key(k), *k);
-                assert_eq!(names::label_value(v), v);
+                assert_eq!(names::label_value(&v), v);
             }
         }
     }
@@ -233,10 +245,10 @@ fn labels_and_names_are_valid() {
 
 #[test]
 fn output_is_deterministic_and_round_trips() {
-    let a = requests_json(&requests(&two_vm_model(), &user_data()));
-    let b = requests_json(&requests(&two_vm_model(), &user_data()));
+    let a = requests_json(&calls_of(&two_vm_model(), &user_data()));
+    let b = requests_json(&calls_of(&two_vm_model(), &user_data()));
     assert_eq!(a, b);
     assert!(a.ends_with("}\n]\n"));
-    let back: Vec<ApiCall> = serde_json::from_str(&a).unwrap_or_default();
-    assert_eq!(back, requests(&two_vm_model(), &user_data()));
+    let back: Vec<InsertCall> = serde_json::from_str(&a).unwrap_or_default();
+    assert_eq!(back, calls_of(&two_vm_model(), &user_data()));
 }

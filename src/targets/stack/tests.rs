@@ -128,6 +128,7 @@ fn services_keep_source_order() {
 #[test]
 fn a_secret_without_a_name_is_an_error() {
     let mut s = service("app");
+    let s_span = s.span;
     s.secrets = vec![SecretUse {
         secret: "db".into(),
         target: "db".into(),
@@ -137,7 +138,8 @@ fn a_secret_without_a_name_is_an_error() {
         err,
         Err(StackError::MissingSecret {
             service: "app".into(),
-            secret: "db".into()
+            secret: "db".into(),
+            span: s_span,
         })
     );
 }

@@ -20,7 +20,7 @@ use crate::syntax::ast::SourceAst;
 
 /// The analysis of one open buffer at one version.
 #[derive(Debug)]
-pub struct Analyzed {
+pub struct Snapshot {
     pub version: i32,
     /// When the analysis started, in the server's count of analyses: a
     /// higher stamp saw newer text.
@@ -30,7 +30,7 @@ pub struct Analyzed {
     parses: Arc<ParseCache>,
 }
 
-impl Analyzed {
+impl Snapshot {
     /// Analyses `doc` as `sdbc check` would analyse the file it edits.
     pub fn new(
         uri: &Uri,
@@ -38,7 +38,7 @@ impl Analyzed {
         docs: &Documents,
         stamp: u64,
         parses: &Arc<ParseCache>,
-    ) -> Analyzed {
+    ) -> Snapshot {
         let reader = OverlayReader { docs };
         let env = Env {
             vars: BTreeMap::new(),
@@ -52,7 +52,7 @@ impl Analyzed {
             &env,
             Some(parses),
         );
-        Analyzed {
+        Snapshot {
             version: doc.version,
             stamp,
             analysis: crate::pipeline::check(analysis),

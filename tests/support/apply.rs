@@ -98,6 +98,24 @@ impl Fake {
         self.handle.set_faults(faults);
     }
 
+    /// Makes a resource by hand, as a user would outside sdbc: `POST` of
+    /// `body` to `collection` (`projects/demo/zones/z/disks`), waiting for
+    /// it to exist.
+    pub fn insert(&self, collection: &str, body: Value) {
+        sdbc::exec::install_crypto_provider();
+        let url = format!("{}{collection}", self.url());
+        self.rt.block_on(async {
+            let answer = reqwest::Client::new()
+                .post(&url)
+                .json(&body)
+                .send()
+                .await
+                .expect("insert sent");
+            assert!(answer.status().is_success(), "insert {url}: {answer:?}");
+        });
+        assert!(self.settle(), "the insert finished");
+    }
+
     /// Waits until no operation is pending or running.
     pub fn settle(&self) -> bool {
         self.rt
@@ -260,8 +278,14 @@ impl Work {
     }
 
     /// The resources the program wants, as `sdbc build` makes them:
-    /// `fake key -> body` (with the project filled in).
+    /// `fake key -> body` (with the project, and the lineage of the state
+    /// if there is one, filled in).
     pub fn desired(&self) -> BTreeMap<String, Value> {
+        let lineage = if self.store().path().exists() {
+            self.state().lineage
+        } else {
+            String::new()
+        };
         let analysis = sdbc::sema::analyze_path(&self.file, &BTreeMap::new()).expect("readable");
         let checked = sdbc::pipeline::check_all(analysis);
         assert!(
@@ -276,9 +300,9 @@ impl Work {
             .map(|call| {
                 let name = call.body["name"].as_str().expect("named").to_string();
                 let key = format!("{}/{name}", call.path).replace("{project}", PROJECT);
-                let body =
-                    serde_json::from_str(&call.body.to_string().replace("{project}", PROJECT))
-                        .expect("json");
+                let text = call.body.to_string().replace("{project}", PROJECT);
+                let text = text.replace("{lineage}", &lineage);
+                let body = serde_json::from_str(&text).expect("json");
                 (key, body)
             })
             .collect()

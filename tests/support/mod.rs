@@ -1,44 +1,30 @@
-//! Shared helpers of the integration tests: a small model, temp files, and
-//! the `.sdb` files of the repository.
+//! The one folder of helpers of the integration tests (`mod support;` in
+//! each): a small model, temp files and the `.sdb` files of the repository
+//! here; the fake Compute Engine and the real binary run against it
+//! (`apply`), a hand-built stack model (`stack_fixture`), a seeded random
+//! generator (`rng`) and a syntax-tree eraser (`erase`) beside.
 
 // Each test crate uses a subset of these helpers.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use sdbc::model::*;
 
+pub mod apply;
 pub mod erase;
 pub mod rng;
+pub mod stack_fixture;
 
 fn vm(name: &str, swarm: SwarmRole, ip: &str) -> Vm {
-    let mut engine_labels = BTreeMap::new();
-    engine_labels.insert(String::from("sdbc.group"), name.to_owned());
-    Vm {
-        name: name.to_owned(),
-        group: name.to_owned(),
-        index: None,
-        machine_type: String::from("e2-standard-2"),
-        zone: String::from("europe-west1-b"),
-        image: String::from("ubuntu-os-cloud/ubuntu-2404-lts-amd64"),
-        boot_disk_gb: 20,
-        network: String::from("misago"),
-        internal_ip: ip.to_owned(),
-        address: None,
-        external_access: true,
-        swarm,
-        tags: vec![name.to_owned()],
-        labels: BTreeMap::new(),
-        disks: Vec::new(),
-        nfs_exports: Vec::new(),
-        nfs_mounts: Vec::new(),
-        sysctl: BTreeMap::new(),
-        engine_labels,
-        cloud_init: true,
-        span: Default::default(),
-    }
+    let mut vm = Vm::new(name, name, "e2-standard-2");
+    vm.zone = String::from("europe-west1-b");
+    vm.image = String::from("ubuntu-os-cloud/ubuntu-2404-lts-amd64");
+    vm.network = String::from("misago");
+    vm.internal_ip = ip.to_owned();
+    vm.swarm = swarm;
+    vm
 }
 
 /// Three VMs: `storage` exports the disk `static-files` (not a Swarm node),

@@ -1,16 +1,16 @@
-//! The catalog of stable diagnostic codes.
+//! The table of stable diagnostic codes.
 //!
 //! Every code here has a page `docs/errors/<CODE>.md` and at least one
 //! fixture under `tests/fixtures/` whose snapshot shows it; the test
-//! `tests/catalog.rs` keeps the three in step. Codes are never reused: a
-//! retired code stays in the catalog's history, not in a new meaning.
+//! `tests/codes.rs` keeps the three in step. Codes are never reused: a
+//! retired code stays in this table's history, not in a new meaning.
 //!
 //! Ranges: E00xx syntax, E01xx declarations, E02xx names and modules,
 //! E03xx Compute Engine, E04xx Swarm services, E05xx code generation.
 
 use super::Severity;
 
-/// What the catalog says about one code.
+/// What the table says about one code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CodeInfo {
     pub code: &'static str,
@@ -19,14 +19,14 @@ pub struct CodeInfo {
     pub title: &'static str,
 }
 
-macro_rules! catalog {
+macro_rules! codes {
     ($($variant:ident = $code:literal, $sev:ident, $title:literal;)*) => {
         /// A stable diagnostic code.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Code { $($variant,)* }
 
         /// Every code, in order.
-        pub const CATALOG: &[CodeInfo] = &[
+        pub const CODES: &[CodeInfo] = &[
             $(CodeInfo { code: $code, severity: Severity::$sev, title: $title },)*
         ];
 
@@ -40,7 +40,7 @@ macro_rules! catalog {
     };
 }
 
-catalog! {
+codes! {
     Syntax = "E0001", Error, "syntax error";
     UnterminatedString = "E0002", Error, "unterminated string";
     NestingTooDeep = "E0003", Error, "nesting too deep";

@@ -5,11 +5,11 @@ Source: the discovery document shipped inside PyPI's `google-api-python-client`
 (`googleapiclient/discovery_cache/documents/compute.v1.json`, Apache-2.0).
 
 Usage:
-    python3 targets/gce/extract-schemas.py            # downloads the newest wheel
-    python3 targets/gce/extract-schemas.py --version 2.202.0
-    python3 targets/gce/extract-schemas.py --wheel path/to/wheel.whl
+    python3 data/gce/extract-schemas.py            # downloads the newest wheel
+    python3 data/gce/extract-schemas.py --version 2.202.0
+    python3 data/gce/extract-schemas.py --wheel path/to/wheel.whl
 
-Writes `targets/gce/compute-v1-schemas.json` next to this script. The output
+Writes `data/gce/compute-v1-schemas.json` next to this script. The output
 is byte-stable for a given input: keys are sorted, schema bodies are copied
 verbatim (descriptions included, since "[Output Only]" lives there), and the
 file ends with one newline.

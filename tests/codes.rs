@@ -1,10 +1,10 @@
-//! The diagnostic catalog, its documentation and its fixtures stay in step:
+//! The table of diagnostic codes, its documentation and its fixtures stay in step:
 //! every code has a page `docs/errors/<CODE>.md` and appears in at least
 //! one fixture snapshot; every page belongs to a code.
 
 use std::path::Path;
 
-use sdbc::diag::CATALOG;
+use sdbc::diag::CODES;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -30,7 +30,7 @@ fn snapshots() -> String {
 fn every_code_has_a_page_and_a_fixture() {
     let snaps = snapshots();
     let mut missing = Vec::new();
-    for info in CATALOG {
+    for info in CODES {
         let page = root().join("docs/errors").join(format!("{}.md", info.code));
         match std::fs::read_to_string(&page) {
             Ok(text) if text.contains(info.code) => {}
@@ -43,7 +43,7 @@ fn every_code_has_a_page_and_a_fixture() {
     }
     assert!(
         missing.is_empty(),
-        "catalog out of step:\n{}",
+        "codes out of step:\n{}",
         missing.join("\n")
     );
 }
@@ -61,15 +61,15 @@ fn every_page_has_a_code() {
         }
         let code = name.trim_end_matches(".md");
         assert!(
-            CATALOG.iter().any(|c| c.code == code),
-            "docs/errors/{name} has no code in the catalog"
+            CODES.iter().any(|c| c.code == code),
+            "docs/errors/{name} has no code in src/diag/codes.rs"
         );
     }
 }
 
 #[test]
 fn codes_are_unique_and_well_formed() {
-    let mut codes: Vec<&str> = CATALOG.iter().map(|c| c.code).collect();
+    let mut codes: Vec<&str> = CODES.iter().map(|c| c.code).collect();
     let n = codes.len();
     codes.sort_unstable();
     codes.dedup();

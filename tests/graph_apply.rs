@@ -1,0 +1,173 @@
+//! The graph is the schedule: every edge `apply` waits on is an edge of
+//! `sdbc graph --format json` and every edge of the graph between nodes
+//! apply runs is one it waits on; deletes wait on the same edges reversed;
+//! and one step at a time, apply starts the steps in exactly the order of
+//! the graph's levels.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+use support::apply::{Fake, Work};
+
+use sdbc::exec::apply::steps;
+use sdbc::graph::{Layer, NodeId};
+use sdbc::plan::Plan;
+use sdbc::state::State;
+
+type Edges = BTreeSet<(String, String)>;
+
+fn graph_json(work: &Work) -> Value {
+    let run = work.sdbc("graph", &["--format", "json"]);
+    run.expect_code(0, "graph");
+    serde_json::from_str(&run.stdout).expect("graph JSON")
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_str().expect("id").to_string())
+        .collect()
+}
+
+/// Whether Compute Engine holds the node (what apply runs in this version).
+fn runs(id: &str) -> bool {
+    let id: NodeId = id.parse().expect("graph ids parse");
+    matches!(id.layer(), Layer::Cloud | Layer::Hosts)
+}
+
+/// The graph's edges, `(before, after)`.
+fn graph_edges(graph: &Value) -> Edges {
+    graph["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| {
+            let end = |k: &str| e[k].as_str().expect("edge end").to_string();
+            (end("from"), end("to"))
+        })
+        .collect()
+}
+
+/// What the steps of `plan` wait on, as `(waited for, waiting)` node pairs.
+fn waits(plan: &Plan, state: &State) -> Edges {
+    let all = steps(plan, state);
+    let node = |i: usize| plan.changes[all[i].change].node.to_string();
+    all.iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.deps.iter().map(move |&d| (node(d), node(i))))
+        .collect()
+}
+
+#[test]
+fn apply_and_destroy_wait_on_exactly_the_graph_edges() {
+    let fake = Fake::quick(1, 3);
+    let work = Work::misago(&fake);
+    let graph = graph_json(&work);
+    let edges = graph_edges(&graph);
+    let (ran, deferred): (Edges, Edges) =
+        edges.iter().cloned().partition(|(a, b)| runs(a) && runs(b));
+    assert!(!ran.is_empty() && !deferred.is_empty());
+
+    // From nothing: every step is a create and waits on the graph's edges.
+    work.sdbc("plan", &["--out", "plan.json"])
+        .expect_code(0, "plan");
+    let text = std::fs::read_to_string(work.file.with_file_name("plan.json")).expect("plan file");
+    let plan = Plan::from_json(&text).expect("plan parses");
+    let applied = waits(&plan, &work.state());
+    assert_eq!(
+        applied, ran,
+        "apply waits on the graph's edges, and only on them"
+    );
+    // The edges apply does not run are exactly the deferred nodes' edges.
+    let later: BTreeSet<String> = plan.deferred.iter().map(|d| d.node.to_string()).collect();
+    for (a, b) in &deferred {
+        assert!(later.contains(a) || later.contains(b), "{a} -> {b}");
+    }
+
+    // Destroy: every delete waits on the deletes of what needed it.
+    work.apply().expect_code(0, "apply");
+    let state = work.state();
+    let destroy = sdbc::plan::make(&sdbc::plan::Inputs {
+        stack: &plan.stack,
+        project: plan.project.clone(),
+        wanted: &[],
+        state: &state,
+        refreshed: false,
+        found: &[],
+    });
+    let reversed: Edges = ran.iter().map(|(a, b)| (b.clone(), a.clone())).collect();
+    assert_eq!(waits(&destroy, &state), reversed);
+}
+
+/// The nodes in the order `apply --parallel 1` started them.
+fn started(stderr: &str, verb: &str) -> Vec<String> {
+    stderr
+        .lines()
+        .filter_map(|l| l.split_once("] ")?.1.strip_prefix(verb))
+        .map(|rest| rest.trim_start().to_string())
+        .collect()
+}
+
+#[test]
+fn one_step_at_a_time_apply_runs_the_graph_order() {
+    let fake = Fake::quick(1, 4);
+    let work = Work::misago(&fake);
+    let graph = graph_json(&work);
+    let order: Vec<String> = graph["levels"]
+        .as_array()
+        .expect("levels")
+        .iter()
+        .flat_map(ids)
+        .filter(|id| runs(id))
+        .collect();
+    assert_eq!(order.len(), 20);
+    let run = work.sdbc("apply", &["--auto-approve", "--parallel", "1"]);
+    run.expect_code(0, "apply");
+    assert_eq!(started(&run.stderr, "creating"), order);
+}
+
+/// `apply --json`: every step with its outcome; a failed step keeps the
+/// kind of its error (operations failing with `QUOTA_EXCEEDED` are `quota`)
+/// and what waited on it is skipped.
+#[test]
+fn apply_json_keeps_the_kind_of_each_failure() {
+    let fake = Fake::quick(1, 5);
+    let work = Work::program(&fake, "small", &support::apply::small_program(3));
+    fake.set_faults(fake_gce::Faults {
+        op_error_rate: 1.0,
+        ..fake_gce::Faults::default()
+    });
+    let run = work.sdbc("apply", &["--auto-approve", "--json"]);
+    run.expect_code(1, "apply with every operation failing");
+    let summary: Value = serde_json::from_str(&run.stdout).expect("the summary is JSON");
+    assert_eq!(summary["ok"], false);
+    let steps = summary["steps"].as_array().expect("steps");
+    let with = |outcome: &'static str| steps.iter().filter(move |s| s["outcome"] == outcome);
+    assert!(with("failed").count() > 0, "{summary:#}");
+    for s in with("failed") {
+        assert_eq!(s["kind"], "quota", "{s:#}");
+        assert!(
+            s["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("QUOTA_EXCEEDED"))
+        );
+    }
+    let network = steps
+        .iter()
+        .find(|s| {
+            s["node"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("gce.network."))
+        })
+        .expect("the network's step");
+    assert_eq!(network["outcome"], "failed");
+    assert!(with("skipped").any(|s| {
+        s["node"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("gce.subnetwork."))
+    }));
+    assert_eq!(summary["steps_failed"], with("failed").count());
+}
