@@ -122,19 +122,23 @@ impl State {
     }
 
     /// Parses the on-disk form, refusing versions newer than this build.
+    /// The file is read once; only a file that does not parse is read
+    /// again for its version alone, so that a newer format is named as such.
     pub fn from_json(text: &str) -> Result<Self, FormatError> {
         #[derive(Deserialize)]
         struct VersionOnly {
             version: u32,
         }
-        let probe: VersionOnly =
-            serde_json::from_str(text).map_err(|e| FormatError::Parse(e.to_string()))?;
-        if probe.version > STATE_VERSION {
-            return Err(FormatError::Newer {
-                found: probe.version,
-            });
+        let newer = |found| Err(FormatError::Newer { found });
+        match serde_json::from_str::<State>(text) {
+            Ok(state) if state.version > STATE_VERSION => newer(state.version),
+            Ok(state) => Ok(state),
+            Err(full) => match serde_json::from_str::<VersionOnly>(text) {
+                Err(e) => Err(FormatError::Parse(e.to_string())),
+                Ok(probe) if probe.version > STATE_VERSION => newer(probe.version),
+                Ok(_) => Err(FormatError::Parse(full.to_string())),
+            },
         }
-        serde_json::from_str(text).map_err(|e| FormatError::Parse(e.to_string()))
     }
 }
 
