@@ -8,6 +8,7 @@
 //! every output derived from the model is byte-stable.
 
 pub mod firewalls;
+pub mod loadtest;
 pub mod names;
 
 use std::collections::BTreeMap;
@@ -32,6 +33,9 @@ pub struct Model {
     pub configs: Vec<Config>,
     pub services: Vec<Service>,
     pub outputs: Vec<Output>,
+    /// Load tests: run by `sdbc loadtest`, no part of the deployment.
+    #[serde(skip)]
+    pub loadtests: Vec<loadtest::LoadTest>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
