@@ -8,6 +8,7 @@ mod common;
 mod deploy;
 mod fmt;
 mod graph;
+mod loadtest;
 mod lsp;
 mod plan;
 mod power;
@@ -55,6 +56,8 @@ pub enum Command {
     ForceUnlock(state::UnlockArgs),
     /// Run the language server on stdin/stdout.
     Lsp,
+    /// Run a load test declared in a program, or compare two runs.
+    Loadtest(loadtest::Args),
 }
 
 pub fn main() -> std::process::ExitCode {
@@ -84,6 +87,7 @@ pub fn main() -> std::process::ExitCode {
         Command::State(cmd) => state::run(cmd, color),
         Command::ForceUnlock(args) => state::force_unlock(args, color),
         Command::Lsp => lsp::run(),
+        Command::Loadtest(args) => loadtest::run(args, color),
     };
     status.into()
 }

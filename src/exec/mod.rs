@@ -31,4 +31,5 @@ pub use error::{GceError, OperationError, TransportKind};
 pub use request_id::request_id;
 pub use retry::RetryPolicy;
 pub mod apply;
+pub mod loadtest;
 pub mod refresh;

@@ -436,13 +436,7 @@ impl Lowerer {
     fn duration(&mut self, text: &str, span: Span) -> ExprKind {
         let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
         let unit = &text[digits.len()..];
-        let factor: u64 = match unit {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            _ => 86_400_000,
-        };
+        let factor = duration_unit_millis(unit).unwrap_or(86_400_000);
         let n = self.int(digits, span);
         let millis = n.checked_mul(factor).unwrap_or_else(|| {
             self.bad_literal(
@@ -596,4 +590,16 @@ fn unescape(escape: &str) -> String {
         Some(c) => c.to_string(),
         None => String::new(),
     }
+}
+
+/// Milliseconds in a duration unit of the language (`ms`, `s`, `m`, `h`, `d`).
+pub fn duration_unit_millis(unit: &str) -> Option<u64> {
+    Some(match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    })
 }

@@ -11,5 +11,6 @@ mod relocate;
 pub mod reparse;
 mod scan;
 
+pub use lower::duration_unit_millis;
 pub use parser::{MAX_NESTING, parse, parse_in_chunks};
 pub use reparse::{ParseCache, ParseMemo, Reuse, reparse};
