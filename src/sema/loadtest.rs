@@ -142,9 +142,18 @@ fn step(ev: &mut Evaluator, d: &Decl, name: &str, ctx: Ctx, vars: &RunVars) -> O
     let mut pos = d.positional_args();
     let method_expr = pos.next()?;
     let path_expr = pos.next()?;
-    let method = method_expr.unparen().as_name().map(|n| n.name.clone())?;
+    let method = super::attrs::word_of(ev, method_expr, ctx, "method")?;
     if !HTTP_METHODS.contains(&method.as_str()) {
-        return None; // reported by the declaration checks
+        let help = did_you_mean(&method, HTTP_METHODS.iter().copied())
+            .unwrap_or_else(|| format!("one of {}", HTTP_METHODS.join(", ")));
+        ev.error(
+            Code::BadValue,
+            format!("`{method}` is not an HTTP method sdbc sends"),
+            method_expr.span,
+            "unknown method",
+            help,
+        );
+        return None;
     }
     // Check everything before giving up on one part.
     let path = templates::template(ev, path_expr, ctx, vars);
