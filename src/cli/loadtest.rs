@@ -193,11 +193,7 @@ fn finish(
     let outcomes = loadreport::check_asserts(&summary, &test.asserts);
     for o in &outcomes {
         let verdict = if o.passed { "ok" } else { "FAILED" };
-        let _ = writeln!(
-            out,
-            "assert {} < {}: {} {verdict}",
-            o.what, o.limit, o.figure
-        );
+        let _ = writeln!(out, "assert {} {}: {} {verdict}", o.what, o.limit, o.figure);
     }
     if let Some(dir) = report
         && let Err(e) = write_report(dir, rec, &summary)

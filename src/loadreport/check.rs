@@ -10,7 +10,7 @@ pub struct AssertOutcome {
     pub what: String,
     /// The figure measured, as shown (`612.0 ms`, `0.25%`).
     pub figure: String,
-    /// The limit, as shown.
+    /// The limit, as shown, with its comparison (`< 500 ms`, `<= 0 errors`).
     pub limit: String,
     pub passed: bool,
 }
@@ -50,16 +50,16 @@ pub fn check_asserts(summary: &Summary, asserts: &[Assertion]) -> Vec<AssertOutc
             let (figure, limit, passed) = match a.limit {
                 Limit::Millis(max) => {
                     let v = latency(s, a.metric);
-                    (format!("{v:.1} ms"), format!("{max} ms"), v < max as f64)
+                    (format!("{v:.1} ms"), format!("< {max} ms"), v < max as f64)
                 }
                 Limit::Percent(max) => (
                     format!("{:.3}%", s.failure_pct),
-                    format!("{max}%"),
+                    format!("< {max}%"),
                     s.failure_pct < max,
                 ),
                 Limit::Count(max) => (
                     format!("{} errors", s.failures),
-                    format!("{max} errors"),
+                    format!("<= {max} errors"),
                     s.failures <= max,
                 ),
             };
