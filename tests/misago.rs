@@ -64,13 +64,14 @@ fn the_seed_flow_runs_against_a_real_misago() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let forum = Forum::start(tmp.path().join("forum"));
     let report = tmp.path().join("report");
+    // The example's ramp (20 users over 10 s): Misago 0.39 can deadlock in
+    // PostgreSQL when two replies to one thread land at once (the seed's
+    // rare HTTP 500s); spread out, the users do not collide.
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/misago-load.sdb");
     let out = Command::new(env!("CARGO_BIN_EXE_sdbc"))
         .arg("loadtest")
         .arg(&example)
-        .args([
-            "--target", &forum.url, "--users", "20", "--ramp", "5s", "--report",
-        ])
+        .args(["--target", &forum.url, "--users", "20", "--report"])
         .arg(&report)
         .output()
         .expect("sdbc runs");

@@ -96,12 +96,20 @@ fn plots(rec: &Recording) -> Vec<String> {
             s
         })
         .collect();
+    let mut last = 0.0;
     let users = Series {
         name: "users".into(),
         points: users
             .iter()
+            .zip(&hits)
             .enumerate()
-            .map(|(i, v)| (b.at(i), *v))
+            .map(|(i, (v, h))| {
+                // A bucket without samples keeps the count of the one before.
+                if *h > 0.0 {
+                    last = *v;
+                }
+                (b.at(i), last)
+            })
             .collect(),
         band: Vec::new(),
     };
@@ -141,7 +149,7 @@ fn esc(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}tr.total{font-weight:bold}figure{margin:1.5em 0}";
+const STYLE: &str = "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0;font-size:13px}td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}td:first-child,th:first-child{text-align:left}tr.total{font-weight:bold}figure{margin:1.5em 0}";
 
 /// The report page.
 pub fn html(rec: &Recording, summary: &Summary) -> String {

@@ -10,6 +10,8 @@ mod jtl;
 mod stats;
 mod svg;
 mod table;
+#[cfg(test)]
+mod tests;
 
 pub use check::{AssertOutcome, check_asserts};
 pub use compare::compare;
