@@ -176,7 +176,7 @@ fn progress(p: &crate::exec::loadtest::Progress, live: bool) {
     let mut err = std::io::stderr();
     if live {
         let _ = write!(err, "\r{line}");
-    } else if p.elapsed_s.round() as u64 % 10 == 0 {
+    } else if (p.elapsed_s.round() as u64).is_multiple_of(10) {
         let _ = writeln!(err, "{line}");
     }
 }

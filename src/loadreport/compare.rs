@@ -15,7 +15,7 @@ fn change(a: f64, b: f64) -> String {
 
 fn lines(out: &mut Vec<[String; 8]>, name: &str, a: Option<&StepStats>, b: Option<&StepStats>) {
     let fig = |s: Option<&StepStats>, f: fn(&StepStats) -> f64| s.map(f);
-    let cols: [(&str, fn(&StepStats) -> f64); 2] = [("mean", |s| s.mean_ms), ("p95", |s| s.p95_ms)];
+    let figures: [fn(&StepStats) -> f64; 2] = [|s| s.mean_ms, |s| s.p95_ms];
     let mut row = [
         name.to_string(),
         String::new(),
@@ -26,7 +26,7 @@ fn lines(out: &mut Vec<[String; 8]>, name: &str, a: Option<&StepStats>, b: Optio
         String::new(),
         String::new(),
     ];
-    for (i, (_, f)) in cols.iter().enumerate() {
+    for (i, f) in figures.iter().enumerate() {
         let (x, y) = (fig(a, *f), fig(b, *f));
         row[1 + 3 * i] = x.map_or("-".into(), |v| format!("{v:.1}"));
         row[2 + 3 * i] = y.map_or("-".into(), |v| format!("{v:.1}"));
