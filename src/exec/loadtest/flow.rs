@@ -4,14 +4,14 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use reqwest::header::{COOKIE, HeaderName, HeaderValue, SET_COOKIE};
+use reqwest::header::{COOKIE, HeaderMap, HeaderName, HeaderValue, SET_COOKIE};
 use tokio::time::{Instant, sleep_until};
 
-use super::Shared;
 use super::extract::{Response, extract_all};
 use super::vars::UserState;
+use super::{Recorder, Shared};
 use crate::loadreport::Sample;
-use crate::model::loadtest::{Body, Step};
+use crate::model::loadtest::{Body, ExtractSource, Step};
 
 /// What went wrong before a response could be judged.
 fn fail(msg: impl Into<String>) -> Option<Box<str>> {
@@ -20,13 +20,20 @@ fn fail(msg: impl Into<String>) -> Option<Box<str>> {
 
 /// Runs one iteration of the flow. `planned` is when an open-model flow
 /// should have started (its first step's latency counts from then).
-pub async fn iteration(sh: &Arc<Shared>, user: &mut UserState, planned: Option<Instant>) {
+pub async fn iteration(
+    sh: &Arc<Shared>,
+    rec: &mut Recorder,
+    user: &mut UserState,
+    planned: Option<Instant>,
+) {
     let mut planned = planned;
     for (i, step) in sh.test.steps.iter().enumerate() {
         if sh.past_deadline(Instant::now()) {
             return;
         }
-        let ok = request(sh, user, i, step, planned.take()).await;
+        let sample = request(sh, user, i, step, planned.take()).await;
+        let ok = sample.ok();
+        rec.push(sample);
         let think = step.think_ms.unwrap_or(sh.test.think_ms);
         if think > 0 {
             let until = Instant::now() + std::time::Duration::from_millis(think);
@@ -38,14 +45,14 @@ pub async fn iteration(sh: &Arc<Shared>, user: &mut UserState, planned: Option<I
     }
 }
 
-/// Sends one step and records its sample; whether it succeeded.
+/// Sends one step; its sample.
 async fn request(
     sh: &Arc<Shared>,
     user: &mut UserState,
     index: usize,
     step: &Step,
     planned: Option<Instant>,
-) -> bool {
+) -> Sample {
     let start = planned.unwrap_or_else(Instant::now);
     let mut sample = Sample {
         step: index as u16,
@@ -68,10 +75,7 @@ async fn request(
         sample.elapsed_us = start.elapsed().as_micros() as u64;
     }
     sample.active = sh.active.load(Ordering::Relaxed);
-    let ok = sample.ok();
-    // The collector outlives every user; a closed channel means the run was stopped.
-    let _ = sh.samples.send(sample);
-    ok
+    sample
 }
 
 async fn send(
@@ -125,18 +129,29 @@ async fn send(
     let resp = rb.send().await.map_err(|e| describe(&e))?;
     sample.ttfb_us = start.elapsed().as_micros() as u64;
     sample.status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    for c in headers
+    for c in resp
+        .headers()
         .get_all(SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
     {
         user.set_cookie(c);
     }
-    let head_bytes: usize = headers
+    let head_bytes: usize = resp
+        .headers()
         .iter()
         .map(|(k, v)| k.as_str().len() + v.len() + 4)
         .sum();
+    // The body consumes the response: keep the headers only if asked for.
+    let headers = if step
+        .extracts
+        .iter()
+        .any(|x| matches!(x.source, ExtractSource::Header(_)))
+    {
+        resp.headers().clone()
+    } else {
+        HeaderMap::new()
+    };
     let body = resp.bytes().await.map_err(|e| describe(&e))?;
     sample.elapsed_us = start.elapsed().as_micros() as u64;
     sample.bytes = (head_bytes + body.len() + 17) as u64;
@@ -146,6 +161,9 @@ async fn send(
             sample.status,
             expected(step)
         ));
+    }
+    if step.extracts.is_empty() {
+        return Ok(());
     }
     let r = Response {
         body: &body,

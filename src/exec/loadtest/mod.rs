@@ -1,25 +1,26 @@
 //! Running a load test: the only network I/O of load tests, next to the
 //! Compute Engine client in `exec`. Users are tokio tasks sharing one
 //! `reqwest` client (connection pool); each keeps its own cookies and
-//! extracted values. Every request becomes a [`Sample`] sent to a collector
+//! extracted values. Every request becomes a [`Sample`], sent in batches to a collector
 //! that also reports live progress once a second. The report is built from
 //! the samples by [`crate::loadreport`].
 //!
 //! - closed model: `users` tasks, started evenly over `ramp`, each running
 //!   the flow `iterations` times or until `duration` ends;
-//! - open model: flows started at `rate` per second on a fixed schedule, at
-//!   most `connections` in flight; a flow that waits for a slot still counts
-//!   its first latency from its planned start (no coordinated omission).
+//! - open model: flows planned at `rate` per second on a fixed schedule and
+//!   taken in order by `connections` workers; a flow that waits for a free
+//!   worker still counts its first latency from its planned start (no
+//!   coordinated omission).
 
 mod extract;
 mod flow;
 mod vars;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use crate::loadreport::{Recording, Sample};
@@ -56,7 +57,7 @@ pub(crate) struct Shared {
     pub start: Instant,
     pub deadline: Option<Instant>,
     pub active: AtomicU32,
-    pub samples: mpsc::UnboundedSender<Sample>,
+    pub samples: mpsc::UnboundedSender<Vec<Sample>>,
     /// Per step, the compiled regular expressions of its extractions.
     pub regexes: Vec<Vec<Option<regex::Regex>>>,
 }
@@ -64,6 +65,49 @@ pub(crate) struct Shared {
 impl Shared {
     fn past_deadline(&self, now: Instant) -> bool {
         self.deadline.is_some_and(|d| now >= d)
+    }
+
+    fn recorder(&self) -> Recorder {
+        Recorder {
+            tx: self.samples.clone(),
+            buf: Vec::new(),
+            last: Instant::now(),
+        }
+    }
+}
+
+/// One task's samples on their way to the collector, sent in batches (a
+/// message per request would wake the collector for every request).
+pub(crate) struct Recorder {
+    tx: mpsc::UnboundedSender<Vec<Sample>>,
+    buf: Vec<Sample>,
+    last: Instant,
+}
+
+impl Recorder {
+    const BATCH: usize = 64;
+    const EVERY: Duration = Duration::from_millis(100);
+
+    fn push(&mut self, s: Sample) {
+        self.buf.push(s);
+        if self.buf.len() >= Self::BATCH || self.last.elapsed() >= Self::EVERY {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if !self.buf.is_empty() {
+            // The collector outlives every task; a closed channel means the
+            // run was stopped and the samples are not wanted.
+            let _ = self.tx.send(std::mem::take(&mut self.buf));
+        }
+        self.last = Instant::now();
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.flush();
     }
 }
 
@@ -118,8 +162,11 @@ pub async fn run(
     let mut tick = tokio::time::interval_at(start + Duration::from_secs(1), Duration::from_secs(1));
     loop {
         tokio::select! {
-            s = rx.recv() => match s {
-                Some(s) => { live.add(&s); samples.push(s); }
+            batch = rx.recv() => match batch {
+                Some(batch) => {
+                    batch.iter().for_each(|s| live.add(s));
+                    samples.extend(batch);
+                }
                 None => break,
             },
             _ = tick.tick() => progress(&live.take(start)),
@@ -153,35 +200,41 @@ async fn drive(sh: Arc<Shared>) {
             }
         }
         LoadModel::Open { rate, connections } => {
-            let slots = Arc::new(Semaphore::new(connections as usize));
+            // `connections` workers take arrivals in order; each waits for
+            // its arrival's planned time (if still ahead) and runs the flow.
+            let next = Arc::new(AtomicU64::new(0));
             let gap = 1.0 / rate.max(1e-6);
-            for k in 0u64.. {
-                let planned = sh.start + Duration::from_secs_f64(k as f64 * gap);
-                let done = match sh.deadline {
-                    Some(d) => planned >= d,
-                    None => k >= sh.test.iterations,
-                };
-                if done {
-                    break;
-                }
-                sleep_until(planned).await;
-                let Ok(slot) = Arc::clone(&slots).acquire_owned().await else {
-                    break;
-                };
-                let sh = Arc::clone(&sh);
-                tasks.spawn(async move {
-                    sh.active.fetch_add(1, Ordering::Relaxed);
-                    let mut user = vars::UserState::new(k as u32);
-                    flow::iteration(&sh, &mut user, Some(planned)).await;
-                    sh.active.fetch_sub(1, Ordering::Relaxed);
-                    drop(slot);
-                });
-                // Reap finished flows so a long run does not keep their handles.
-                while tasks.try_join_next().is_some() {}
+            for _ in 0..connections {
+                let (sh, next) = (Arc::clone(&sh), Arc::clone(&next));
+                tasks.spawn(async move { open_worker(&sh, &next, gap).await });
             }
         }
     }
     while tasks.join_next().await.is_some() {}
+}
+
+async fn open_worker(sh: &Arc<Shared>, next: &AtomicU64, gap: f64) {
+    let mut rec = sh.recorder();
+    loop {
+        let k = next.fetch_add(1, Ordering::Relaxed);
+        let planned = sh.start + Duration::from_secs_f64(k as f64 * gap);
+        let done = match sh.deadline {
+            Some(d) => planned >= d,
+            None => k >= sh.test.iterations,
+        };
+        if done {
+            return;
+        }
+        // A late arrival goes at once (a timer would cost a trip through
+        // the timer driver for every request).
+        if planned > Instant::now() {
+            sleep_until(planned).await;
+        }
+        sh.active.fetch_add(1, Ordering::Relaxed);
+        let mut user = vars::UserState::new(k as u32);
+        flow::iteration(sh, &mut rec, &mut user, Some(planned)).await;
+        sh.active.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 async fn closed_user(sh: &Arc<Shared>, id: u32) {
@@ -189,6 +242,7 @@ async fn closed_user(sh: &Arc<Shared>, id: u32) {
         return;
     }
     sh.active.fetch_add(1, Ordering::Relaxed);
+    let mut rec = sh.recorder();
     let mut user = vars::UserState::new(id);
     loop {
         let more = match sh.deadline {
@@ -198,7 +252,7 @@ async fn closed_user(sh: &Arc<Shared>, id: u32) {
         if !more {
             break;
         }
-        flow::iteration(sh, &mut user, None).await;
+        flow::iteration(sh, &mut rec, &mut user, None).await;
         user.iteration += 1;
     }
     sh.active.fetch_sub(1, Ordering::Relaxed);

@@ -11,8 +11,9 @@ use crate::model::loadtest::{JsonTemplate, Part, Template};
 pub struct UserState {
     pub id: u32,
     pub iteration: u32,
-    name: String,
-    password: String,
+    /// Name and password, made on first use (most flows of a benchmark
+    /// never ask).
+    identity: Option<(String, String)>,
     pub extracted: BTreeMap<String, Value>,
     pub cookies: BTreeMap<String, String>,
     rng: fastrand::Rng,
@@ -26,33 +27,37 @@ fn alnum(rng: &mut fastrand::Rng, n: usize) -> String {
 
 impl UserState {
     pub fn new(id: u32) -> Self {
-        let mut rng = fastrand::Rng::new();
-        // At most 14 characters, letters and digits only: what most sign-up
-        // forms (Misago's among them) accept.
-        let digits = id.to_string();
-        let name = format!(
-            "u{digits}{}",
-            alnum(&mut rng, 13usize.saturating_sub(digits.len()).max(3))
-        );
-        let password = format!("Pw-{}-{}", alnum(&mut rng, 8), alnum(&mut rng, 8));
         UserState {
             id,
             iteration: 0,
-            name,
-            password,
+            identity: None,
             extracted: BTreeMap::new(),
             cookies: BTreeMap::new(),
-            rng,
+            rng: fastrand::Rng::new(),
         }
+    }
+
+    /// The user's name and password.
+    fn identity(&mut self) -> &(String, String) {
+        let (id, rng) = (self.id, &mut self.rng);
+        self.identity.get_or_insert_with(|| {
+            // At most 14 characters, letters and digits only: what most
+            // sign-up forms (Misago's among them) accept.
+            let digits = id.to_string();
+            let rest = 13usize.saturating_sub(digits.len()).max(3);
+            let name = format!("u{digits}{}", alnum(rng, rest));
+            let password = format!("Pw-{}-{}", alnum(rng, 8), alnum(rng, 8));
+            (name, password)
+        })
     }
 
     /// The value of a run-time variable.
     pub fn var(&mut self, path: &str) -> Option<Value> {
         Some(match path {
             "user.id" => self.id.into(),
-            "user.name" => self.name.clone().into(),
-            "user.email" => format!("{}@example.com", self.name).into(),
-            "user.password" => self.password.clone().into(),
+            "user.name" => self.identity().0.clone().into(),
+            "user.email" => format!("{}@example.com", self.identity().0).into(),
+            "user.password" => self.identity().1.clone().into(),
             "iteration" => self.iteration.into(),
             "random" => alnum(&mut self.rng, 10).into(),
             other => self.extracted.get(other)?.clone(),
