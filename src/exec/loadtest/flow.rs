@@ -4,14 +4,16 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use reqwest::header::{COOKIE, HeaderMap, HeaderName, HeaderValue, SET_COOKIE};
+use hyper::body::Bytes;
+use reqwest::header::{CONTENT_TYPE, COOKIE, HeaderName, HeaderValue, SET_COOKIE};
 use tokio::time::{Instant, sleep_until};
 
 use super::extract::{Response, extract_all};
+use super::http;
 use super::vars::UserState;
 use super::{Recorder, Shared};
 use crate::loadreport::Sample;
-use crate::model::loadtest::{Body, ExtractSource, Step};
+use crate::model::loadtest::{Body, Step};
 
 /// What went wrong before a response could be judged.
 fn fail(msg: impl Into<String>) -> Option<Box<str>> {
@@ -86,51 +88,20 @@ async fn send(
     start: Instant,
     sample: &mut Sample,
 ) -> Result<(), String> {
-    let path = user.render(&step.path)?;
-    let url = if path.starts_with("http://") || path.starts_with("https://") {
-        path
-    } else {
-        format!("{}{path}", sh.base)
-    };
-    let method = reqwest::Method::from_bytes(step.method.as_bytes()).map_err(|e| e.to_string())?;
-    let mut rb = sh.client.request(method, &url);
-    let mut sent = url.len() as u64 + step.method.len() as u64;
-    for (k, v) in user.render_pairs(&step.headers)? {
-        let name =
-            HeaderName::from_bytes(k.as_bytes()).map_err(|e| format!("header `{k}`: {e}"))?;
-        let value = HeaderValue::from_str(&v).map_err(|e| format!("header `{k}`: {e}"))?;
-        sent += (k.len() + v.len() + 4) as u64;
-        rb = rb.header(name, value);
-    }
-    if let Some(c) = user.cookie_header() {
-        sent += c.len() as u64 + 8;
-        rb = rb.header(COOKIE, c);
-    }
-    if !step.query.is_empty() {
-        rb = rb.query(&user.render_pairs(&step.query)?);
-    }
-    match &step.body {
-        Body::None => {}
-        Body::Json(t) => {
-            let v = user.render_json(t)?;
-            sent += v.to_string().len() as u64;
-            rb = rb.json(&v);
-        }
-        Body::Form(pairs) => {
-            let pairs = user.render_pairs(pairs)?;
-            sent += pairs
-                .iter()
-                .map(|(k, v)| k.len() + v.len() + 2)
-                .sum::<usize>() as u64;
-            rb = rb.form(&pairs);
-        }
-    }
-    sample.sent_bytes = sent;
-    let resp = rb.send().await.map_err(|e| describe(&e))?;
-    sample.ttfb_us = start.elapsed().as_micros() as u64;
-    sample.status = resp.status().as_u16();
+    let req = build(sh, user, step)?;
+    sample.sent_bytes = (req.uri().path_and_query().map_or(0, |p| p.as_str().len())
+        + step.method.len()
+        + req
+            .headers()
+            .iter()
+            .map(|(k, v)| k.as_str().len() + v.len() + 4)
+            .sum::<usize>()
+        + req.body().len()) as u64;
+    let resp = http::send(sh, req).await?;
+    sample.ttfb_us = resp.headers_at.saturating_duration_since(start).as_micros() as u64;
+    sample.status = resp.status;
     for c in resp
-        .headers()
+        .headers
         .get_all(SET_COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
@@ -138,23 +109,12 @@ async fn send(
         user.set_cookie(c);
     }
     let head_bytes: usize = resp
-        .headers()
+        .headers
         .iter()
         .map(|(k, v)| k.as_str().len() + v.len() + 4)
         .sum();
-    // The body consumes the response: keep the headers only if asked for.
-    let headers = if step
-        .extracts
-        .iter()
-        .any(|x| matches!(x.source, ExtractSource::Header(_)))
-    {
-        resp.headers().clone()
-    } else {
-        HeaderMap::new()
-    };
-    let body = resp.bytes().await.map_err(|e| describe(&e))?;
     sample.elapsed_us = start.elapsed().as_micros() as u64;
-    sample.bytes = (head_bytes + body.len() + 17) as u64;
+    sample.bytes = (head_bytes + resp.body.len() + 17) as u64;
     if !step.accepts(sample.status) {
         return Err(format!(
             "status {}, expected {}",
@@ -166,8 +126,8 @@ async fn send(
         return Ok(());
     }
     let r = Response {
-        body: &body,
-        headers: &headers,
+        body: &resp.body,
+        headers: &resp.headers,
         cookies: &user.cookies,
     };
     let mut rng = fastrand::Rng::new();
@@ -179,6 +139,57 @@ async fn send(
     Ok(())
 }
 
+/// The step's request for this user: URL with query, headers, cookies, body.
+fn build(sh: &Shared, user: &mut UserState, step: &Step) -> Result<http::Request, String> {
+    let path = user.render(&step.path)?;
+    let mut url = if path.starts_with("http://") || path.starts_with("https://") {
+        path
+    } else if sh.plain.is_some() {
+        path // origin form: the connection knows the host
+    } else {
+        format!("{}{path}", sh.base)
+    };
+    if !step.query.is_empty() {
+        let pairs = user.render_pairs(&step.query)?;
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(
+            &form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&pairs)
+                .finish(),
+        );
+    }
+    let mut rb = ::http::Request::builder()
+        .method(step.method.as_str())
+        .uri(&url);
+    for (k, v) in user.render_pairs(&step.headers)? {
+        let name =
+            HeaderName::from_bytes(k.as_bytes()).map_err(|e| format!("header `{k}`: {e}"))?;
+        let value = HeaderValue::from_str(&v).map_err(|e| format!("header `{k}`: {e}"))?;
+        rb = rb.header(name, value);
+    }
+    if let Some(c) = user.cookie_header() {
+        rb = rb.header(COOKIE, c);
+    }
+    let body = match &step.body {
+        Body::None => Bytes::new(),
+        Body::Json(t) => {
+            rb = rb.header(CONTENT_TYPE, "application/json");
+            let v = user.render_json(t)?;
+            Bytes::from(serde_json::to_vec(&v).map_err(|e| e.to_string())?)
+        }
+        Body::Form(pairs) => {
+            rb = rb.header(CONTENT_TYPE, "application/x-www-form-urlencoded");
+            let pairs = user.render_pairs(pairs)?;
+            Bytes::from(
+                form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(&pairs)
+                    .finish(),
+            )
+        }
+    };
+    rb.body(body).map_err(|e| format!("`{url}`: {e}"))
+}
+
 fn expected(step: &Step) -> String {
     if step.expect.is_empty() {
         return String::from("200 to 399");
@@ -188,22 +199,4 @@ fn expected(step: &Step) -> String {
         .map(u16::to_string)
         .collect::<Vec<_>>()
         .join(" or ")
-}
-
-/// A transport error in a few words (the chain, not just the top).
-fn describe(e: &reqwest::Error) -> String {
-    let mut msg = if e.is_timeout() {
-        String::from("timed out")
-    } else if e.is_connect() {
-        String::from("connection failed")
-    } else {
-        e.to_string()
-    };
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        source = s.source();
-    }
-    msg
 }

@@ -14,6 +14,7 @@
 
 mod extract;
 mod flow;
+mod http;
 mod vars;
 
 use std::sync::Arc;
@@ -53,6 +54,9 @@ pub enum LoadError {
 pub(crate) struct Shared {
     pub test: LoadTest,
     pub base: String,
+    /// Where requests to a plain `http://` target go (their own connections).
+    pub plain: Option<http::Plain>,
+    /// For `https://` targets and steps with a full URL elsewhere.
     pub client: reqwest::Client,
     pub start: Instant,
     pub deadline: Option<Instant>,
@@ -137,6 +141,7 @@ pub async fn run(
     let shared = Arc::new(Shared {
         test: test.clone(),
         base: target.trim_end_matches('/').to_string(),
+        plain: http::Plain::of(target),
         client,
         start,
         deadline: test.duration_ms.map(|d| start + Duration::from_millis(d)),
