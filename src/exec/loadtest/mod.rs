@@ -1,7 +1,7 @@
 //! Running a load test: the only network I/O of load tests, next to the
-//! Compute Engine client in `exec`. Users are tokio tasks sharing one
-//! `reqwest` client (connection pool); each keeps its own cookies and
-//! extracted values. Every request becomes a [`Sample`], sent in batches to a collector
+//! Compute Engine client in `exec`. Users are tokio tasks sharing a pool of
+//! HTTP/1.1 connections (`http`); each keeps its own cookies and extracted
+//! values. Every request becomes a [`Sample`], sent in batches to a collector
 //! that also reports live progress once a second. The report is built from
 //! the samples by [`crate::loadreport`].
 //!
