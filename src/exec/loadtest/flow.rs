@@ -142,10 +142,11 @@ async fn send(
 /// The step's request for this user: URL with query, headers, cookies, body.
 fn build(sh: &Shared, user: &mut UserState, step: &Step) -> Result<http::Request, String> {
     let path = user.render(&step.path)?;
-    let mut url = if path.starts_with("http://") || path.starts_with("https://") {
+    // A full URL stays as it is; a path stays in origin form when the
+    // plain connections (which know the host) will carry it.
+    let absolute = path.starts_with("http://") || path.starts_with("https://");
+    let mut url = if absolute || sh.plain.is_some() {
         path
-    } else if sh.plain.is_some() {
-        path // origin form: the connection knows the host
     } else {
         format!("{}{path}", sh.base)
     };
