@@ -8,6 +8,7 @@ pub mod cli;
 pub mod diag;
 pub mod exec;
 pub mod graph;
+pub mod loadreport;
 pub mod lsp;
 pub mod model;
 pub mod pipeline;

@@ -372,3 +372,39 @@ fn stated_values_hold() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }
+
+/// Kinds whose section is headed by a word rather than `` `kind` ``.
+const HEADINGS: &[(&str, &str)] = &[("module", "Modules")];
+
+/// Every built-in kind has a section in `docs/language.md` (a heading
+/// naming it) that names each of its arguments and attributes.
+#[test]
+fn every_kind_and_attribute_is_documented() {
+    let text = std::fs::read_to_string(root().join("docs/language.md")).expect("doc is readable");
+    let mut missing = Vec::new();
+    for k in sdbc::schema::KINDS {
+        let heading = HEADINGS
+            .iter()
+            .find(|(kind, _)| *kind == k.name)
+            .map_or_else(|| format!("`{}`", k.name), |(_, h)| h.to_string());
+        let sections: Vec<&str> = text
+            .split("\n#")
+            .filter(|s| {
+                s.lines()
+                    .next()
+                    .is_some_and(|h| h.trim_start_matches('#').trim().starts_with(&heading))
+            })
+            .collect();
+        if sections.is_empty() {
+            missing.push(format!("kind `{}`", k.name));
+            continue;
+        }
+        for a in k.positional.iter().chain(k.attrs) {
+            let named = format!("`{}`", a.name);
+            if !sections.iter().any(|s| s.contains(&named)) {
+                missing.push(format!("`{}` of `{}`", a.name, k.name));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "not in docs/language.md: {missing:?}");
+}

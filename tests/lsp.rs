@@ -714,3 +714,53 @@ fn collect_names(v: &Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+const LOAD: &str = r#"loadtest smoke target="http://127.0.0.1:8000" users=2 {
+  step home GET "/" expect=200 {
+    extract csrf cookie="csrftoken";
+  }
+  assert p95 max=500ms;
+  
+}
+"#;
+
+#[test]
+fn hover_and_completion_inside_a_load_test() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, uri) = write(dir.path(), "load.sdb", LOAD);
+    let mut c = Client::start();
+    c.open(&uri, LOAD);
+    assert_eq!(c.diagnostics(&uri), Vec::<Value>::new());
+
+    let (l, col) = pos(LOAD, "step home", 1);
+    let step = hover_text(&c.at("textDocument/hover", &uri, l, col));
+    assert!(step.contains("One request of the flow"), "{step}");
+    let (l, col) = pos(LOAD, "expect=200", 1);
+    let expect = hover_text(&c.at("textDocument/hover", &uri, l, col));
+    assert!(
+        expect.contains("statuses that count as success"),
+        "{expect}"
+    );
+    let (l, col) = pos(LOAD, "cookie=", 1);
+    let cookie = hover_text(&c.at("textDocument/hover", &uri, l, col));
+    assert!(cookie.contains("value of this cookie"), "{cookie}");
+    let (l, col) = pos(LOAD, "users=2", 1);
+    let users = hover_text(&c.at("textDocument/hover", &uri, l, col));
+    assert!(users.contains("concurrent users"), "{users}");
+
+    // The empty line in the loadtest body: its kinds and attributes.
+    let body = labels(&c.at("textDocument/completion", &uri, 5, 2));
+    for k in ["step", "assert", "ramp", "think", "users"] {
+        assert!(body.contains(&k.to_string()), "{k} in {body:?}");
+    }
+    assert!(!body.contains(&"vm".to_string()), "{body:?}");
+    // The start of the `extract` line, in the step body.
+    let in_step = labels(&c.at("textDocument/completion", &uri, 2, 4));
+    for k in ["extract", "headers", "json"] {
+        assert!(in_step.contains(&k.to_string()), "{k} in {in_step:?}");
+    }
+    let (l, col) = pos(LOAD, "GET \"/\"", 0);
+    let methods = labels(&c.at("textDocument/completion", &uri, l, col));
+    assert!(methods.contains(&"POST".to_string()), "{methods:?}");
+    c.finish();
+}

@@ -66,6 +66,10 @@ fn heading(line: &str) -> Option<(String, &'static str)> {
         "vm"
     } else if rest.contains("(in a service body)") {
         "service"
+    } else if rest.contains("(in a loadtest body)") {
+        "loadtest"
+    } else if rest.contains("(in a step body)") {
+        "step"
     } else {
         "top"
     };
@@ -102,6 +106,8 @@ fn place_word(p: Place) -> &'static str {
         Place::Top => "top",
         Place::Vm => "vm",
         Place::Service => "service",
+        Place::Loadtest => "loadtest",
+        Place::Step => "step",
     }
 }
 

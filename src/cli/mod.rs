@@ -9,6 +9,7 @@ mod deploy;
 mod fmt;
 mod graph;
 mod import;
+mod loadtest;
 mod lsp;
 mod output;
 mod plan;
@@ -62,6 +63,8 @@ pub enum Command {
     ForceUnlock(state::UnlockArgs),
     /// Run the language server on stdin/stdout.
     Lsp,
+    /// Run a load test declared in a program, or compare two runs.
+    Loadtest(loadtest::Args),
 }
 
 pub fn main() -> std::process::ExitCode {
@@ -93,6 +96,7 @@ pub fn main() -> std::process::ExitCode {
         Command::State(cmd) => state::run(cmd, color),
         Command::ForceUnlock(args) => state::force_unlock(args, color),
         Command::Lsp => lsp::run(),
+        Command::Loadtest(args) => loadtest::run(args, color),
     };
     status.into()
 }

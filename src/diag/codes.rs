@@ -6,7 +6,8 @@
 //! retired code stays in this table's history, not in a new meaning.
 //!
 //! Ranges: E00xx syntax, E01xx declarations, E02xx names and modules,
-//! E03xx Compute Engine, E04xx Swarm services, E05xx code generation.
+//! E03xx Compute Engine, E04xx Swarm services, E05xx code generation, E06xx
+//! load tests.
 
 use super::Severity;
 
@@ -95,6 +96,7 @@ codes! {
     NoManager = "E0406", Error, "services but no swarm manager";
     TemplateError = "E0501", Error, "template does not render";
     FileNotUtf8 = "E0502", Error, "file is not UTF-8";
+    VarNotYetSet = "E0601", Error, "load-test variable used before it is extracted";
 }
 
 impl Code {

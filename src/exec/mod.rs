@@ -1,5 +1,5 @@
-//! Talking to Compute Engine: the only module of sdbc that does network
-//! I/O.
+//! Talking to Compute Engine, and running load tests: the only module of
+//! sdbc that does network I/O.
 //!
 //! - [`Endpoint`]: base URL and project (`GOOGLE_COMPUTE_CUSTOM_ENDPOINT`,
 //!   `GOOGLE_CLOUD_PROJECT`), as in Terraform's Google provider;
@@ -7,7 +7,8 @@
 //! - [`GceClient`]: sends [`ApiCall`]s inside a [`RateBudget`] and a
 //!   concurrency bound, retries per [`RetryPolicy`] and [`GceError::is_retryable`],
 //!   and waits for operations;
-//! - [`request_id`]: the deterministic idempotency key of mutating calls.
+//! - [`request_id`]: the deterministic idempotency key of mutating calls;
+//! - [`loadtest`]: the users of a `loadtest` declaration and their requests.
 //!
 //! See `docs/decisions/0006-gce-client.md` for the choices made here.
 
@@ -33,4 +34,5 @@ pub use error::{ErrorKind, GceError, OperationError, TransportKind};
 pub use request_id::request_id;
 pub use retry::RetryPolicy;
 pub mod apply;
+pub mod loadtest;
 pub mod refresh;

@@ -179,11 +179,17 @@ fn skip_group(s: &[Tok], i: usize) -> usize {
 
 /// Where the statements of the innermost block stand.
 fn place(ctx: &Context) -> Place {
-    match ctx.block() {
-        Some("vm") => Place::Vm,
-        Some("service") => Place::Service,
-        _ => Place::Top,
-    }
+    ctx.block().map_or(Place::Top, Place::inside)
+}
+
+/// The schema of the innermost block the cursor is in.
+fn block_schema(ctx: &Context) -> Option<&'static KindSchema> {
+    let outer = ctx
+        .blocks
+        .len()
+        .checked_sub(2)
+        .map_or(Place::Top, |i| Place::inside(&ctx.blocks[i]));
+    ctx.block().and_then(|b| schema::kind(b, outer))
 }
 
 /// The schema of a top-level kind, whatever block the cursor is in.
@@ -247,7 +253,7 @@ fn statement_start(analysis: &Analysis, ctx: &Context, out: &mut Out) {
             out.push(&m.name, CompletionItemKind::CLASS, detail, m.name.clone());
         }
     }
-    if let Some(k) = block.and_then(|b| schema::kind(b, Place::Top)) {
+    if let Some(k) = block_schema(ctx) {
         for a in k.attrs {
             out.push(
                 a.name,
@@ -295,7 +301,7 @@ fn members(analysis: &Analysis, base: &str, out: &mut Out) {
 fn value(analysis: &Analysis, ctx: &Context, kind: Option<&str>, key: &str, out: &mut Out) {
     let schema = match kind {
         Some(k) => kind_schema(ctx, k),
-        None => ctx.block().and_then(|b| schema::kind(b, Place::Top)),
+        None => block_schema(ctx),
     };
     match schema.and_then(|k| k.attr(key).map(|a| (k, a))) {
         Some((k, a)) => typed_values(analysis, k, a, out),

@@ -28,15 +28,10 @@ pub fn decl_chain(items: &[Item], offset: usize) -> Vec<&Decl> {
 
 /// Where the last declaration of a chain stands.
 pub fn place_of(chain: &[&Decl]) -> Place {
-    match chain
+    chain
         .len()
         .checked_sub(2)
-        .map(|i| chain[i].kind.name.as_str())
-    {
-        Some("vm") => Place::Vm,
-        Some("service") => Place::Service,
-        _ => Place::Top,
-    }
+        .map_or(Place::Top, |i| Place::inside(&chain[i].kind.name))
 }
 
 /// The innermost expression of a declaration (not of its nested declarations) under `offset`.

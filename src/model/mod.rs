@@ -9,6 +9,7 @@
 
 pub mod firewalls;
 mod id;
+pub mod loadtest;
 pub mod names;
 
 pub use id::{BadNodeId, Layer, NodeId, NodeKind};
@@ -36,6 +37,9 @@ pub struct Model {
     pub configs: Vec<Config>,
     pub services: Vec<Service>,
     pub outputs: Vec<Output>,
+    /// Load tests: run by `sdbc loadtest`, no part of the deployment.
+    #[serde(skip)]
+    pub loadtests: Vec<loadtest::LoadTest>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

@@ -1,8 +1,9 @@
 //! The table of built-in kinds. Keep `docs/language.md` in step with it.
 
+use super::loadtest::{ASSERT, EXTRACT, LOADTEST, STEP};
 use super::{ArgSchema, KindSchema, Place, Subject, Ty, ValueRule};
 
-const fn req(name: &'static str, ty: Ty, doc: &'static str) -> ArgSchema {
+pub(super) const fn req(name: &'static str, ty: Ty, doc: &'static str) -> ArgSchema {
     ArgSchema {
         name,
         ty,
@@ -12,7 +13,12 @@ const fn req(name: &'static str, ty: Ty, doc: &'static str) -> ArgSchema {
     }
 }
 
-const fn opt(name: &'static str, ty: Ty, default: &'static str, doc: &'static str) -> ArgSchema {
+pub(super) const fn opt(
+    name: &'static str,
+    ty: Ty,
+    default: &'static str,
+    doc: &'static str,
+) -> ArgSchema {
     ArgSchema {
         name,
         ty,
@@ -22,7 +28,7 @@ const fn opt(name: &'static str, ty: Ty, default: &'static str, doc: &'static st
     }
 }
 
-const fn may(name: &'static str, ty: Ty, doc: &'static str) -> ArgSchema {
+pub(super) const fn may(name: &'static str, ty: Ty, doc: &'static str) -> ArgSchema {
     ArgSchema {
         name,
         ty,
@@ -37,7 +43,7 @@ const STR_LIST: Ty = Ty::ListOf(&Ty::Str);
 const SERVICE_REFS: Ty = Ty::ListOf(&Ty::Ref(&["service"]));
 pub const SWARM_ROLES: &[&str] = &["manager", "worker", "none"];
 
-const fn kind(name: &'static str, place: Place, doc: &'static str) -> KindSchema {
+pub(super) const fn kind(name: &'static str, place: Place, doc: &'static str) -> KindSchema {
     KindSchema {
         name,
         place,
@@ -52,6 +58,10 @@ const fn kind(name: &'static str, place: Place, doc: &'static str) -> KindSchema
 }
 
 pub static KINDS: &[KindSchema] = &[
+    LOADTEST,
+    STEP,
+    EXTRACT,
+    ASSERT,
     KindSchema {
         subject: Subject::None,
         positional: &[req(

@@ -6,7 +6,9 @@
 
 pub mod defaults;
 mod kinds;
+mod loadtest;
 pub use kinds::{KINDS, SWARM_ROLES};
+pub use loadtest::{HTTP_METHODS, LOAD_MODELS, METRICS, PICKS};
 
 /// The type an argument or attribute accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +82,34 @@ pub enum Place {
     Vm,
     /// Inside a `service` body.
     Service,
+    /// Inside a `loadtest` body.
+    Loadtest,
+    /// Inside a `step` body (in a `loadtest`).
+    Step,
+}
+
+impl Place {
+    /// Where the declarations in the body of a `kind` stand.
+    pub fn inside(kind: &str) -> Place {
+        match kind {
+            "vm" => Place::Vm,
+            "service" => Place::Service,
+            "loadtest" => Place::Loadtest,
+            "step" => Place::Step,
+            _ => Place::Top,
+        }
+    }
+
+    /// How the place is named in messages ("belongs inside a `vm` body").
+    pub fn describe(self) -> &'static str {
+        match self {
+            Place::Top => "at the top of a file or module",
+            Place::Vm => "inside a `vm` body",
+            Place::Service => "inside a `service` body",
+            Place::Loadtest => "inside a `loadtest` body",
+            Place::Step => "inside a `step` body",
+        }
+    }
 }
 
 /// What the subject of a declaration must be.

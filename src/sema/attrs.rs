@@ -109,8 +109,12 @@ impl<'d> Attrs<'d> {
     }
 
     pub fn duration_s(&self, ev: &mut Evaluator, key: &str) -> Option<u64> {
+        self.duration_ms(ev, key).map(|ms| ms.div_ceil(1000))
+    }
+
+    pub fn duration_ms(&self, ev: &mut Evaluator, key: &str) -> Option<u64> {
         match self.value(ev, key)? {
-            Value::Duration(ms) => Some(ms.div_ceil(1000)),
+            Value::Duration(ms) => Some(ms),
             Value::Poison => None,
             other => wrong(
                 ev,

@@ -46,7 +46,12 @@ fn check_decl(text: &str, d: &Decl, place: Place, modules: &ModuleSigs, diags: &
         {
             check_items(text, &body.items, Place::Top, modules, diags);
             for inner in body.items.iter().filter_map(|i| match i {
-                Item::Decl(x) if matches!(x.kind.name.as_str(), "module" | "import" | "gce") => {
+                Item::Decl(x)
+                    if matches!(
+                        x.kind.name.as_str(),
+                        "module" | "import" | "gce" | "loadtest"
+                    ) =>
+                {
                     Some(x)
                 }
                 _ => None,
@@ -71,11 +76,7 @@ fn check_decl(text: &str, d: &Decl, place: Place, modules: &ModuleSigs, diags: &
         return;
     }
     if let Some(other) = schema::kinds_named(name).next() {
-        let where_ = match other.place {
-            Place::Top => "at the top of a file or module",
-            Place::Vm => "inside a `vm` body",
-            Place::Service => "inside a `service` body",
-        };
+        let where_ = other.place.describe();
         diags.push(
             Diagnostic::new(
                 Code::NotAllowedHere,
@@ -155,11 +156,7 @@ fn check_against(
             )),
         ),
         (Some(body), true) if schema.name != "module" => {
-            let inner = match schema.name {
-                "vm" => Place::Vm,
-                "service" => Place::Service,
-                _ => Place::Top,
-            };
+            let inner = Place::inside(schema.name);
             if schema.name != "gce" {
                 check_items(text, &body.items, inner, modules, diags);
             } else {

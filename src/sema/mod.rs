@@ -16,8 +16,10 @@ mod funcs;
 mod infra;
 mod limits;
 pub mod load;
+mod loadtest;
 mod scope;
 mod services;
+mod templates;
 mod value;
 
 use std::collections::BTreeMap;
@@ -212,6 +214,7 @@ fn run(
     model.services = svcs;
     services::apply_host_sysctl(&mut model.vms, &host_sysctl);
     model.outputs = services::outputs(&mut ev);
+    model.loadtests = loadtest::loadtests(&mut ev, program);
     // Report problems in `let`s and `param`s even when nothing uses them.
     for id in symbols.ids().collect::<Vec<_>>() {
         let e = symbols.entity(id);

@@ -658,6 +658,15 @@ pub(super) fn unescape(escape: &str) -> String {
     }
 }
 
+/// Milliseconds in a duration unit of the language (`ms`, `s`, `m`, `h`, `d`),
+/// read from [`DURATION_UNITS`].
+pub fn duration_unit_millis(unit: &str) -> Option<u64> {
+    DURATION_UNITS
+        .iter()
+        .find(|(u, _)| *u == unit)
+        .map(|(_, f)| *f)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

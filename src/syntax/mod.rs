@@ -13,6 +13,6 @@ mod relocate;
 pub mod reparse;
 mod scan;
 
-pub use lower::{DURATION_UNITS, SIZE_UNITS};
+pub use lower::{DURATION_UNITS, SIZE_UNITS, duration_unit_millis};
 pub use parser::{MAX_NESTING, parse, parse_in_chunks};
 pub use reparse::{ParseCache, ParseMemo, Reuse, reparse};
