@@ -39,6 +39,7 @@ service web image="nginx:1.27" replicas=2 on=manager publish=80:80 {
 }
 
 output ip = manager[0].external_ip;
+firewall admin tcp:22 from="198.18.0.0/24";
 "#;
 
 /// GOOD with a misspelt machine type, an undefined name, a syntax error
@@ -585,7 +586,8 @@ fn document_symbols_outline_nested_declarations() {
             "db_password",
             "db",
             "web",
-            "ip"
+            "ip",
+            "admin"
         ]
     );
     let db = &syms[6];
