@@ -81,8 +81,8 @@ impl Lab {
         let text = format!(
             "port {port}\nbind 127.0.0.1\ndir {dir}\n\
              sentinel monitor primary 127.0.0.1 {master} 1\n\
-             sentinel down-after-milliseconds primary 1000\n\
-             sentinel failover-timeout primary 3000\n",
+             sentinel down-after-milliseconds primary 3000\n\
+             sentinel failover-timeout primary 10000\n",
             dir = self.dir.display()
         );
         std::fs::write(&conf, text).expect("write sentinel.conf");
@@ -219,7 +219,7 @@ fn a_restarted_master_follows_the_sentinel_failover() {
 
     // The master dies; the Sentinel promotes b.
     lab.kill(a);
-    wait_for(&lab, "the failover to b", 40, || master_named(s) == Some(b));
+    wait_for(&lab, "the failover to b", 60, || master_named(s) == Some(b));
     wait_for(&lab, "b to be master", 15, || {
         role(b).first().is_some_and(|r| r == "master")
     });
