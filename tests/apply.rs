@@ -549,3 +549,28 @@ fn a_resumed_run_settles_what_the_killed_one_left_in_flight() {
         }
     }
 }
+
+/// A machine-type change of the three managers restarts them in turn
+/// (the graph chains them), never two at once, and the plan says so.
+#[test]
+fn managers_restart_one_at_a_time() {
+    let fake = Fake::quick(2, 1);
+    let work = Work::misago(&fake);
+    work.apply().expect_code(0, "first apply");
+    work.edit("vm manager[3] e2-standard-2", "vm manager[3] e2-standard-4");
+    let plan = work.sdbc("plan", &[]);
+    plan.expect_code(0, "plan with the managers' machine type changed");
+    for first in ["gce.vm.manager-0", "gce.vm.manager-1"] {
+        let line = format!("restarts after {first} is back up (one at a time)");
+        assert!(plan.stdout.contains(&line), "{line}\n{}", plan.stdout);
+    }
+    fake.clear_log();
+    work.apply().expect_code(0, "apply the machine type");
+    let vm = "projects/demo/zones/europe-west1-b/instances";
+    let expected: Vec<String> = (0..3)
+        .flat_map(|i| {
+            ["stop", "setMachineType", "start"].map(|verb| format!("POST {vm}/manager-{i}/{verb}"))
+        })
+        .collect();
+    assert_eq!(mutations_of(&fake), expected);
+}

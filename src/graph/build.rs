@@ -21,6 +21,7 @@ pub fn build(model: &Model, deps: &[ModelDep]) -> DepGraph {
     let vms = VmIndex::new(model);
     stack(&mut g, model, &vms, &swarm_nodes);
     references(&mut g, &vms, deps, &swarm_nodes);
+    managers_in_turn(&mut g, model);
     g
 }
 
@@ -73,6 +74,27 @@ fn hosts(g: &mut DepGraph, m: &Model) {
         }
         for mount in &vm.nfs_mounts {
             g.add_edge(&NodeId::vm(&mount.server), &id, R::NfsServerFirst, span);
+        }
+    }
+}
+
+/// Chains the Swarm managers in program order: a change that restarts
+/// several of them (a machine-type change) restarts one at a time, each
+/// back up before the next, instead of losing the Swarm's quorum at once.
+/// Added last, and skipped where the program already orders the two the
+/// other way (an NFS server among the managers), so it never makes a cycle.
+fn managers_in_turn(g: &mut DepGraph, m: &Model) {
+    let managers: Vec<NodeIndex> = m
+        .vms
+        .iter()
+        .filter(|v| v.swarm == SwarmRole::Manager)
+        .filter_map(|v| g.node(NodeId::vm(&v.name).as_str()))
+        .collect();
+    for pair in managers.windows(2) {
+        let (before, after) = (pair[0], pair[1]);
+        if !petgraph::algo::has_path_connecting(&g.graph, after, before, None) {
+            let span = g.graph[after].span;
+            g.link(before, after, R::ManagersInTurn, span);
         }
     }
 }

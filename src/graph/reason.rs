@@ -18,6 +18,9 @@ pub enum EdgeReason {
     DiskAttached,
     AddressReserved,
     NfsServerFirst,
+    /// Swarm managers in turn: a restart of several (a machine-type change)
+    /// takes one at a time, so the Swarm keeps its quorum.
+    ManagersInTurn,
     FirstManagerInits,
     JoinsExistingSwarm,
     VmUpBeforeJoin,
@@ -46,6 +49,9 @@ impl fmt::Display for EdgeReason {
             EdgeReason::DiskAttached => "the disk exists before the VM that attaches it",
             EdgeReason::AddressReserved => "the static address is reserved before the VM uses it",
             EdgeReason::NfsServerFirst => "the NFS server boots before the VMs that mount it",
+            EdgeReason::ManagersInTurn => {
+                "Swarm managers restart one at a time, so the swarm keeps its quorum"
+            }
             EdgeReason::FirstManagerInits => "the first manager initialises the swarm",
             EdgeReason::JoinsExistingSwarm => "a node joins an existing swarm",
             EdgeReason::VmUpBeforeJoin => "the VM is up before it joins",

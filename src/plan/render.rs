@@ -40,6 +40,21 @@ fn color_of(a: Action) -> &'static str {
     }
 }
 
+/// For a change that restarts its resource: the first of its
+/// prerequisites that restarts in the same plan (the graph orders them,
+/// e.g. Swarm managers in turn), which the step waits for.
+fn restarts_after<'p>(plan: &'p Plan, c: &super::Change) -> Option<&'p crate::model::NodeId> {
+    let restarts = |a: Action| matches!(a, Action::UpdateRestart | Action::Replace);
+    if !restarts(c.action) {
+        return None;
+    }
+    plan.changes
+        .iter()
+        .filter(|o| restarts(o.action))
+        .map(|o| &o.node)
+        .find(|n| c.depends_on.contains(n))
+}
+
 /// The plan as text; `color` adds ANSI colours.
 pub fn human(plan: &Plan, color: bool) -> String {
     let p = Paint { on: color };
@@ -79,6 +94,12 @@ pub fn human(plan: &Plan, color: bool) -> String {
         );
         for d in &c.diffs {
             let _ = writeln!(out, "      {}", diff_line(d));
+        }
+        if let Some(first) = restarts_after(plan, c) {
+            let _ = writeln!(
+                out,
+                "      restarts after {first} is back up (one at a time)"
+            );
         }
         if let Some(loss) = &c.data_loss {
             let _ = writeln!(out, "      {}", p.wrap(RED, &format!("DATA LOSS: {loss}")));
