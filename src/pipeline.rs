@@ -18,9 +18,6 @@ pub fn check_all(mut analysis: Analysis) -> Checked {
     let mut diags = std::mem::take(&mut analysis.diagnostics);
     diags.extend(graph.cycle_diagnostics());
     diags.extend(boot_configuration_problems(&analysis.model));
-    if !diags.iter().any(Diagnostic::is_error) {
-        diags.extend(crate::sema::ssh::reach(&analysis.model));
-    }
     diags.sort_by(|a, b| {
         (a.primary.span, a.code, &a.message).cmp(&(b.primary.span, b.code, &b.message))
     });

@@ -39,7 +39,6 @@ service web image="nginx:1.27" replicas=2 on=manager publish=80:80 {
 }
 
 output ip = manager[0].external_ip;
-firewall admin tcp:22 from="198.18.0.0/24";
 "#;
 
 /// GOOD with a misspelt machine type, an undefined name, a syntax error
@@ -586,8 +585,7 @@ fn document_symbols_outline_nested_declarations() {
             "db_password",
             "db",
             "web",
-            "ip",
-            "admin"
+            "ip"
         ]
     );
     let db = &syms[6];

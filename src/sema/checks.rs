@@ -175,7 +175,11 @@ pub fn firewall_exposure(
     }
     for rule in rules.iter().filter(|r| r.protocol == "tcp") {
         for range in &rule.ports {
-            if let Some((port, what)) = SENSITIVE.iter().find(|(p, _)| range_has(range, *p)) {
+            let (lo, hi) = range.split_once('-').unwrap_or((range, range));
+            let (Ok(lo), Ok(hi)) = (lo.parse::<u16>(), hi.parse::<u16>()) else {
+                continue;
+            };
+            if let Some((port, what)) = SENSITIVE.iter().find(|(p, _)| (lo..=hi).contains(p)) {
                 ev.diags.push(
                     Diagnostic::new(
                         Code::OpenToWorld,
@@ -192,23 +196,6 @@ pub fn firewall_exposure(
             }
         }
     }
-}
-
-/// Whether a port range as written in a rule (`"22"`, `"8000-8100"`)
-/// holds `port`.
-fn range_has(range: &str, port: u16) -> bool {
-    let (lo, hi) = range.split_once('-').unwrap_or((range, range));
-    match (lo.parse::<u16>(), hi.parse::<u16>()) {
-        (Ok(lo), Ok(hi)) => (lo..=hi).contains(&port),
-        _ => false,
-    }
-}
-
-/// Whether a rule admits `protocol` traffic to `port` (a rule without
-/// ports admits every port of its protocol).
-pub fn rule_admits(rule: &crate::model::PortRule, protocol: &str, port: u16) -> bool {
-    rule.protocol == protocol
-        && (rule.ports.is_empty() || rule.ports.iter().any(|r| range_has(r, port)))
 }
 
 /// Address ranges reserved for documentation (RFC 5737, RFC 3849): no

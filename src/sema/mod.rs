@@ -19,7 +19,6 @@ pub mod load;
 mod loadtest;
 mod scope;
 mod services;
-pub mod ssh;
 mod templates;
 mod value;
 
