@@ -29,10 +29,7 @@ use crate::model::{SwarmRole, Vm};
 pub use nodes::{NodeInfo, list_nodes, remove};
 pub use quorum::check_manager_change;
 
-/// The node label naming the VM a node runs on.
-pub const LABEL_VM: &str = "sdbc.vm";
-/// The node label naming the VM's group.
-pub const LABEL_GROUP: &str = "sdbc.group";
+pub use crate::model::{NODE_LABEL_GROUP as LABEL_GROUP, NODE_LABEL_VM as LABEL_VM};
 
 /// The Swarm's management port.
 pub const SWARM_PORT: u16 = 2377;
