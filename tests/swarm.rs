@@ -1,9 +1,12 @@
-//! Swarm formation on a real multi-host Swarm: five local hosts (network
-//! namespaces, each with its own engine and SSH server; see
-//! `sdbc::exec::hosts`) reached over SSH with pinned host keys, exactly as
-//! VMs are. One set of hosts serves every scenario, in order (starting
-//! engines is the slow part); the hosts are torn down even when a scenario
-//! fails.
+//! Swarm formation and stack deployment on a real multi-host Swarm: five
+//! local hosts (network namespaces, each with its own engine and SSH
+//! server; see `sdbc::exec::hosts`) reached over SSH with pinned host keys,
+//! exactly as VMs are, running `tests/swarm/program.sdb`. One set of hosts
+//! serves every scenario, in order; the hosts are torn down even when a
+//! scenario fails.
+
+#[path = "swarm/stack.rs"]
+mod swarm_stack;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -21,7 +24,7 @@ const NAMES: [(&str, &str, Role); 5] = [
     ("worker-1", "worker", Role::Worker),
 ];
 
-fn timed(what: &str, start: Instant) {
+pub fn timed(what: &str, start: Instant) {
     eprintln!("[swarm test] {what}: {:.2}s", start.elapsed().as_secs_f64());
 }
 
@@ -91,6 +94,7 @@ async fn swarm_on_local_hosts() {
     assert_eq!(again.cluster_id, formed.cluster_id);
 
     interrupted_join_converges(&members, &formed.cluster_id).await;
+    swarm_stack::scenarios(&hosts, &members[0].engine).await;
     removing_a_worker_drains_it_first(&hosts, &members).await;
     a_killed_engine_is_named(hosts, &members).await;
     timed("whole test", start);

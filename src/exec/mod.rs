@@ -26,6 +26,7 @@ mod http_tests;
 pub mod engine;
 pub mod hosts;
 pub mod ssh;
+pub mod stack;
 pub mod swarm;
 
 pub use auth::{ACCESS_TOKEN_ENV, AuthError, SCOPES, TokenSource, install_crypto_provider};
