@@ -5,6 +5,8 @@
 //! serves every scenario, in order; the hosts are torn down even when a
 //! scenario fails.
 
+#[path = "swarm/bench.rs"]
+mod swarm_bench;
 #[path = "swarm/stack.rs"]
 mod swarm_stack;
 
@@ -95,6 +97,7 @@ async fn swarm_on_local_hosts() {
 
     interrupted_join_converges(&members, &formed.cluster_id).await;
     swarm_stack::scenarios(&hosts, &members[0].engine).await;
+    swarm_bench::twenty_services(&members[0].engine).await;
     removing_a_worker_drains_it_first(&hosts, &members).await;
     a_killed_engine_is_named(hosts, &members).await;
     timed("whole test", start);

@@ -139,6 +139,12 @@ impl LocalHosts {
     /// Starts the hosts and waits until every engine and SSH server answers.
     pub async fn start(config: HostsConfig) -> Result<LocalHosts, HostsError> {
         validate(&config)?;
+        // SAFETY: geteuid(2) has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            return Err(HostsError::Config(
+                "local hosts need root (namespaces, links, iptables, dockerd)".into(),
+            ));
+        }
         let root = std::env::temp_dir().join(format!("sdbc-hosts-{}", config.prefix));
         let lock = take_lock(&config.prefix)?;
         cleanup::remove_leftovers(&config.prefix, &root);

@@ -70,6 +70,9 @@ pub struct Deployment {
     pub created: Vec<String>,
     /// Per model service name.
     pub services: BTreeMap<String, ServiceOutcome>,
+    /// When each service was created or updated (or found unchanged), from
+    /// the start of the deployment.
+    pub started_after: BTreeMap<String, Duration>,
     /// When each service became ready, from the start of the deployment.
     pub ready_after: BTreeMap<String, Duration>,
     /// Objects removed because the program no longer has them.
@@ -157,6 +160,7 @@ pub async fn deploy(
             let spec = objects::with_ids(&s.spec, &ids);
             let outcome = apply_service(manager, s, spec, existing.get(&s.full_name)).await?;
             let updated = outcome == ServiceOutcome::Updated;
+            done.started_after.insert(s.name.clone(), start.elapsed());
             done.services.insert(s.name.clone(), outcome);
             in_flight.insert(s.name.clone(), (Instant::now(), updated));
         }
