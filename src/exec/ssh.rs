@@ -4,7 +4,7 @@
 //! `direct-streamlocal` channel to its `/run/docker.sock`, so the machine
 //! running sdbc needs neither the Docker CLI nor an `ssh` binary.
 //!
-//! See `docs/decisions/0011-ssh-and-engine-api.md`.
+//! See `docs/decisions/0012-ssh-and-engine-api.md`.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

@@ -91,6 +91,16 @@ pub async fn twenty_services(manager: &Engine) {
     assert!(ratio <= 1.2, "apply takes {ratio:.3} times the lower bound");
 
     let t = Instant::now();
+    let planned = stack::changes(manager, &objects).await.expect("changes");
+    let plan = t.elapsed();
+    eprintln!(
+        "[swarm bench] no-op plan of 20 services: {:.3}s",
+        plan.as_secs_f64()
+    );
+    assert!(planned.is_empty(), "{planned:?}");
+    assert!(plan < Duration::from_secs(1), "a no-op plan takes {plan:?}");
+
+    let t = Instant::now();
     let again = stack::deploy(manager, &objects, &BTreeMap::new(), &options)
         .await
         .expect("no-op deploy");

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use sdbc::exec::engine::{Engine, query_value};
 use sdbc::exec::hosts::{LocalHosts, TEST_IMAGE, busybox_rootfs_tar};
-use sdbc::exec::stack::{self, DeployOptions, ServiceOutcome, service_status};
+use sdbc::exec::stack::{self, DeployOptions, ServiceOutcome, StackChanges, service_status};
 use sdbc::model::{Model, Service};
 use sdbc::targets::stack::ObjectNames;
 use sdbc::targets::stack::engine::{StackObjects, stack_objects};
@@ -84,6 +84,8 @@ pub async fn scenarios(hosts: &LocalHosts, manager: &Engine) {
     dependency_started_after_health(manager).await;
     docker_stack_sees_it(hosts, &model.stack);
 
+    let planned = stack::changes(manager, &objects).await.expect("changes");
+    assert!(planned.is_empty(), "nothing to change: {planned:?}");
     let t = Instant::now();
     let again = stack::deploy(manager, &objects, &values(), &options())
         .await
@@ -245,6 +247,25 @@ async fn changed_config_rolls_out(manager: &Engine) {
         ),
     ]);
     let new = objects(&model);
+    let old_name = old
+        .configs
+        .keys()
+        .find(|k| k.starts_with("page_"))
+        .expect("old config");
+    let new_name = new
+        .configs
+        .keys()
+        .find(|k| k.starts_with("page_"))
+        .expect("new config");
+    let planned = stack::changes(manager, &new).await.expect("changes");
+    assert_eq!(
+        planned,
+        StackChanges {
+            create: vec![format!("config {new_name}")],
+            update: vec!["service program_api".into(), "service program_edge".into()],
+            remove: vec![format!("config {old_name}")],
+        }
+    );
     let t = Instant::now();
     let done = stack::deploy(manager, &new, &values(), &options())
         .await

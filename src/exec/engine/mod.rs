@@ -6,7 +6,7 @@
 //! One connection per request: an SSH channel is cheap to open, and a
 //! request never waits behind another one's response. Errors name the
 //! host, so a failure in a many-host run says where it happened.
-//! See `docs/decisions/0011-ssh-and-engine-api.md`.
+//! See `docs/decisions/0012-ssh-and-engine-api.md`.
 
 mod error;
 

@@ -20,6 +20,7 @@
 //! one prefix wait for each other), removes what a killed earlier run left
 //! under that prefix before starting, and tears everything down on drop,
 //! also when a test fails. Needs root, `ip`, `iptables`, `dockerd`, `sshd`.
+//! See `docs/decisions/0014-local-hosts.md`.
 
 mod cleanup;
 mod image;

@@ -13,19 +13,21 @@
 //!
 //! The input is [`crate::targets::stack::engine::StackObjects`], derived
 //! from the model by the targets phase; nothing here derives it again.
+//! See `docs/decisions/0013-swarm-and-stack.md`.
 
 mod objects;
+mod schedule;
 mod wait;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::engine::{Engine, EngineError, query_value};
 use crate::state::util::hex;
-use crate::targets::stack::engine::{NAMESPACE_LABEL, ServiceObject, StackObjects};
+use crate::targets::stack::engine::{NAMESPACE_LABEL, StackObjects};
 
 pub use wait::{ServiceStatus, service_status};
 
@@ -125,89 +127,15 @@ pub async fn deploy(
     secret_values: &BTreeMap<String, Vec<u8>>,
     options: &DeployOptions,
 ) -> Result<Deployment, DeployError> {
-    let start = Instant::now();
     let mut done = Deployment::default();
     objects::ensure_network(manager, objects, &mut done).await?;
     let ids =
         objects::ensure_secrets_and_configs(manager, objects, secret_values, &mut done).await?;
     let existing = existing_services(manager, &objects.stack).await?;
 
-    let mut pending: Vec<&ServiceObject> = objects.services.iter().collect();
-    // Started services not yet ready: when they started, and whether the
-    // engine must report a finished update first.
-    let mut in_flight: BTreeMap<String, (Instant, bool)> = BTreeMap::new();
-    let known: BTreeSet<&str> = objects.services.iter().map(|s| s.name.as_str()).collect();
-    loop {
-        // Start what can start: every dependency ready.
-        let mut still = Vec::new();
-        for s in pending {
-            let deps: Vec<&str> = s
-                .after
-                .iter()
-                .map(String::as_str)
-                .filter(|d| known.contains(d))
-                .collect();
-            if let Some(failed) = deps.iter().find(|d| is_failed(&done, d)) {
-                let dependency = failed.to_string();
-                done.services
-                    .insert(s.name.clone(), ServiceOutcome::Skipped { dependency });
-                continue;
-            }
-            if !deps.iter().all(|d| done.ready_after.contains_key(*d)) {
-                still.push(s);
-                continue;
-            }
-            let spec = objects::with_ids(&s.spec, &ids);
-            let outcome = apply_service(manager, s, spec, existing.get(&s.full_name)).await?;
-            let updated = outcome == ServiceOutcome::Updated;
-            done.started_after.insert(s.name.clone(), start.elapsed());
-            done.services.insert(s.name.clone(), outcome);
-            in_flight.insert(s.name.clone(), (Instant::now(), updated));
-        }
-        pending = still;
-        if in_flight.is_empty() && pending.is_empty() {
-            break;
-        }
-        if in_flight.is_empty() {
-            // Only possible with a dependency cycle, which `check` rejects.
-            for s in pending.drain(..) {
-                let dependency = s.after.first().cloned().unwrap_or_default();
-                done.services
-                    .insert(s.name.clone(), ServiceOutcome::Skipped { dependency });
-            }
-            break;
-        }
-        tokio::time::sleep(options.poll).await;
-        let by_name: BTreeMap<&str, &ServiceObject> = objects
-            .services
-            .iter()
-            .map(|s| (s.name.as_str(), s))
-            .collect();
-        let status = service_status(manager, &objects.stack).await?;
-        let mut finished = Vec::new();
-        for (name, (since, updated)) in &in_flight {
-            let full = &by_name[name.as_str()].full_name;
-            let st = status.get(full);
-            if let Some(reason) = st.and_then(ServiceStatus::failed_update) {
-                done.services
-                    .insert(name.clone(), ServiceOutcome::Failed(reason));
-                finished.push(name.clone());
-            } else if st.is_some_and(ServiceStatus::is_ready)
-                && (!updated || wait::runs_current_spec(manager, full).await?)
-            {
-                done.ready_after.insert(name.clone(), start.elapsed());
-                finished.push(name.clone());
-            } else if since.elapsed() > options.service_timeout {
-                let error = wait::task_error(manager, full).await?;
-                done.services
-                    .insert(name.clone(), ServiceOutcome::Failed(error));
-                finished.push(name.clone());
-            }
-        }
-        for name in finished {
-            in_flight.remove(&name);
-        }
-    }
+    schedule::Scheduler::new(manager, objects, &ids, &existing)
+        .run(&mut done, options)
+        .await?;
     let wanted: BTreeSet<&str> = objects
         .services
         .iter()
@@ -222,13 +150,6 @@ pub async fn deploy(
     }
     objects::remove_unused(manager, objects, &mut done).await?;
     Ok(done)
-}
-
-fn is_failed(done: &Deployment, name: &str) -> bool {
-    matches!(
-        done.services.get(name),
-        Some(ServiceOutcome::Failed(_) | ServiceOutcome::Skipped { .. })
-    )
 }
 
 /// The stack's services, by Swarm name (one listing call).
@@ -247,33 +168,96 @@ async fn existing_services(
         .collect())
 }
 
-/// Creates the service, updates it if its spec hash differs, or leaves it.
-async fn apply_service(
-    manager: &Engine,
-    service: &ServiceObject,
-    mut spec: Value,
-    existing: Option<&Value>,
-) -> Result<ServiceOutcome, EngineError> {
+/// The spec with its hash label, and whether `existing` carries the same
+/// hash (nothing to send).
+fn labelled(mut spec: Value, existing: Option<&Value>) -> (Value, bool) {
     let digest = spec_hash(&spec);
-    spec["Labels"][SPEC_LABEL] = Value::String(digest.clone());
-    let Some(existing) = existing else {
-        manager.post("/services/create", &spec).await?;
-        return Ok(ServiceOutcome::Created);
-    };
-    if existing["Spec"]["Labels"][SPEC_LABEL].as_str() == Some(digest.as_str()) {
-        return Ok(ServiceOutcome::Unchanged);
+    let unchanged =
+        existing.is_some_and(|e| e["Spec"]["Labels"][SPEC_LABEL].as_str() == Some(digest.as_str()));
+    spec["Labels"][SPEC_LABEL] = Value::String(digest);
+    (spec, unchanged)
+}
+
+/// What [`deploy`] would change, as `kind name` strings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StackChanges {
+    pub create: Vec<String>,
+    pub update: Vec<String>,
+    pub remove: Vec<String>,
+}
+
+impl StackChanges {
+    pub fn is_empty(&self) -> bool {
+        self.create.is_empty() && self.update.is_empty() && self.remove.is_empty()
     }
-    let id = existing["ID"].as_str().unwrap_or(&service.full_name);
-    let version = existing["Version"]["Index"].as_u64().unwrap_or_default();
-    manager
-        .post(&format!("/services/{id}/update?version={version}"), &spec)
-        .await?;
-    Ok(ServiceOutcome::Updated)
+}
+
+/// What [`deploy`] would change, changing nothing: one listing call per
+/// object kind (network, secrets, configs, services), whatever the number
+/// of objects. A service whose secret or config is still to be created
+/// shows as updated (its spec names the new object).
+pub async fn changes(
+    manager: &Engine,
+    objects: &StackObjects,
+) -> Result<StackChanges, EngineError> {
+    let mut out = StackChanges::default();
+    if !objects::network_exists(manager, objects).await? {
+        out.create
+            .push(format!("network {}", objects.network_name()));
+    }
+    let ids = objects::current_ids(manager, &objects.stack).await?;
+    for name in objects.secrets.values() {
+        if !ids.secrets.contains_key(name) {
+            out.create.push(format!("secret {name}"));
+        }
+    }
+    for name in objects.configs.keys() {
+        if !ids.configs.contains_key(name) {
+            out.create.push(format!("config {name}"));
+        }
+    }
+    let existing = existing_services(manager, &objects.stack).await?;
+    for s in &objects.services {
+        let current = existing.get(&s.full_name);
+        match (
+            current,
+            labelled(objects::with_ids(&s.spec, &ids), current).1,
+        ) {
+            (None, _) => out.create.push(format!("service {}", s.full_name)),
+            (Some(_), false) => out.update.push(format!("service {}", s.full_name)),
+            (Some(_), true) => {}
+        }
+    }
+    let wanted: BTreeSet<&str> = objects
+        .services
+        .iter()
+        .map(|s| s.full_name.as_str())
+        .collect();
+    out.remove.extend(
+        existing
+            .keys()
+            .filter(|n| !wanted.contains(n.as_str()))
+            .map(|n| format!("service {n}")),
+    );
+    let secrets: BTreeSet<&String> = objects.secrets.values().collect();
+    out.remove.extend(
+        ids.secrets
+            .keys()
+            .filter(|n| !secrets.contains(n))
+            .map(|n| format!("secret {n}")),
+    );
+    out.remove.extend(
+        ids.configs
+            .keys()
+            .filter(|n| !objects.configs.contains_key(*n))
+            .map(|n| format!("config {n}")),
+    );
+    Ok(out)
 }
 
 /// The SHA-256 of a spec's JSON text (its keys in a fixed order), 16 hex
 /// digits: equal specs give equal hashes across runs.
-fn spec_hash(spec: &Value) -> String {
+pub(super) fn spec_hash(spec: &Value) -> String {
     let text = serde_json::to_string(spec).expect("a JSON value always serializes");
     hex(&Sha256::digest(text.as_bytes())[..8])
 }

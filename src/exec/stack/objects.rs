@@ -15,8 +15,24 @@ use crate::targets::stack::engine::{NAMESPACE_LABEL, StackObjects};
 /// Object ids by name.
 #[derive(Debug, Default)]
 pub(super) struct ObjectIds {
-    secrets: BTreeMap<String, String>,
-    configs: BTreeMap<String, String>,
+    pub(super) secrets: BTreeMap<String, String>,
+    pub(super) configs: BTreeMap<String, String>,
+}
+
+/// Whether the stack's overlay network exists.
+pub(super) async fn network_exists(
+    manager: &Engine,
+    objects: &StackObjects,
+) -> Result<bool, EngineError> {
+    let name = objects.network_name();
+    let filters = query_value(&json!({ "name": [name] }).to_string());
+    let list = manager.get(&format!("/networks?filters={filters}")).await?;
+    // The name filter matches substrings: compare exactly.
+    Ok(list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|n| n["Name"].as_str() == Some(name.as_str())))
 }
 
 /// Creates the overlay network unless it exists.
@@ -25,18 +41,10 @@ pub(super) async fn ensure_network(
     objects: &StackObjects,
     done: &mut Deployment,
 ) -> Result<(), EngineError> {
-    let name = objects.network_name();
-    let filters = query_value(&json!({ "name": [name] }).to_string());
-    let list = manager.get(&format!("/networks?filters={filters}")).await?;
-    // The name filter matches substrings: compare exactly.
-    let exists = list
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|n| n["Name"].as_str() == Some(name.as_str()));
-    if !exists {
+    if !network_exists(manager, objects).await? {
         manager.post("/networks/create", &objects.network).await?;
-        done.created.push(format!("network {name}"));
+        done.created
+            .push(format!("network {}", objects.network_name()));
     }
     Ok(())
 }
@@ -63,6 +71,14 @@ async fn listed(
         .collect())
 }
 
+/// The stack's secrets and configs as they are (one call per kind).
+pub(super) async fn current_ids(manager: &Engine, stack: &str) -> Result<ObjectIds, EngineError> {
+    Ok(ObjectIds {
+        secrets: listed(manager, "secrets", stack).await?,
+        configs: listed(manager, "configs", stack).await?,
+    })
+}
+
 /// Creates the missing secrets and configs; every object's id by name.
 pub(super) async fn ensure_secrets_and_configs(
     manager: &Engine,
@@ -70,10 +86,7 @@ pub(super) async fn ensure_secrets_and_configs(
     secret_values: &BTreeMap<String, Vec<u8>>,
     done: &mut Deployment,
 ) -> Result<ObjectIds, DeployError> {
-    let mut ids = ObjectIds {
-        secrets: listed(manager, "secrets", &objects.stack).await?,
-        configs: listed(manager, "configs", &objects.stack).await?,
-    };
+    let mut ids = current_ids(manager, &objects.stack).await?;
     for (secret, name) in &objects.secrets {
         if ids.secrets.contains_key(name) {
             continue;

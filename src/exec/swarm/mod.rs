@@ -13,7 +13,7 @@
 //! - [`check_manager_change`]: refuses a change of the manager count that
 //!   would lose the Raft quorum in one step.
 //!
-//! See `docs/decisions/0012-swarm-formation.md`.
+//! See `docs/decisions/0013-swarm-and-stack.md`.
 
 mod nodes;
 mod quorum;
