@@ -5,8 +5,12 @@
 //! serves every scenario, in order; the hosts are torn down even when a
 //! scenario fails.
 
+#[path = "common/rng.rs"]
+mod rng;
 #[path = "swarm/bench.rs"]
 mod swarm_bench;
+#[path = "swarm/faults.rs"]
+mod swarm_faults;
 #[path = "swarm/stack.rs"]
 mod swarm_stack;
 
@@ -65,14 +69,10 @@ async fn local_states(hosts: &LocalHosts) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn swarm_on_local_hosts() {
+    let whole = Instant::now();
+    formation_faults().await;
     let start = Instant::now();
-    let hosts = LocalHosts::start(HostsConfig {
-        prefix: "sdbt".into(),
-        subnet: [10, 213, 0],
-        names: NAMES.iter().map(|(n, _, _)| n.to_string()).collect(),
-    })
-    .await
-    .expect("the local hosts start");
+    let hosts = start_hosts("sdbt", [10, 213, 0]).await;
     timed("5 hosts up", start);
 
     wrong_host_key_is_refused(&hosts).await;
@@ -95,12 +95,34 @@ async fn swarm_on_local_hosts() {
     assert!(again.is_noop(), "a second run changes nothing: {again:?}");
     assert_eq!(again.cluster_id, formed.cluster_id);
 
-    interrupted_join_converges(&members, &formed.cluster_id).await;
     swarm_stack::scenarios(&hosts, &members[0].engine).await;
     swarm_bench::twenty_services(&members[0].engine).await;
+    // After the stack: a node that left and joined again under the same
+    // address was seen to lose its overlay traffic for a while.
+    interrupted_join_converges(&members, &formed.cluster_id).await;
     removing_a_worker_drains_it_first(&hosts, &members).await;
     a_killed_engine_is_named(hosts, &members).await;
-    timed("whole test", start);
+    timed("whole test", whole);
+}
+
+async fn start_hosts(prefix: &str, subnet: [u8; 3]) -> LocalHosts {
+    LocalHosts::start(HostsConfig {
+        prefix: prefix.into(),
+        subnet,
+        names: NAMES.iter().map(|(n, _, _)| n.to_string()).collect(),
+    })
+    .await
+    .expect("the local hosts start")
+}
+
+/// Formations cut short, on hosts of their own: after several forced
+/// leaves and new Swarms, the same engines' overlay networking was seen to
+/// fail (tasks could not reach each other), which would make the stack
+/// scenarios fail for reasons of the hosts, not of sdbc.
+async fn formation_faults() {
+    let hosts = start_hosts("sdbf", [10, 213, 1]).await;
+    let members = members(&hosts).await;
+    swarm_faults::formation(&members).await;
 }
 
 /// Host m0 pinned with m1's key: refused, and m0's engine was not touched.
@@ -120,7 +142,7 @@ async fn wrong_host_key_is_refused(hosts: &LocalHosts) {
 }
 
 /// Every member has exactly one node, ready, with its labels and role.
-async fn assert_nodes(manager: &Engine, expected: usize) {
+pub async fn assert_nodes(manager: &Engine, expected: usize) {
     let nodes = list_nodes(manager).await.expect("nodes");
     assert_eq!(nodes.len(), expected, "{nodes:#?}");
     let by_vm: BTreeMap<&str, _> = nodes.iter().filter_map(|n| Some((n.vm()?, n))).collect();

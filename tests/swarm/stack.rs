@@ -36,7 +36,7 @@ fn model(edits: &[(&str, &str)]) -> Model {
     analysis.model
 }
 
-fn objects(model: &Model) -> StackObjects {
+pub fn objects(model: &Model) -> StackObjects {
     let digest: String = Sha256::digest(TOKEN)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -45,7 +45,7 @@ fn objects(model: &Model) -> StackObjects {
     stack_objects(model, &ObjectNames::for_model(model, &digests)).expect("stack objects")
 }
 
-fn values() -> BTreeMap<String, Vec<u8>> {
+pub fn values() -> BTreeMap<String, Vec<u8>> {
     BTreeMap::from([("token".to_string(), TOKEN.to_vec())])
 }
 
@@ -64,6 +64,7 @@ pub async fn scenarios(hosts: &LocalHosts, manager: &Engine) {
     timed("image import on 5 hosts", t);
 
     let model = model(&[]);
+    super::swarm_faults::deployment(manager, &model).await;
     let objects = objects(&model);
     let t = Instant::now();
     let done = stack::deploy(manager, &objects, &values(), &options())

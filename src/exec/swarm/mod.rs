@@ -107,6 +107,12 @@ pub enum SwarmError {
     },
     #[error("host `{host}` has no node in the Swarm")]
     NodeNotFound { host: String },
+    #[error("host `{host}`: its node is `{state}`, not ready, {after}s after joining")]
+    NotReady {
+        host: String,
+        state: String,
+        after: u64,
+    },
     #[error("host `{host}`: {tasks} task(s) still running {after}s after draining")]
     DrainTimeout {
         host: String,
@@ -131,6 +137,7 @@ impl SwarmError {
             SwarmError::ForeignSwarm { host, .. }
             | SwarmError::BadState { host, .. }
             | SwarmError::NodeNotFound { host }
+            | SwarmError::NotReady { host, .. }
             | SwarmError::DrainTimeout { host, .. } => Some(host),
             _ => None,
         }
@@ -209,6 +216,27 @@ struct LocalState {
     error: String,
 }
 
+/// How long a node may stay `pending` (a join under way, perhaps from a
+/// run that was cut short) before it is made to leave and join again.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long formation waits for every node to be ready.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The node's state once no join is under way: a manager that leaves while
+/// its join completes would stay in the Raft membership and count against
+/// the quorum, so a `pending` node is given time to finish first.
+async fn settled_state(engine: &Engine) -> Result<LocalState, EngineError> {
+    let start = std::time::Instant::now();
+    loop {
+        let state = local_state(engine).await?;
+        if state.state != "pending" || start.elapsed() > SETTLE_TIMEOUT {
+            return Ok(state);
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 async fn local_state(engine: &Engine) -> Result<LocalState, EngineError> {
     let info = engine.get("/info").await?;
     let swarm = &info["Swarm"];
@@ -232,7 +260,7 @@ pub async fn form(members: &[Member]) -> Result<Formation, SwarmError> {
     }
     let mut states = BTreeMap::new();
     for m in members {
-        states.insert(m.vm.clone(), local_state(&m.engine).await);
+        states.insert(m.vm.clone(), settled_state(&m.engine).await);
     }
     let mut outcomes = BTreeMap::new();
     let leader = leader(&managers, &states, &mut outcomes).await?;
@@ -275,7 +303,9 @@ pub async fn form(members: &[Member]) -> Result<Formation, SwarmError> {
         let (vm, outcome) = done.expect("a join task does not panic");
         outcomes.insert(vm, outcome);
     }
-    let (updated, removed_stale) = nodes::label_and_role(leader, members, &mut outcomes).await?;
+    let (updated, removed_stale, ids) =
+        nodes::label_and_role(leader, members, &mut outcomes).await?;
+    nodes::wait_ready(&leader.engine, members, &ids, &mut outcomes).await?;
     Ok(Formation {
         cluster_id,
         outcomes,

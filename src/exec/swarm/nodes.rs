@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::{DRAIN_TIMEOUT, LABEL_VM, Member, Outcome, Role, SwarmError, local_state};
-use crate::exec::engine::{Engine, query_value};
+use crate::exec::engine::{Engine, EngineError, query_value};
 
 /// One node, from `GET /nodes`.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,26 +59,62 @@ impl NodeInfo {
     }
 }
 
-/// Every node of the Swarm, as `manager` lists them (one call).
+/// How long a listing waits for the managers to elect a leader (after a
+/// manager joined or left).
+const LEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Every node of the Swarm, as `manager` lists them (one call; repeated
+/// while the Swarm has no leader, as for a moment after a manager change).
 pub async fn list_nodes(manager: &Engine) -> Result<Vec<NodeInfo>, SwarmError> {
-    let nodes = manager.get("/nodes").await?;
+    let start = Instant::now();
+    let nodes = loop {
+        match manager.get("/nodes").await {
+            Ok(nodes) => break nodes,
+            Err(EngineError::Api { message, .. })
+                if message.contains("does not have a leader")
+                    && start.elapsed() < LEADER_TIMEOUT =>
+            {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
     Ok(nodes
         .as_array()
         .map(|a| a.iter().map(NodeInfo::from_json).collect())
         .unwrap_or_default())
 }
 
-/// Changes a node's spec (labels, role, availability) with `edit`.
+/// How often a node update is retried when the node changed in between.
+const UPDATE_TRIES: usize = 5;
+
+/// Changes a node's spec (labels, role, availability) with `edit`. The
+/// update names the node's version; a node's version moves with its status
+/// too (a node that just joined becomes ready), so an update "out of
+/// sequence" is retried on the node as it is now.
 async fn update_node(
     manager: &Engine,
     node: &NodeInfo,
-    edit: impl FnOnce(&mut Value),
+    edit: impl Fn(&mut Value),
 ) -> Result<(), SwarmError> {
-    let mut spec = node.spec.clone();
-    edit(&mut spec);
-    let path = format!("/nodes/{}/update?version={}", node.id, node.version);
-    manager.post(&path, &spec).await?;
-    Ok(())
+    let mut current = node.clone();
+    let mut attempt = 1;
+    loop {
+        let mut spec = current.spec.clone();
+        edit(&mut spec);
+        let path = format!("/nodes/{}/update?version={}", current.id, current.version);
+        match manager.post(&path, &spec).await {
+            Ok(_) => return Ok(()),
+            Err(EngineError::Api { message, .. })
+                if message.contains("out of sequence") && attempt < UPDATE_TRIES =>
+            {
+                let fresh = manager.get(&format!("/nodes/{}", current.id)).await?;
+                current = NodeInfo::from_json(&fresh);
+                attempt += 1;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// Gives every joined member's node its labels and role; removes the nodes
@@ -90,10 +126,11 @@ pub(super) async fn label_and_role(
     leader: &Member,
     members: &[Member],
     outcomes: &mut BTreeMap<String, Outcome>,
-) -> Result<(Vec<String>, Vec<String>), SwarmError> {
+) -> Result<(Vec<String>, Vec<String>, BTreeMap<String, String>), SwarmError> {
     let nodes = list_nodes(&leader.engine).await?;
     let mut updated = Vec::new();
     let mut removed = Vec::new();
+    let mut ids = BTreeMap::new();
     for m in members {
         if matches!(outcomes.get(&m.vm), Some(Outcome::Failed(_))) {
             continue;
@@ -112,6 +149,7 @@ pub(super) async fn label_and_role(
             );
             continue;
         };
+        ids.insert(m.vm.clone(), own_id.clone());
         let labels = m.labels();
         let wanted_labels = labels.iter().all(|(k, v)| node.labels.get(k) == Some(v));
         if !wanted_labels || node.role != m.role.as_str() {
@@ -135,7 +173,47 @@ pub(super) async fn label_and_role(
             removed.push(stale.id.clone());
         }
     }
-    Ok((updated, removed))
+    Ok((updated, removed, ids))
+}
+
+/// Waits until every member's node (`ids`: VM to node id) is `ready`, and
+/// every manager `reachable`; a node that is not within
+/// [`super::READY_TIMEOUT`] gets a failed outcome.
+pub(super) async fn wait_ready(
+    manager: &Engine,
+    members: &[Member],
+    ids: &BTreeMap<String, String>,
+    outcomes: &mut BTreeMap<String, Outcome>,
+) -> Result<(), SwarmError> {
+    let start = Instant::now();
+    loop {
+        let nodes = list_nodes(manager).await?;
+        let waiting: Vec<(&Member, String)> = members
+            .iter()
+            .filter_map(|m| {
+                let node = nodes.iter().find(|n| Some(&n.id) == ids.get(&m.vm))?;
+                let ready = node.state == "ready"
+                    && (m.role == Role::Worker
+                        || node.reachability.as_deref() == Some("reachable"));
+                (!ready).then(|| (m, node.state.clone()))
+            })
+            .collect();
+        if waiting.is_empty() {
+            return Ok(());
+        }
+        if start.elapsed() > super::READY_TIMEOUT {
+            for (m, state) in waiting {
+                let error = SwarmError::NotReady {
+                    host: m.vm.clone(),
+                    state,
+                    after: super::READY_TIMEOUT.as_secs(),
+                };
+                outcomes.insert(m.vm.clone(), Outcome::Failed(error));
+            }
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 /// Removes a node from the Swarm's list (demoting a manager first).
