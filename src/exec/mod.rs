@@ -25,6 +25,7 @@ mod http_tests;
 
 pub mod engine;
 pub mod hosts;
+pub mod reach;
 pub mod ssh;
 pub mod stack;
 pub mod swarm;
