@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use sdbc::exec::reach::{self, ReachError, Wait};
 use sdbc::exec::{ApiCall, ClientConfig, Endpoint, GceClient, TokenSource};
 use serde_json::json;
@@ -13,6 +15,12 @@ const R: &str = "europe-west1";
 const Z: &str = "europe-west1-b";
 
 async fn fake_with_vms(names: &[&str]) -> (fake_gce::FakeHandle, GceClient) {
+    let (fake, client) = start().await;
+    make_vms(&client, names).await;
+    (fake, client)
+}
+
+async fn start() -> (fake_gce::FakeHandle, GceClient) {
     sdbc::exec::install_crypto_provider();
     let fake = fake_gce::start(fake_gce::FakeConfig {
         op_pending: Duration::from_millis(1),
@@ -23,6 +31,10 @@ async fn fake_with_vms(names: &[&str]) -> (fake_gce::FakeHandle, GceClient) {
     let endpoint = Endpoint::new(&fake.base_url(), Some(P.into())).expect("endpoint");
     let client =
         GceClient::new(endpoint, TokenSource::fixed("t"), ClientConfig::default()).expect("client");
+    (fake, client)
+}
+
+async fn make_vms(client: &GceClient, names: &[&str]) {
     let calls = [
         (
             format!("projects/{P}/global/networks"),
@@ -40,7 +52,10 @@ async fn fake_with_vms(names: &[&str]) -> (fake_gce::FakeHandle, GceClient) {
             "disks": [{"boot": true, "autoDelete": true, "initializeParams": {
                 "sourceImage": "projects/debian-cloud/global/images/family/debian-12",
                 "diskSizeGb": "20"}}],
-            "networkInterfaces": [{"subnetwork": format!("regions/{R}/subnetworks/sub")}],
+            "networkInterfaces": [{
+                "subnetwork": format!("regions/{R}/subnetworks/sub"),
+                "accessConfigs": [{"type": "ONE_TO_ONE_NAT"}],
+            }],
         });
         (format!("projects/{P}/zones/{Z}/instances"), body)
     });
@@ -50,7 +65,6 @@ async fn fake_with_vms(names: &[&str]) -> (fake_gce::FakeHandle, GceClient) {
             .await
             .expect("made in the fake");
     }
-    (fake, client)
 }
 
 fn instance(name: &str) -> String {
@@ -130,5 +144,54 @@ async fn host_keys_are_read_from_the_guest_attributes_and_checked() {
         .await
         .expect_err("vm-c's key does not parse");
     assert!(bad.to_string().contains("`vm-c`"), "{bad}");
+    fake.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_instance_pointed_at_a_host_reports_its_addresses_and_keys() {
+    let (fake, client) = start().await;
+    let key = sdbc::exec::ssh::generate_key().expect("key");
+    let line = key.public_key().to_openssh().expect("encodes");
+    let blob = line.split(' ').nth(1).expect("type, blob");
+    let host =
+        fake_gce::InstanceHost::ready("10.10.0.77", Some("10.99.0.7"), &[("ssh-ed25519", blob)]);
+    fake.point_instance(P, Z, "pointed", host);
+    make_vms(&client, &["pointed", "plain"]).await;
+
+    let vm = client
+        .get(&instance("pointed"))
+        .await
+        .expect("read")
+        .expect("exists");
+    let nic = &vm["networkInterfaces"][0];
+    assert_eq!(nic["networkIP"], "10.10.0.77");
+    assert_eq!(nic["accessConfigs"][0]["natIP"], "10.99.0.7");
+    reach::wait_ready(&client, &instance("pointed"), "pointed", quick())
+        .await
+        .expect("reports ready");
+    let keys = reach::host_keys(&client, &instance("pointed"), "pointed")
+        .await
+        .expect("publishes its key");
+    let mut assigned = BTreeMap::from([
+        ("internal_ip".to_string(), "10.10.0.77".to_string()),
+        ("external_ip".to_string(), "10.99.0.7".to_string()),
+    ]);
+    reach::pin(&mut assigned, &keys);
+    let target = reach::target("pointed", &assigned).expect("reachable");
+    assert_eq!(target.addr.to_string(), "10.99.0.7:22");
+    assert_eq!(target.host_keys.len(), 1);
+    assert_eq!(target.host_keys[0].key_data(), key.public_key().key_data());
+
+    let plain = client
+        .get(&instance("plain"))
+        .await
+        .expect("read")
+        .expect("exists");
+    assert_ne!(plain["networkInterfaces"][0]["networkIP"], "10.10.0.77");
+    assert!(
+        reach::host_keys(&client, &instance("plain"), "plain")
+            .await
+            .is_err()
+    );
     fake.shutdown().await;
 }
