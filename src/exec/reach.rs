@@ -74,7 +74,7 @@ pub enum ReachError {
     #[error("VM `{vm}` has no address in the state (`external_ip` or `internal_ip`)")]
     NoAddress { vm: String },
     #[error("VM `{vm}`: {source}")]
-    Api { vm: String, source: GceError },
+    Api { vm: String, source: Box<GceError> },
     #[error("the stack's SSH key: {0}")]
     Key(String),
 }
@@ -150,7 +150,7 @@ pub async fn wait_ready(
             .await
             .map_err(|source| ReachError::Api {
                 vm: vm.to_string(),
-                source,
+                source: Box::new(source),
             })?;
         match value.as_deref().map(str::trim) {
             Some("ready") => return Ok(()),
@@ -185,7 +185,7 @@ pub async fn host_keys(
         Err(source) => {
             return Err(ReachError::Api {
                 vm: vm.to_string(),
-                source,
+                source: Box::new(source),
             });
         }
     };
