@@ -18,6 +18,7 @@ mod limits;
 pub mod load;
 mod scope;
 mod services;
+mod ssh;
 mod value;
 
 use std::collections::BTreeMap;
