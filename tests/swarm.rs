@@ -125,7 +125,8 @@ async fn formation_faults() {
     swarm_faults::formation(&members).await;
 }
 
-/// Host m0 pinned with m1's key: refused, and m0's engine was not touched.
+/// Host m0 pinned with m1's key: refused, and m0's engine was not touched;
+/// a client key m0 does not know: refused.
 async fn wrong_host_key_is_refused(hosts: &LocalHosts) {
     let mut target = hosts.ssh_target(0).expect("host 0");
     target.host_keys = vec![hosts.hosts()[1].host_key.clone()];
@@ -139,6 +140,18 @@ async fn wrong_host_key_is_refused(hosts: &LocalHosts) {
     );
     assert!(err.to_string().contains("`manager-0`"), "{err}");
     assert_eq!(local_states(hosts).await[0], "inactive");
+
+    // The right host key but a key the host does not accept.
+    let target = hosts.ssh_target(0).expect("host 0");
+    let stranger = sdbc::exec::ssh::generate_key().expect("key");
+    let err = SshSession::connect(&target, &stranger)
+        .await
+        .err()
+        .expect("an unknown client key is refused");
+    assert!(
+        matches!(&err, SshError::LoginRefused { host, .. } if host == "manager-0"),
+        "{err}"
+    );
 }
 
 /// Every member has exactly one node, ready, with its labels and role.

@@ -82,6 +82,7 @@ pub async fn scenarios(hosts: &LocalHosts, manager: &Engine) {
 
     engines_agree(manager, &objects).await;
     placement_follows_the_program(manager, &model).await;
+    named_volume_is_on_its_node(hosts).await;
     dependency_started_after_health(manager).await;
     docker_stack_sees_it(hosts, &model.stack);
 
@@ -178,6 +179,24 @@ async fn placement_follows_the_program(manager: &Engine, model: &Model) {
         logs.len(),
         5,
         "a global service runs on every node: {logs:?}"
+    );
+}
+
+/// `store`'s named volume exists on manager-1, scoped and labelled like
+/// `docker stack`'s, and the task wrote to it.
+async fn named_volume_is_on_its_node(hosts: &LocalHosts) {
+    let engine = hosts.hosts()[1].local_engine();
+    let volume = engine
+        .get("/volumes/program_data")
+        .await
+        .expect("the volume");
+    assert_eq!(volume["Labels"]["com.docker.stack.namespace"], "program");
+    let other = hosts.hosts()[0].local_engine();
+    let err = other.get("/volumes/program_data").await.unwrap_err();
+    assert_eq!(
+        err.status(),
+        Some(404),
+        "a named volume is local to its node"
     );
 }
 

@@ -90,7 +90,7 @@ pub(super) fn host(
 
     let dir = root.join(name);
     for sub in ["data", "exec", "run/sshd"] {
-        super::spawn::make_dir(&dir.join(sub))?;
+        make_dir(&dir.join(sub))?;
     }
     let key = generate_key()?;
     let pem = key
