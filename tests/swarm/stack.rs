@@ -10,6 +10,7 @@ use sdbc::exec::engine::{Engine, query_value};
 use sdbc::exec::hosts::{LocalHosts, TEST_IMAGE, busybox_rootfs_tar};
 use sdbc::exec::stack::{self, DeployOptions, ServiceOutcome, StackChanges, service_status};
 use sdbc::model::{Model, Service};
+use sdbc::plan::AttrDiff;
 use sdbc::targets::stack::ObjectNames;
 use sdbc::targets::stack::engine::{StackObjects, stack_objects};
 use serde_json::{Value, json};
@@ -284,6 +285,24 @@ async fn changed_config_rolls_out(manager: &Engine) {
             create: vec![format!("config {new_name}")],
             update: vec!["service program_api".into(), "service program_edge".into()],
             remove: vec![format!("config {old_name}")],
+            diffs: BTreeMap::from([
+                (
+                    "service program_api".to_string(),
+                    vec![AttrDiff {
+                        path: "configs./etc/page".into(),
+                        before: Some(json!(old_name)),
+                        after: Some(json!(new_name)),
+                    }]
+                ),
+                (
+                    "service program_edge".to_string(),
+                    vec![AttrDiff {
+                        path: "replicas".into(),
+                        before: Some(json!(3)),
+                        after: Some(json!(2)),
+                    }]
+                ),
+            ]),
         }
     );
     let t = Instant::now();

@@ -15,6 +15,7 @@
 //! from the model by the targets phase; nothing here derives it again.
 //! See `docs/decisions/0013-swarm-and-stack.md`.
 
+mod diff;
 mod objects;
 mod schedule;
 mod wait;
@@ -29,6 +30,7 @@ use super::engine::{Engine, EngineError, query_value};
 use crate::state::util::hex;
 use crate::targets::stack::engine::{NAMESPACE_LABEL, StackObjects};
 
+pub use diff::service_diffs;
 pub use wait::{ServiceStatus, service_status};
 
 /// The service label holding the hash of the spec sdbc sent.
@@ -179,11 +181,14 @@ fn labelled(mut spec: Value, existing: Option<&Value>) -> (Value, bool) {
 }
 
 /// What [`deploy`] would change, as `kind name` strings.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct StackChanges {
     pub create: Vec<String>,
     pub update: Vec<String>,
     pub remove: Vec<String>,
+    /// How each updated service changes (see [`service_diffs`]), by its
+    /// entry in `update`.
+    pub diffs: BTreeMap<String, Vec<crate::plan::AttrDiff>>,
 }
 
 impl StackChanges {
@@ -195,7 +200,8 @@ impl StackChanges {
 /// What [`deploy`] would change, changing nothing: one listing call per
 /// object kind (network, secrets, configs, services), whatever the number
 /// of objects. A service whose secret or config is still to be created
-/// shows as updated (its spec names the new object).
+/// shows as updated (its spec names the new object), with its attribute
+/// differences (replicas, image, env by name, secret and config by digest).
 pub async fn changes(
     manager: &Engine,
     objects: &StackObjects,
@@ -219,13 +225,16 @@ pub async fn changes(
     let existing = existing_services(manager, &objects.stack).await?;
     for s in &objects.services {
         let current = existing.get(&s.full_name);
-        match (
-            current,
-            labelled(objects::with_ids(&s.spec, &ids), current).1,
-        ) {
-            (None, _) => out.create.push(format!("service {}", s.full_name)),
-            (Some(_), false) => out.update.push(format!("service {}", s.full_name)),
-            (Some(_), true) => {}
+        let (spec, unchanged) = labelled(objects::with_ids(&s.spec, &ids), current);
+        let what = format!("service {}", s.full_name);
+        match current {
+            None => out.create.push(what),
+            Some(c) if !unchanged => {
+                out.diffs
+                    .insert(what.clone(), service_diffs(&c["Spec"], &spec));
+                out.update.push(what);
+            }
+            Some(_) => {}
         }
     }
     let wanted: BTreeSet<&str> = objects
