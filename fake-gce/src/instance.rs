@@ -208,6 +208,7 @@ pub(crate) fn prepare(
     set_default(body, "canIpForward", json!(false));
     set_default(body, "deletionProtection", json!(false));
     body["startRestricted"] = json!(false);
+    crate::hosts::apply(st, key, body);
     Ok(())
 }
 

@@ -14,6 +14,7 @@ mod api;
 pub mod config;
 pub mod error;
 mod filter;
+mod hosts;
 mod instance;
 mod limits;
 mod resource_actions;
@@ -24,6 +25,7 @@ mod state;
 mod util;
 
 pub use config::{Appearance, FakeConfig, Faults, GOOGLE_BASE};
+pub use hosts::InstanceHost;
 pub use schema::{SchemaError, validate};
 pub use state::LoggedRequest;
 
@@ -228,6 +230,13 @@ impl FakeHandle {
             .entry(key)
             .or_default()
             .insert(path.to_string(), value.to_string());
+    }
+
+    /// Points the instance `name` (inserted later) at a real host: it will
+    /// report `host`'s addresses and publish its guest attributes.
+    pub fn point_instance(&self, project: &str, zone: &str, name: &str, host: InstanceHost) {
+        let key = format!("projects/{project}/zones/{zone}/instances/{name}");
+        self.shared.lock().hosts.insert(key, host);
     }
 
     /// Stop the server and wait for it to finish.

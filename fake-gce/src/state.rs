@@ -73,6 +73,8 @@ pub struct State {
     pub request_ids: HashMap<(String, String), String>,
     /// Guest attributes by instance key: `namespace/key` -> value.
     pub guest_attributes: HashMap<String, BTreeMap<String, String>>,
+    /// Instances pointed at real hosts, by instance key (see `hosts.rs`).
+    pub hosts: HashMap<String, crate::hosts::InstanceHost>,
     /// Every request, in arrival order of their answers.
     pub log: Vec<LoggedRequest>,
     /// Current fault settings.
@@ -114,6 +116,7 @@ impl State {
             operations: BTreeMap::new(),
             request_ids: HashMap::new(),
             guest_attributes: HashMap::new(),
+            hosts: HashMap::new(),
             log: Vec::new(),
             faults: config.faults.clone(),
             rng: fastrand::Rng::with_seed(config.seed),

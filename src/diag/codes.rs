@@ -94,6 +94,7 @@ codes! {
     StatefulReplicas = "E0404", Error, "stateful service with several replicas";
     SecretPrinted = "E0405", Error, "secret would be printed";
     NoManager = "E0406", Error, "services but no swarm manager";
+    NoSsh = "E0407", Warning, "Swarm node sdbc cannot reach over SSH";
     TemplateError = "E0501", Error, "template does not render";
     FileNotUtf8 = "E0502", Error, "file is not UTF-8";
     VarNotYetSet = "E0601", Error, "load-test variable used before it is extracted";

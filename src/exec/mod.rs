@@ -24,6 +24,13 @@ mod retry;
 #[cfg(test)]
 mod http_tests;
 
+pub mod engine;
+pub mod hosts;
+pub mod reach;
+pub mod ssh;
+pub mod stack;
+pub mod swarm;
+
 pub use auth::{ACCESS_TOKEN_ENV, AuthError, SCOPES, TokenSource, install_crypto_provider};
 pub use budget::{BudgetConfig, Rate, RateBudget, RequestKind};
 pub use client::{

@@ -1,6 +1,6 @@
 //! Line charts as SVG text: axes with round ticks, lines, shaded bands and
 //! a legend. Written by hand (a few dozen lines) rather than with a
-//! plotting crate; see docs/decisions/0013-loadtest.md.
+//! plotting crate; see docs/decisions/0017-loadtest.md.
 
 use std::fmt::Write;
 

@@ -314,6 +314,13 @@ impl Service {
     }
 }
 
+/// The Swarm node label naming the VM a node runs on (set when the Swarm is
+/// formed; placement by member is a constraint on it).
+pub const NODE_LABEL_VM: &str = "sdbc.vm";
+
+/// The Swarm node label naming the VM's group (placement by group).
+pub const NODE_LABEL_GROUP: &str = "sdbc.group";
+
 /// Where a service's tasks may run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct Placement {

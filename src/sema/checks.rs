@@ -2,7 +2,8 @@
 //! Swarm: machine types, zones, images and disk types that exist; names
 //! Compute Engine accepts; services placed on Swarm nodes, ports published
 //! once, reservations that fit the machines, stateful services run once,
-//! sensitive ports not open to the internet.
+//! sensitive ports not open to the internet, Swarm nodes reachable over SSH
+//! (`ssh.rs`).
 
 use std::collections::BTreeMap;
 
@@ -288,6 +289,7 @@ pub fn swarm(model: &Model, spans: &[ServiceSpans], diags: &mut Diagnostics) {
         }
     }
     super::fit::check(model, spans, diags);
+    super::ssh::check(model, diags);
 }
 
 fn placement(vms: &VmIndex, s: &Service, sp: &ServiceSpans, diags: &mut Diagnostics) {

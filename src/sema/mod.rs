@@ -19,6 +19,7 @@ pub mod load;
 mod loadtest;
 mod scope;
 mod services;
+mod ssh;
 mod templates;
 mod value;
 

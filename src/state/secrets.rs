@@ -276,14 +276,26 @@ impl SecretStore {
     /// The value of `name`, generating and storing a random one (32 bytes,
     /// URL-safe base64, 43 characters) the first time.
     pub fn get_or_generate(&self, name: &str) -> Result<SecretValue, SecretError> {
+        self.get_or_insert_with(name, || {
+            let mut raw = [0u8; 32];
+            util::random_bytes(&mut raw).map_err(SecretError::Random)?;
+            Ok(URL_SAFE_NO_PAD.encode(raw))
+        })
+    }
+
+    /// The value of `name`, storing what `make` returns the first time
+    /// (e.g. a generated key pair).
+    pub fn get_or_insert_with(
+        &self,
+        name: &str,
+        make: impl FnOnce() -> Result<String, SecretError>,
+    ) -> Result<SecretValue, SecretError> {
         let _held = self.guard.lock().unwrap_or_else(|p| p.into_inner());
         let mut file = self.read()?;
         if let Some(sealed) = file.secrets.get(name) {
             return self.open(name, sealed);
         }
-        let mut raw = [0u8; 32];
-        util::random_bytes(&mut raw).map_err(SecretError::Random)?;
-        let value = SecretValue(URL_SAFE_NO_PAD.encode(raw));
+        let value = SecretValue(make()?);
         file.secrets
             .insert(name.to_string(), self.seal(name, &value)?);
         let mut text =

@@ -2,9 +2,10 @@
 //! `docker stack deploy -c stack.yml STACK`, written from the resolved model.
 //!
 //! - Every service joins one attachable overlay network, [`STACK_NETWORK`].
-//! - Placement uses the Docker engine labels sdbc writes into each VM's
-//!   `daemon.json` (`sdbc.group`, `sdbc.member`; see
-//!   [`crate::model::Vm::engine_labels`]).
+//! - Placement uses the Swarm node labels sdbc sets when it forms the Swarm
+//!   (`sdbc.group`, `sdbc.vm`; see [`crate::model::NODE_LABEL_GROUP`]), so a
+//!   VM's placement can change without restarting its engine.
+//! - Bind mounts of host folders are `type: bind` volumes.
 //! - NFS exports become local-driver volumes of `type: nfs`. A read-write use
 //!   and a read-only use of the same export are two volumes (`NAME` and
 //!   `NAME-ro`), because a volume's mount options are fixed when a node first
@@ -25,12 +26,16 @@
 //! sorted by name.
 
 mod compose;
+pub mod engine;
 
 use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
-use crate::model::{Model, Resources, Service, ServiceMode};
+use crate::model::{
+    Model, NODE_LABEL_GROUP, NODE_LABEL_VM, NfsVolumeUse, Placement, Resources, Service,
+    ServiceMode,
+};
 use crate::span::Span;
 use crate::targets::yaml::to_yaml;
 use compose::{
@@ -173,19 +178,16 @@ fn service_def(
         });
     }
     for n in &service.nfs_mounts {
-        let (name, access) = if n.readonly {
-            (format!("{}-ro", n.volume), "ro")
-        } else {
-            (n.volume.clone(), "rw")
-        };
+        let nfs = nfs_volume(n);
+        let name = nfs.name.clone();
         file.volumes
             .entry(name.clone())
             .or_insert_with(|| VolumeDef {
                 driver: Some("local"),
                 driver_opts: Some(NfsOpts {
                     kind: "nfs",
-                    o: format!("addr={},nfsvers=4,{access}", n.server_ip),
-                    device: format!(":{}", n.export_path),
+                    o: nfs.options,
+                    device: nfs.device,
                 }),
             });
         volumes.push(MountDef {
@@ -193,6 +195,14 @@ fn service_def(
             source: name,
             target: escape(&n.target),
             read_only: n.readonly,
+        });
+    }
+    for b in &service.binds {
+        volumes.push(MountDef {
+            kind: "bind",
+            source: escape(&b.source),
+            target: escape(&b.target),
+            read_only: b.readonly,
         });
     }
 
@@ -265,14 +275,51 @@ fn service_def(
     })
 }
 
-fn deploy_def(service: &Service) -> DeployDef {
+/// An NFS export as a local-driver volume: its stack-level name and the
+/// driver options.
+pub struct NfsVolume {
+    /// `NAME`, or `NAME-ro` for a read-only use (a volume's options are
+    /// fixed when a node first creates it, so the two uses are two volumes).
+    pub name: String,
+    /// `addr=IP,nfsvers=4,rw` or `...,ro`.
+    pub options: String,
+    /// `:/export/path`.
+    pub device: String,
+}
+
+pub fn nfs_volume(n: &NfsVolumeUse) -> NfsVolume {
+    let (name, access) = if n.readonly {
+        (format!("{}-ro", n.volume), "ro")
+    } else {
+        (n.volume.clone(), "rw")
+    };
+    NfsVolume {
+        name,
+        options: format!("addr={},nfsvers=4,{access}", n.server_ip),
+        device: format!(":{}", n.export_path),
+    }
+}
+
+/// The Swarm placement constraints of a placement, on the node labels.
+pub fn placement_constraints(p: &Placement) -> Vec<String> {
     let mut constraints = Vec::new();
-    if let Some(group) = &service.placement.group {
-        constraints.push(format!("engine.labels.sdbc.group == {group}"));
+    if let Some(group) = &p.group {
+        constraints.push(format!("node.labels.{NODE_LABEL_GROUP} == {group}"));
     }
-    if let Some(member) = &service.placement.member {
-        constraints.push(format!("engine.labels.sdbc.member == {member}"));
+    if let Some(member) = &p.member {
+        constraints.push(format!("node.labels.{NODE_LABEL_VM} == {member}"));
     }
+    constraints
+}
+
+/// A stack-scoped Swarm name, as `docker stack deploy` makes them
+/// (`STACK_NAME`): services, networks, volumes.
+pub fn scoped(stack: &str, name: &str) -> String {
+    format!("{stack}_{name}")
+}
+
+fn deploy_def(service: &Service) -> DeployDef {
+    let constraints = placement_constraints(&service.placement);
     let reservations = resource_spec(&service.reserve);
     let limits = resource_spec(&service.limit);
     let resources = (reservations.is_some() || limits.is_some()).then_some(ResourcesDef {

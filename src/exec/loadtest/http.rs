@@ -3,7 +3,7 @@
 //! plain `http://` target, through the shared `reqwest` client otherwise
 //! (`https://`, or a step's full URL to another host). The first is what
 //! keeps sdbc's cost per request near `wrk`'s
-//! (docs/decisions/0013-loadtest.md). Connections are shared by all users
+//! (docs/decisions/0017-loadtest.md). Connections are shared by all users
 //! (cookies travel in each request), so there are about as many as
 //! requests in flight, not one per user.
 

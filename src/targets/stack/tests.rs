@@ -90,7 +90,7 @@ fn placement_on_a_member_names_group_and_member() {
     let text = build(vec![s]);
     assert!(
         text.contains(
-            "constraints:\n        - engine.labels.sdbc.group == manager\n        - engine.labels.sdbc.member == manager-0\n"
+            "constraints:\n        - node.labels.sdbc.group == manager\n        - node.labels.sdbc.vm == manager-0\n"
         ),
         "{text}"
     );
@@ -176,4 +176,19 @@ fn object_names_for_model_hash_configs_and_skip_secrets_without_digest() {
         Some("c_e3b0c44298fc")
     );
     assert!(names.secrets.is_empty());
+}
+
+#[test]
+fn bind_mounts_are_written() {
+    let mut s = service("beat");
+    s.binds.push(crate::model::BindMount {
+        source: "/var/lib/docker/containers".into(),
+        target: "/var/lib/docker/containers".into(),
+        readonly: true,
+    });
+    let text = build(vec![s]);
+    assert!(
+        text.contains("- type: bind\n      source: /var/lib/docker/containers\n      target: /var/lib/docker/containers\n      read_only: true\n"),
+        "{text}"
+    );
 }
