@@ -128,8 +128,8 @@ fn replaceable(out: &Path) -> Result<(), String> {
     }
     let Ok(manifest) = std::fs::read_to_string(out.join(MANIFEST)) else {
         return Err(format!(
-            "it holds {} file(s) that no sdbc build wrote (no {MANIFEST} manifest), e.g. `{}`",
-            files.len(),
+            "it holds {} that no sdbc build wrote (no {MANIFEST} manifest), e.g. `{}`",
+            common::plural(files.len(), "file"),
             files[0]
         ));
     };
