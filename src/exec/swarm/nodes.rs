@@ -241,15 +241,47 @@ pub async fn remove(manager: &Engine, member: &Member) -> Result<(), SwarmError>
         update_node(manager, &node, |spec| spec["Availability"] = json!("drain")).await?;
     }
     wait_drained(manager, &member.vm, &node.id).await?;
-    // A node that is gone already cannot leave; removing it is enough.
-    let _ = member
-        .engine
-        .post("/swarm/leave?force=true", &Value::Null)
-        .await;
+    leave(member).await?;
     manager
         .delete(&format!("/nodes/{}?force=true", node.id))
         .await?;
     Ok(())
+}
+
+/// How long a node may take to leave once told to.
+const LEAVE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Makes `member`'s engine leave the Swarm and waits until it reports
+/// `inactive`: a leave can outlast one request on a busy host, so its
+/// answer alone does not say it is done. An engine that no longer answers
+/// is gone with its VM, which is as good as having left.
+async fn leave(member: &Member) -> Result<(), SwarmError> {
+    let start = Instant::now();
+    loop {
+        // Asked again on every round: a leave cut short by a timeout is
+        // simply repeated, and one that already happened is refused harmlessly.
+        let _ = member
+            .engine
+            .post("/swarm/leave?force=true", &Value::Null)
+            .await;
+        let Ok(now) = local_state(&member.engine).await else {
+            return Ok(());
+        };
+        if now.state == "inactive" {
+            return Ok(());
+        }
+        if start.elapsed() >= LEAVE_TIMEOUT {
+            return Err(SwarmError::BadState {
+                host: member.vm.clone(),
+                state: now.state,
+                message: format!(
+                    "still in the Swarm {}s after being told to leave",
+                    LEAVE_TIMEOUT.as_secs()
+                ),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }
 
 /// The node labelled `sdbc.vm=<vm>`, else the one named after it.
