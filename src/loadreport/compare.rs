@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use super::table::{aligned, column_widths};
 use super::{StepStats, Summary};
 
 fn change(a: f64, b: f64) -> String {
@@ -60,27 +61,13 @@ pub fn compare(a: &Summary, b: &Summary) -> String {
         lines(&mut rows, &s.name, x, y);
     }
     lines(&mut rows, "TOTAL", Some(&a.total), Some(&b.total));
-    let widths: Vec<usize> = (0..8)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
+    let widths = column_widths(&rows);
     let mut out = format!(
         "A: {} ({}, {:.0} s)\nB: {} ({}, {:.0} s)\n\n",
         a.test, a.model, a.duration_s, b.test, b.model, b.duration_s
     );
     for r in &rows {
-        let cells: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(c, v)| {
-                if c == 0 {
-                    format!("{v:<w$}", w = widths[c])
-                } else {
-                    format!("{v:>w$}", w = widths[c])
-                }
-            })
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
+        out.push_str(&aligned(r, &widths));
     }
     out
 }

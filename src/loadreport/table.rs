@@ -30,32 +30,43 @@ pub fn table(summary: &Summary) -> String {
     let mut rows: Vec<[String; 12]> = vec![HEADERS.map(String::from)];
     rows.extend(summary.steps.iter().map(row));
     rows.push(row(&summary.total));
-    let widths: Vec<usize> = (0..12)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
+    let widths = column_widths(&rows);
     let mut out = String::new();
     for (i, r) in rows.iter().enumerate() {
         if i == rows.len() - 1 {
             out.push_str(&rule(&widths));
         }
-        let cells: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(c, v)| {
-                if c == 0 {
-                    format!("{v:<w$}", w = widths[c])
-                } else {
-                    format!("{v:>w$}", w = widths[c])
-                }
-            })
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
+        out.push_str(&aligned(r, &widths));
         if i == 0 {
             out.push_str(&rule(&widths));
         }
     }
     out
+}
+
+/// The widest cell of each column.
+pub(super) fn column_widths<const N: usize>(rows: &[[String; N]]) -> Vec<usize> {
+    (0..N)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect()
+}
+
+/// One row as a line: the first column left-aligned, the others right-aligned.
+pub(super) fn aligned(row: &[String], widths: &[usize]) -> String {
+    let cells: Vec<String> = row
+        .iter()
+        .enumerate()
+        .map(|(c, v)| {
+            if c == 0 {
+                format!("{v:<w$}", w = widths[c])
+            } else {
+                format!("{v:>w$}", w = widths[c])
+            }
+        })
+        .collect();
+    let mut line = cells.join("  ").trim_end().to_string();
+    line.push('\n');
+    line
 }
 
 fn rule(widths: &[usize]) -> String {
