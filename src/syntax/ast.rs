@@ -257,6 +257,24 @@ pub struct MapKey {
     pub span: Span,
 }
 
+impl MapKey {
+    /// A quoted key: its literal text, interpolations left out.
+    pub fn quoted(parts: &[StrPart], span: Span) -> MapKey {
+        let name = parts
+            .iter()
+            .map(|p| match p {
+                StrPart::Text(t) => t.as_str(),
+                StrPart::Interp(_) => "",
+            })
+            .collect();
+        MapKey {
+            name,
+            quoted: true,
+            span,
+        }
+    }
+}
+
 impl Expr {
     /// `a.b[0].c` as a list of names and indexes, if this is a plain reference path.
     pub fn as_name(&self) -> Option<&Ident> {

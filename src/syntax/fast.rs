@@ -460,19 +460,8 @@ impl Fast<'_> {
     fn map_entry(&mut self) -> Option<(MapKey, Expr)> {
         let start = self.pos;
         let key = if self.peek() == Some(b'"') {
-            let name = self
-                .string()?
-                .iter()
-                .map(|p| match p {
-                    StrPart::Text(t) => t.as_str(),
-                    StrPart::Interp(_) => "",
-                })
-                .collect();
-            MapKey {
-                name,
-                quoted: true,
-                span: self.span(start, self.pos),
-            }
+            let parts = self.string()?;
+            MapKey::quoted(&parts, self.span(start, self.pos))
         } else {
             let ident = self.ident()?;
             MapKey {

@@ -394,18 +394,7 @@ impl Lowerer {
         let span = self.span(&pair);
         if pair.as_rule() == Rule::string {
             let parts = self.string_parts(pair);
-            let name = parts
-                .iter()
-                .map(|p| match p {
-                    StrPart::Text(t) => t.as_str(),
-                    StrPart::Interp(_) => "",
-                })
-                .collect();
-            MapKey {
-                name,
-                quoted: true,
-                span,
-            }
+            MapKey::quoted(&parts, span)
         } else {
             MapKey {
                 name: pair.as_str().to_string(),
