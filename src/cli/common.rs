@@ -174,6 +174,26 @@ pub fn load_checked(
     }
 }
 
+/// [`load_checked`], and on errors the diagnostics shown and the status
+/// to exit with.
+pub fn load_without_errors(
+    path: &std::path::Path,
+    vars: &[(String, String)],
+    color: ColorChoice,
+) -> Result<crate::pipeline::Checked, ExitStatus> {
+    let checked = load_checked(path, vars, color).ok_or(ExitStatus::Usage)?;
+    if checked.analysis.has_errors() {
+        emit(
+            &checked.analysis.sources,
+            &checked.analysis.diagnostics,
+            DiagFormat::Human,
+            color,
+        );
+        return Err(ExitStatus::Errors);
+    }
+    Ok(checked)
+}
+
 /// The digest of each secret's value from the encrypted store beside the
 /// source, or a placeholder for secrets not generated yet.
 pub fn secret_digests(

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::common::{self, DiagFormat, ExitStatus};
+use super::common::{self, ExitStatus};
 use crate::diag::ColorChoice;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,18 +28,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
-    let Some(checked) = common::load_checked(&args.file, &args.vars, color) else {
-        return ExitStatus::Usage;
+    let checked = match common::load_without_errors(&args.file, &args.vars, color) {
+        Ok(c) => c,
+        Err(status) => return status,
     };
-    if checked.analysis.has_errors() {
-        common::emit(
-            &checked.analysis.sources,
-            &checked.analysis.diagnostics,
-            DiagFormat::Human,
-            color,
-        );
-        return ExitStatus::Errors;
-    }
     let text = match args.format {
         GraphFormat::Dot => checked.graph.to_dot(),
         GraphFormat::Json => checked.graph.to_json(),

@@ -28,18 +28,10 @@ pub struct Args {
 }
 
 pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
-    let Some(checked) = common::load_checked(&args.file, &args.vars, color) else {
-        return ExitStatus::Usage;
+    let checked = match common::load_without_errors(&args.file, &args.vars, color) {
+        Ok(c) => c,
+        Err(status) => return status,
     };
-    if checked.analysis.has_errors() {
-        common::emit(
-            &checked.analysis.sources,
-            &checked.analysis.diagnostics,
-            common::DiagFormat::Human,
-            color,
-        );
-        return ExitStatus::Errors;
-    }
     let model = &checked.analysis.model;
     let state = match StateStore::for_source(&args.file, &model.stack).load() {
         Ok(s) => s,
