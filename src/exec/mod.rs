@@ -29,6 +29,7 @@ pub mod hosts;
 pub mod reach;
 pub mod ssh;
 pub mod stack;
+pub mod status;
 pub mod swarm;
 
 pub use auth::{ACCESS_TOKEN_ENV, AuthError, SCOPES, TokenSource, install_crypto_provider};

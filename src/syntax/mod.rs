@@ -3,6 +3,7 @@
 //! the LSP; it turns text into an [`ast::SourceAst`] plus diagnostics.
 
 pub mod ast;
+pub mod edit;
 mod chunks;
 mod fast;
 pub mod fmt;

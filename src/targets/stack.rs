@@ -10,8 +10,9 @@
 //!   and a read-only use of the same export are two volumes (`NAME` and
 //!   `NAME-ro`), because a volume's mount options are fixed when a node first
 //!   creates it; read-only uses are also mounted `read_only` in the container.
-//! - Secrets and configs are `external: true` under content-hashed names
-//!   (`<name>_<first 12 hex digits of sha256>`, see [`config_object_name`] and
+//! - Secrets and configs are `external: true` under stack-scoped,
+//!   content-hashed names (`<stack>_<name>_<first 12 hex digits of sha256>`,
+//!   see [`ObjectNames::for_model`], [`config_object_name`] and
 //!   [`secret_object_name`]). Swarm refuses to change a secret or config in
 //!   place ("only updates to Labels are allowed"); a new name per content
 //!   makes a changed value roll out as a new object. sdbc creates the objects
@@ -64,20 +65,27 @@ pub struct ObjectNames {
 
 impl ObjectNames {
     /// Names for every config of `model` (from its content) and every secret
-    /// (from `secret_digests`: secret name to the hex SHA-256 of its value).
+    /// (from `secret_digests`: secret name to the hex SHA-256 of its value),
+    /// scoped by the stack (`STACK_NAME_<hash>`): Swarm secret and config
+    /// names are global to the Swarm, so two stacks with the same program
+    /// names and values must not meet on one object.
     /// A secret without a digest gets no name; [`stack_file`] then reports it.
     pub fn for_model(model: &Model, secret_digests: &BTreeMap<String, String>) -> Self {
         let configs = model
             .configs
             .iter()
-            .map(|c| (c.name.clone(), config_object_name(&c.name, &c.content)))
+            .map(|c| {
+                let name = config_object_name(&scoped(&model.stack, &c.name), &c.content);
+                (c.name.clone(), name)
+            })
             .collect();
         let secrets = model
             .secrets
             .iter()
             .filter_map(|s| {
                 let digest = secret_digests.get(&s.name)?;
-                Some((s.name.clone(), secret_object_name(&s.name, digest)))
+                let name = secret_object_name(&scoped(&model.stack, &s.name), digest);
+                Some((s.name.clone(), name))
             })
             .collect();
         ObjectNames { secrets, configs }

@@ -271,12 +271,12 @@ async fn changed_config_rolls_out(manager: &Engine) {
     let old_name = old
         .configs
         .keys()
-        .find(|k| k.starts_with("page_"))
+        .find(|k| k.starts_with("program_page_"))
         .expect("old config");
     let new_name = new
         .configs
         .keys()
-        .find(|k| k.starts_with("page_"))
+        .find(|k| k.starts_with("program_page_"))
         .expect("new config");
     let planned = stack::changes(manager, &new).await.expect("changes");
     assert_eq!(
@@ -317,12 +317,12 @@ async fn changed_config_rolls_out(manager: &Engine) {
     let old_name = old
         .configs
         .keys()
-        .find(|k| k.starts_with("page_"))
+        .find(|k| k.starts_with("program_page_"))
         .expect("old config");
     let new_name = new
         .configs
         .keys()
-        .find(|k| k.starts_with("page_"))
+        .find(|k| k.starts_with("program_page_"))
         .expect("new config");
     assert_ne!(old_name, new_name);
     assert_eq!(done.created, vec![format!("config {new_name}")]);

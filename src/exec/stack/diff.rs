@@ -18,10 +18,13 @@ use crate::plan::AttrDiff;
 
 /// The differences between `current` (a service's `Spec` as the engine
 /// reports it) and `desired` (the spec sdbc would send, with its hash
-/// label). Empty when the hashes agree.
+/// label). Empty when the hashes and the replica counts agree.
 pub fn service_diffs(current: &Value, desired: &Value) -> Vec<AttrDiff> {
     let label = |s: &Value| s["Labels"][SPEC_LABEL].as_str().map(str::to_string);
-    if label(current).is_some() && label(current) == label(desired) {
+    if label(current).is_some()
+        && label(current) == label(desired)
+        && super::replicas(current) == super::replicas(desired)
+    {
         return Vec::new();
     }
     let mut diffs = Vec::new();

@@ -17,6 +17,7 @@
 
 mod diff;
 mod objects;
+mod scale;
 mod schedule;
 mod wait;
 
@@ -31,6 +32,7 @@ use crate::state::util::hex;
 use crate::targets::stack::engine::{NAMESPACE_LABEL, StackObjects};
 
 pub use diff::service_diffs;
+pub use scale::{ScaleError, Scaled, scale, wait_scaled};
 pub use wait::{ServiceStatus, service_status};
 
 /// The service label holding the hash of the spec sdbc sent.
@@ -113,6 +115,25 @@ pub enum DeployError {
     Engine(#[from] EngineError),
     #[error("secret `{0}` has no value")]
     MissingSecretValue(String),
+    /// Secret, config and service names are global to the Swarm.
+    #[error(
+        "the Swarm already has a {kind} named `{name}` that is not this stack's ({}); \
+         sdbc leaves it alone: remove or rename it, or use another stack name",
+        owner_words(.owner)
+    )]
+    NameTaken {
+        kind: String,
+        name: String,
+        /// The stack its `com.docker.stack.namespace` label names, if any.
+        owner: Option<String>,
+    },
+}
+
+fn owner_words(owner: &Option<String>) -> String {
+    match owner {
+        Some(stack) => format!("it belongs to stack `{stack}`"),
+        None => "it carries no stack label".to_string(),
+    }
 }
 
 /// `{"label": ["com.docker.stack.namespace=STACK"]}`, as a query value.
@@ -171,13 +192,37 @@ async fn existing_services(
 }
 
 /// The spec with its hash label, and whether `existing` carries the same
-/// hash (nothing to send).
+/// hash and the same replica count (nothing to send).
+///
+/// The hash leaves the replica count out: it is the one field changed live
+/// (`sdbc scale`), and it is compared with the engine's own value instead,
+/// so a service scaled live and then written with that count in the file is
+/// unchanged, and a count changed behind sdbc's back shows as a change.
 fn labelled(mut spec: Value, existing: Option<&Value>) -> (Value, bool) {
-    let digest = spec_hash(&spec);
-    let unchanged =
-        existing.is_some_and(|e| e["Spec"]["Labels"][SPEC_LABEL].as_str() == Some(digest.as_str()));
+    let digest = spec_hash(&without_replicas(&spec));
+    let unchanged = existing.is_some_and(|e| {
+        e["Spec"]["Labels"][SPEC_LABEL].as_str() == Some(digest.as_str())
+            && replicas(&e["Spec"]) == replicas(&spec)
+    });
     spec["Labels"][SPEC_LABEL] = Value::String(digest);
     (spec, unchanged)
+}
+
+/// A service spec's replica count (`None` for a global service).
+pub(super) fn replicas(spec: &Value) -> Option<u64> {
+    spec.pointer("/Mode/Replicated/Replicas")
+        .and_then(Value::as_u64)
+}
+
+/// The spec without its replica count, for the hash.
+fn without_replicas(spec: &Value) -> Value {
+    let mut spec = spec.clone();
+    if let Some(r) = spec.pointer_mut("/Mode/Replicated")
+        && let Some(o) = r.as_object_mut()
+    {
+        o.remove("Replicas");
+    }
+    spec
 }
 
 /// What [`deploy`] would change, as `kind name` strings.

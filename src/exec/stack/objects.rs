@@ -109,20 +109,52 @@ pub(super) async fn ensure_secrets_and_configs(
     Ok(ids)
 }
 
+/// Creates a secret or config. Their names are global to the Swarm: a name
+/// taken by an object that is not this stack's (another stack's label, or
+/// none) is an error naming it and its owner, and that object is left as it
+/// is. One of this stack's own (made by a run cut short after the create)
+/// is used.
 async fn create(
     manager: &Engine,
     kind: &str,
     stack: &str,
     name: &str,
     data: &[u8],
-) -> Result<String, EngineError> {
+) -> Result<String, DeployError> {
     let body = json!({
         "Name": name,
         "Labels": { NAMESPACE_LABEL: stack },
         "Data": base64::engine::general_purpose::STANDARD.encode(data),
     });
-    let answer = manager.post(&format!("/{kind}/create"), &body).await?;
-    Ok(answer["ID"].as_str().unwrap_or_default().to_string())
+    match manager.post(&format!("/{kind}/create"), &body).await {
+        Ok(answer) => Ok(answer["ID"].as_str().unwrap_or_default().to_string()),
+        Err(e) if e.status() == Some(409) => {
+            let holder = by_name(manager, kind, name).await?.ok_or(e)?;
+            let owner = holder["Spec"]["Labels"][NAMESPACE_LABEL].as_str();
+            if owner == Some(stack) {
+                return Ok(holder["ID"].as_str().unwrap_or_default().to_string());
+            }
+            Err(DeployError::NameTaken {
+                kind: kind.trim_end_matches('s').to_string(),
+                name: name.to_string(),
+                owner: owner.map(str::to_string),
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The object of `kind` named exactly `name` (the name filter matches
+/// prefixes).
+async fn by_name(manager: &Engine, kind: &str, name: &str) -> Result<Option<Value>, EngineError> {
+    let filters = query_value(&json!({ "name": [name] }).to_string());
+    let list = manager.get(&format!("/{kind}?filters={filters}")).await?;
+    Ok(list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|o| o["Spec"]["Name"].as_str() == Some(name))
+        .cloned())
 }
 
 /// The spec with `SecretID`/`ConfigID` next to every name.

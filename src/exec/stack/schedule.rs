@@ -125,9 +125,15 @@ impl<'a> Scheduler<'a> {
         for (name, (service, flight)) in &self.in_flight {
             let full = service.full_name.as_str();
             let st = status.get(full);
-            if let Some(reason) = st.and_then(ServiceStatus::failed_update) {
-                done.services
-                    .insert(name.to_string(), ServiceOutcome::Failed(reason));
+            // A rollback left from an earlier run is not this run's failure:
+            // the service is back on the spec it had then.
+            let failed = st.and_then(ServiceStatus::failed_update);
+            if let Some(reason) = failed.filter(|_| flight.updated) {
+                let error = wait::task_error(self.manager, full).await?;
+                done.services.insert(
+                    name.to_string(),
+                    ServiceOutcome::Failed(format!("{reason} (latest task: {error})")),
+                );
             } else if st.is_some_and(ServiceStatus::is_ready)
                 && (!flight.updated || wait::runs_current_spec(self.manager, full).await?)
             {

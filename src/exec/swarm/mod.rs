@@ -10,6 +10,9 @@
 //!   interrupted join of the same VM left behind is removed.
 //! - [`remove`]: demote (a manager), drain, wait for the node's tasks to
 //!   stop, leave, remove the node: before its VM is deleted.
+//! - [`wait_manager_reachable`]: waits until a restarted manager is back:
+//!   ready, a manager, and reachable (or the leader), before the next one
+//!   restarts (`docs/decisions/0019-managers-restart-in-turn.md`).
 //! - [`check_manager_change`]: refuses a change of the manager count that
 //!   would lose the Raft quorum in one step.
 //!
@@ -17,6 +20,7 @@
 
 mod nodes;
 mod quorum;
+mod reachable;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -28,6 +32,7 @@ use crate::model::{SwarmRole, Vm};
 
 pub use nodes::{NodeInfo, list_nodes, remove};
 pub use quorum::check_manager_change;
+pub use reachable::{REACHABLE_TIMEOUT, wait_manager_reachable};
 
 pub use crate::model::{NODE_LABEL_GROUP as LABEL_GROUP, NODE_LABEL_VM as LABEL_VM};
 
@@ -113,6 +118,13 @@ pub enum SwarmError {
         state: String,
         after: u64,
     },
+    #[error("host `{host}`: not back as a reachable manager {after}s after its restart ({now})")]
+    NotReachable {
+        host: String,
+        /// What its node looked like last (or why it could not be seen).
+        now: String,
+        after: u64,
+    },
     #[error("host `{host}`: {tasks} task(s) still running {after}s after draining")]
     DrainTimeout {
         host: String,
@@ -138,6 +150,7 @@ impl SwarmError {
             | SwarmError::BadState { host, .. }
             | SwarmError::NodeNotFound { host }
             | SwarmError::NotReady { host, .. }
+            | SwarmError::NotReachable { host, .. }
             | SwarmError::DrainTimeout { host, .. } => Some(host),
             _ => None,
         }

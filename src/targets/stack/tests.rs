@@ -159,7 +159,7 @@ fn a_config_without_a_name_is_an_error() {
 }
 
 #[test]
-fn object_names_for_model_hash_configs_and_skip_secrets_without_digest() {
+fn object_names_for_model_scope_and_hash_configs_and_skip_secrets_without_digest() {
     let mut m = model(vec![]);
     m.configs = vec![crate::model::Config {
         name: "c".into(),
@@ -173,7 +173,8 @@ fn object_names_for_model_hash_configs_and_skip_secrets_without_digest() {
     let names = ObjectNames::for_model(&m, &BTreeMap::new());
     assert_eq!(
         names.configs.get("c").map(String::as_str),
-        Some("c_e3b0c44298fc")
+        Some("t_c_e3b0c44298fc"),
+        "scoped by the stack, then hashed"
     );
     assert!(names.secrets.is_empty());
 }
