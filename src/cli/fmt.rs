@@ -97,29 +97,10 @@ fn file(path: &Path, check: bool, color: ColorChoice) -> Result<Outcome, ()> {
     if check {
         let _ = writeln!(std::io::stderr(), "would reformat {name}");
     } else {
-        write_atomically(path, formatted.as_bytes())
+        common::write_atomically(path, formatted.as_bytes())
             .map_err(|err| common::error_line(color, &format!("cannot write `{name}`: {err}")))?;
         let _ = writeln!(std::io::stderr(), "formatted {name}");
     }
     Ok(Outcome::Changed)
 }
 
-/// Writes beside the file and renames over it, so a crash never leaves half a file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".sdbc-fmt.tmp");
-    let tmp = PathBuf::from(tmp);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            f.set_permissions(meta.permissions())?;
-        }
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}

@@ -4,6 +4,7 @@
 mod apply;
 mod build;
 mod check;
+mod cluster;
 mod common;
 mod deploy;
 mod fmt;
@@ -16,7 +17,9 @@ mod plan;
 mod power;
 mod progress;
 mod retries;
+mod scale;
 mod state;
+mod status;
 
 use clap::{Parser, Subcommand};
 
@@ -65,6 +68,10 @@ pub enum Command {
     Lsp,
     /// Run a load test declared in a program, or compare two runs.
     Loadtest(loadtest::Args),
+    /// Show the Swarm's nodes and the stack's services, as a manager reports them.
+    Status(status::Args),
+    /// Change services' replica counts live, and in the program when they are numbers there.
+    Scale(scale::Args),
 }
 
 pub fn main() -> std::process::ExitCode {
@@ -97,6 +104,8 @@ pub fn main() -> std::process::ExitCode {
         Command::ForceUnlock(args) => state::force_unlock(args, color),
         Command::Lsp => lsp::run(),
         Command::Loadtest(args) => loadtest::run(args, color),
+        Command::Status(args) => status::run(args, color),
+        Command::Scale(args) => scale::run(args, color),
     };
     status.into()
 }

@@ -4,8 +4,8 @@
 //! their task counts, tasks). Rows are sorted by name, so the same cluster
 //! gives the same bytes.
 //!
-//! [`connect_manager`] reaches a manager of the stack from what the state
-//! knows (its address and pinned host keys, see [`super::reach::target`]),
+//! [`connect_manager`] reaches a manager of the stack (from what the state
+//! knows: its address and pinned host keys, see [`super::reach::target`]),
 //! trying the next manager when one does not answer.
 //! See `docs/decisions/0020-scale-and-status.md`.
 
@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::engine::{Engine, EngineError, query_value};
-use super::ssh::SshSession;
+use super::ssh::{SshSession, SshTarget};
 use super::swarm::{LABEL_GROUP, SwarmError, list_nodes};
 use crate::targets::stack::engine::NAMESPACE_LABEL;
 
@@ -219,20 +219,24 @@ pub enum ManagerError {
     NoneAnswers(Vec<String>),
 }
 
-/// A manager's engine, reached over SSH: the first of `managers` (VM name
-/// and its assigned values in the state, in program order) that answers and
-/// is a manager of an active Swarm. The others' errors, each naming its VM,
-/// when none does.
+/// A manager's engine, reached over SSH: the first of `managers` (in
+/// program order; `Err` for one sdbc cannot even address, naming why) that
+/// answers and is a manager of an active Swarm. The others' errors, each
+/// naming its VM, when none does.
 pub async fn connect_manager(
-    managers: &[(String, BTreeMap<String, String>)],
+    managers: &[Result<SshTarget, String>],
     key: &PrivateKey,
 ) -> Result<Engine, ManagerError> {
     if managers.is_empty() {
         return Err(ManagerError::NoManager);
     }
     let mut errors = Vec::new();
-    for (vm, assigned) in managers {
-        match try_manager(vm, assigned, key).await {
+    for target in managers {
+        let tried = match target {
+            Ok(t) => try_manager(t, key).await,
+            Err(e) => Err(e.clone()),
+        };
+        match tried {
             Ok(engine) => return Ok(engine),
             Err(e) => errors.push(e),
         }
@@ -240,13 +244,8 @@ pub async fn connect_manager(
     Err(ManagerError::NoneAnswers(errors))
 }
 
-async fn try_manager(
-    vm: &str,
-    assigned: &BTreeMap<String, String>,
-    key: &PrivateKey,
-) -> Result<Engine, String> {
-    let target = super::reach::target(vm, assigned).map_err(|e| e.to_string())?;
-    let session = SshSession::connect(&target, key)
+async fn try_manager(target: &SshTarget, key: &PrivateKey) -> Result<Engine, String> {
+    let session = SshSession::connect(target, key)
         .await
         .map_err(|e| e.to_string())?;
     let engine = session.engine();
@@ -254,7 +253,8 @@ async fn try_manager(
     let swarm = &info["Swarm"];
     if swarm["LocalNodeState"] != "active" || swarm["ControlAvailable"] != true {
         return Err(format!(
-            "VM `{vm}` is not a manager of an active Swarm (its engine says `{}`)",
+            "host `{}` is not a manager of an active Swarm (its engine says `{}`)",
+            target.host,
             swarm["LocalNodeState"].as_str().unwrap_or("unknown")
         ));
     }

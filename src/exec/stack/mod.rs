@@ -32,7 +32,7 @@ use crate::state::util::hex;
 use crate::targets::stack::engine::{NAMESPACE_LABEL, StackObjects};
 
 pub use diff::service_diffs;
-pub use scale::{ScaleError, Scaled, scale, wait_scaled};
+pub use scale::{ScaleError, Scaled, closest_name, scale, wait_scaled};
 pub use wait::{ServiceStatus, service_status};
 
 /// The service label holding the hash of the spec sdbc sent.

@@ -44,9 +44,18 @@ pub enum ScaleError {
 
 fn hint(closest: &Option<String>) -> String {
     match closest {
-        Some(c) => format!("; did you mean `{c}`?"),
-        None => String::new(),
+        Some(c) => format!("; the closest is `{c}`"),
+        None => "; it has no service".to_string(),
     }
+}
+
+/// The name closest to `name` among `names`: by spelling when one is
+/// close, else the one sharing the longest start with it.
+pub fn closest_name<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
+    crate::diag::closest(name, names.iter().copied()).or_else(|| {
+        let shared = |n: &&str| n.chars().zip(name.chars()).take_while(|(a, b)| a == b).count();
+        names.iter().copied().max_by_key(|n| (shared(n), std::cmp::Reverse(*n)))
+    })
 }
 
 fn waiting(services: &[String], after: &Duration) -> String {
@@ -86,7 +95,7 @@ pub async fn scale(
             return Err(ScaleError::UnknownService {
                 stack: stack.to_string(),
                 service: service.clone(),
-                closest: crate::diag::closest(service, names.iter().copied()).map(str::to_string),
+                closest: closest_name(service, &names).map(str::to_string),
             });
         };
         let Some(from) = replicas(&current["Spec"]) else {

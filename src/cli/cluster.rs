@@ -1,0 +1,69 @@
+//! What `status` and `scale` share: reaching a manager of the program's
+//! Swarm from the state (the managers' addresses and pinned host keys) and
+//! the stack's SSH key in the secrets store, without Compute Engine.
+
+use std::path::Path;
+
+use super::common::{self, ExitStatus};
+use crate::diag::ColorChoice;
+use crate::exec::engine::Engine;
+use crate::exec::reach::STACK_KEY_SECRET;
+use crate::exec::ssh::SshTarget;
+use crate::graph::NodeId;
+use crate::model::{Model, SwarmRole};
+use crate::state::{SecretStore, StateStore};
+
+/// A manager's engine for the program at `path` (model `model`), or the
+/// exit status after saying why not: no state, no key (nothing applied
+/// yet: status 1), or no manager answering (1).
+pub async fn manager(path: &Path, model: &Model, color: ColorChoice) -> Result<Engine, ExitStatus> {
+    let state = StateStore::for_source(path, &model.stack)
+        .load()
+        .map_err(|e| {
+            common::error_line(color, &e.to_string());
+            ExitStatus::Usage
+        })?;
+    let managers: Vec<Result<SshTarget, String>> = model
+        .vms
+        .iter()
+        .filter(|vm| vm.swarm == SwarmRole::Manager)
+        .filter_map(|vm| {
+            let r = state.resources.get(NodeId::vm(&vm.name).as_str())?;
+            Some(crate::exec::reach::target(&vm.name, &r.assigned).map_err(|e| e.to_string()))
+        })
+        .collect();
+    if managers.is_empty() {
+        common::error_line(
+            color,
+            &format!(
+                "the state of stack `{}` has no Swarm manager VM: run `sdbc apply {}` first",
+                model.stack,
+                path.display()
+            ),
+        );
+        return Err(ExitStatus::Errors);
+    }
+    let key = SecretStore::for_source(path, &model.stack)
+        .and_then(|store| store.get(STACK_KEY_SECRET))
+        .map_err(|e| {
+            common::error_line(color, &format!("the stack's SSH key: {e}"));
+            ExitStatus::Usage
+        })?
+        .ok_or_else(|| {
+            common::error_line(
+                color,
+                "the secrets store has no SSH key for this stack: run `sdbc apply` first",
+            );
+            ExitStatus::Errors
+        })?;
+    let key = crate::exec::ssh::private_key_from_openssh(key.expose()).map_err(|e| {
+        common::error_line(color, &format!("the stack's SSH key: {e}"));
+        ExitStatus::Usage
+    })?;
+    crate::exec::status::connect_manager(&managers, &key)
+        .await
+        .map_err(|e| {
+            common::error_line(color, &e.to_string());
+            ExitStatus::Errors
+        })
+}
