@@ -125,6 +125,23 @@ impl LocalHost {
             spawn::kill_and_reap(&mut child);
         }
     }
+
+    /// Stops the engine as a reboot would (SIGTERM, SIGKILL after 30 s), so
+    /// it leaves its Swarm state on disk.
+    pub fn stop_engine(&mut self) {
+        if let Some(mut child) = self.dockerd.take() {
+            spawn::terminate_and_reap(&mut child, std::time::Duration::from_secs(30));
+        }
+    }
+
+    /// Starts the engine again (after [`Self::stop_engine`] or
+    /// [`Self::kill_engine`]) with the same data: it rejoins its Swarm.
+    pub fn start_engine(&mut self) -> Result<(), HostsError> {
+        if self.dockerd.is_none() {
+            self.dockerd = Some(spawn::start_dockerd(&self.netns, &self.name, &self.dir)?);
+        }
+        Ok(())
+    }
 }
 
 /// The running hosts; torn down on drop.

@@ -137,7 +137,7 @@ fn sshd_config(ip: Ipv4Addr, host_key: &Path, authorized_keys: &Path) -> String 
 }
 
 /// `dockerd` in the host's namespace, under its own hostname.
-fn start_dockerd(ns: &str, name: &str, dir: &Path) -> Result<Child, HostsError> {
+pub(super) fn start_dockerd(ns: &str, name: &str, dir: &Path) -> Result<Child, HostsError> {
     let script = format!(
         "hostname {name} && exec dockerd --config-file {config} --data-root {data} \
          --exec-root {exec} --pidfile {pid} -H unix://{sock} --storage-driver vfs \
@@ -216,4 +216,20 @@ fn set_mode(path: &Path, mode: u32) -> Result<(), HostsError> {
 pub(super) fn kill_and_reap(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// SIGTERM (the child is the engine itself: `nsenter`, `unshare` and `sh`
+/// all exec), then wait up to `grace` before SIGKILL.
+pub(super) fn terminate_and_reap(child: &mut Child, grace: std::time::Duration) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let start = std::time::Instant::now();
+    while start.elapsed() < grace {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    kill_and_reap(child);
 }
