@@ -1,0 +1,105 @@
+//! `sdbc scale` and `sdbc status` before they reach a Swarm: what is
+//! refused, and that a refused or failed scale leaves the program's file
+//! byte-identical. (Scaling and status on a real Swarm: `tests/swarm_ops.rs`.)
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+mod support;
+
+const PROGRAM: &str = include_str!("swarm/program.sdb");
+
+fn sdbc(args: &[&str]) -> Output {
+    support::run(env!("CARGO_BIN_EXE_sdbc"), args, None, "")
+}
+
+/// The test program (with `edits` applied) in a folder of its own.
+fn program(dir: &Path, edits: &[(&str, &str)]) -> (PathBuf, String) {
+    let mut text = PROGRAM.to_string();
+    for (from, to) in edits {
+        assert!(text.contains(from), "the program has `{from}`");
+        text = text.replacen(from, to, 1);
+    }
+    let path = dir.join("program.sdb");
+    std::fs::write(&path, &text).expect("write");
+    (path, text)
+}
+
+/// Runs `sdbc scale FILE ARGS`, expects exit `code`, an error containing
+/// `message`, and the file unchanged.
+fn refused(edits: &[(&str, &str)], args: &[&str], code: i32, message: &str) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (path, text) = program(dir.path(), edits);
+    let path_arg = path.to_string_lossy().to_string();
+    let mut all = vec!["--color", "never", "scale", path_arg.as_str()];
+    all.extend_from_slice(args);
+    let out = sdbc(&all);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+    assert!(err.contains(message), "{args:?}: {err}");
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("read"),
+        text,
+        "{args:?}: the file is unchanged"
+    );
+}
+
+#[test]
+fn unknown_and_global_services_are_refused() {
+    refused(&[], &["apu=3"], 1, "no service `apu`; the closest is `api`");
+    refused(
+        &[],
+        &["logs=2"],
+        1,
+        "service `logs` is global (one task per node)",
+    );
+    refused(&[], &["api=3", "api=4"], 2, "`api` is given more than once");
+    refused(&[], &["api=three"], 2, "not a replica count");
+}
+
+#[test]
+fn a_count_that_is_not_a_number_in_the_file_is_refused_with_how_to_set_it() {
+    refused(
+        &[
+            ("param image", "param api_replicas = 2;\nparam image"),
+            ("replicas=2 on=worker", "replicas=api_replicas on=worker"),
+        ],
+        &["api=3"],
+        1,
+        "`replicas` of service `api` is `api_replicas`",
+    );
+    refused(
+        &[
+            ("param image", "param api_replicas = 2;\nparam image"),
+            ("replicas=2 on=worker", "replicas=api_replicas on=worker"),
+        ],
+        &["api=3"],
+        1,
+        "`--var api_replicas=3`",
+    );
+}
+
+#[test]
+fn a_count_the_program_cannot_hold_is_refused() {
+    refused(
+        &[(
+            "service edge image=image replicas=3",
+            "service edge image=image replicas=3 cpus=1",
+        )],
+        &["edge=50"],
+        1,
+        "with these replica counts the program has errors; nothing was changed",
+    );
+}
+
+#[test]
+fn without_an_applied_stack_nothing_changes() {
+    // Every check passes; the state has no manager to ask.
+    refused(&[], &["api=3", "edge=1", "probe=2"], 1, "run `sdbc apply");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (path, _) = program(dir.path(), &[]);
+    let out = sdbc(&["status", &path.to_string_lossy()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("has no Swarm manager VM"), "{err}");
+}
