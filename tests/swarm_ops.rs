@@ -56,7 +56,12 @@ pub fn health_gated(name: &str, ready_after: Option<u64>, start_period_s: u64) -
     };
     s.command = Some(vec!["sh".into(), "-c".into(), script]);
     s.healthcheck = Some(Healthcheck {
-        test: vec!["CMD".into(), "test".into(), "-f".into(), "/tmp/ready".into()],
+        test: vec![
+            "CMD".into(),
+            "test".into(),
+            "-f".into(),
+            "/tmp/ready".into(),
+        ],
         interval_s: 1,
         timeout_s: 1,
         retries: 1,
@@ -147,9 +152,14 @@ async fn stack_operations_on_local_hosts() {
     let manager: Engine = members[0].engine.clone();
 
     let t = Instant::now();
-    let done = stack::deploy(&manager, &objects(&model("ops", 2, 1)), &values(), &options(60))
-        .await
-        .expect("deploy");
+    let done = stack::deploy(
+        &manager,
+        &objects(&model("ops", 2, 1)),
+        &values(),
+        &options(60),
+    )
+    .await
+    .expect("deploy");
     assert_eq!(done.failures().count(), 0, "{done:#?}");
     timed("formation and first deployment", t);
 

@@ -103,4 +103,3 @@ fn file(path: &Path, check: bool, color: ColorChoice) -> Result<Outcome, ()> {
     }
     Ok(Outcome::Changed)
 }
-

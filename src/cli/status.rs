@@ -66,7 +66,14 @@ pub fn render(status: &StackStatus) -> String {
     let mut out = format!("Swarm nodes (asked {}):\n", status.manager);
     let nodes: Vec<Vec<String>> = status.nodes.iter().map(node_cells).collect();
     out.push_str(&table(
-        &["HOSTNAME", "VM", "ROLE", "STATUS", "AVAILABILITY", "MANAGER STATUS"],
+        &[
+            "HOSTNAME",
+            "VM",
+            "ROLE",
+            "STATUS",
+            "AVAILABILITY",
+            "MANAGER STATUS",
+        ],
         &nodes,
     ));
     out.push_str(&format!("\nServices of stack {}:\n", status.stack));

@@ -121,7 +121,8 @@ fn capitalized(s: &str) -> String {
 /// The stack's services with their task counts (one call), health and
 /// errors from the tasks (one call).
 async fn services(manager: &Engine, stack: &str) -> Result<Vec<ServiceRow>, EngineError> {
-    let filter = query_value(&json!({ "label": [format!("{NAMESPACE_LABEL}={stack}")] }).to_string());
+    let filter =
+        query_value(&json!({ "label": [format!("{NAMESPACE_LABEL}={stack}")] }).to_string());
     let list = manager
         .get(&format!("/services?status=true&filters={filter}"))
         .await?;
@@ -137,7 +138,12 @@ async fn services(manager: &Engine, stack: &str) -> Result<Vec<ServiceRow>, Engi
             let own = tasks
                 .get(s["ID"].as_str().unwrap_or_default())
                 .unwrap_or(&none);
-            row(s, full_name.strip_prefix(&prefix).unwrap_or(&full_name), &full_name, own)
+            row(
+                s,
+                full_name.strip_prefix(&prefix).unwrap_or(&full_name),
+                &full_name,
+                own,
+            )
         })
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -161,7 +167,12 @@ fn row(s: &Value, name: &str, full_name: &str, tasks: &[Value]) -> ServiceRow {
     let container = &spec["TaskTemplate"]["ContainerSpec"];
     let running = s["ServiceStatus"]["RunningTasks"].as_u64().unwrap_or(0);
     let desired = s["ServiceStatus"]["DesiredTasks"].as_u64().unwrap_or(0);
-    let state = |t: &&Value| t["Status"]["State"].as_str().unwrap_or_default().to_string();
+    let state = |t: &&Value| {
+        t["Status"]["State"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
     let wanted_running: Vec<&Value> = tasks
         .iter()
         .filter(|t| t["DesiredState"] == "running")
@@ -178,9 +189,7 @@ fn row(s: &Value, name: &str, full_name: &str, tasks: &[Value]) -> ServiceRow {
             "unhealthy".to_string()
         }
     });
-    let error = (running < desired)
-        .then(|| latest_error(tasks))
-        .flatten();
+    let error = (running < desired).then(|| latest_error(tasks)).flatten();
     let image = container["Image"].as_str().unwrap_or_default();
     ServiceRow {
         name: name.to_string(),

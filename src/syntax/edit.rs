@@ -85,9 +85,7 @@ pub fn set_int_arg(
 
 fn find_decl<'a>(ast: &'a SourceAst, kind: &str, name: &str) -> Result<&'a Decl, EditError> {
     let mut found = ast.items.iter().filter_map(|i| match i {
-        Item::Decl(d) if d.kind.name == kind && d.name().is_some_and(|n| n.name == name) => {
-            Some(d)
-        }
+        Item::Decl(d) if d.kind.name == kind && d.name().is_some_and(|n| n.name == name) => Some(d),
         _ => None,
     });
     let first = found.next().ok_or_else(|| EditError::NotDeclared {

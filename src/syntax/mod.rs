@@ -3,8 +3,8 @@
 //! the LSP; it turns text into an [`ast::SourceAst`] plus diagnostics.
 
 pub mod ast;
-pub mod edit;
 mod chunks;
+pub mod edit;
 mod fast;
 pub mod fmt;
 mod lower;

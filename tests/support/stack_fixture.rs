@@ -191,11 +191,17 @@ pub fn seed_names(model: &Model) -> ObjectNames {
     let names = ObjectNames::for_model(model, &digests);
     debug_assert_eq!(
         names.configs.get("nginx"),
-        Some(&config_object_name("misago_nginx", &model.configs[0].content))
+        Some(&config_object_name(
+            "misago_nginx",
+            &model.configs[0].content
+        ))
     );
     debug_assert_eq!(
         names.secrets.get("db_password"),
-        Some(&secret_object_name("misago_db_password", &digests["db_password"]))
+        Some(&secret_object_name(
+            "misago_db_password",
+            &digests["db_password"]
+        ))
     );
     names
 }

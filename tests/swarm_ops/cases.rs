@@ -19,8 +19,9 @@ use super::{health_gated, model, objects, options, timed, values};
 
 /// The stack's services as the engine has them, by Swarm name.
 async fn services(manager: &Engine, stack: &str) -> BTreeMap<String, Value> {
-    let filters =
-        query_value(&json!({ "label": [format!("com.docker.stack.namespace={stack}")] }).to_string());
+    let filters = query_value(
+        &json!({ "label": [format!("com.docker.stack.namespace={stack}")] }).to_string(),
+    );
     let list = manager
         .get(&format!("/services?filters={filters}"))
         .await
@@ -28,7 +29,12 @@ async fn services(manager: &Engine, stack: &str) -> BTreeMap<String, Value> {
     list.as_array()
         .into_iter()
         .flatten()
-        .map(|s| (s["Spec"]["Name"].as_str().unwrap_or("").to_string(), s.clone()))
+        .map(|s| {
+            (
+                s["Spec"]["Name"].as_str().unwrap_or("").to_string(),
+                s.clone(),
+            )
+        })
         .collect()
 }
 
@@ -99,12 +105,18 @@ pub async fn status_of_a_failing_service(manager: &Engine) {
     let done = stack::deploy(manager, &objects, &BTreeMap::new(), &options(6))
         .await
         .expect("deploy");
-    assert!(matches!(done.services["never"], ServiceOutcome::Failed(_)), "{done:?}");
+    assert!(
+        matches!(done.services["never"], ServiceOutcome::Failed(_)),
+        "{done:?}"
+    );
     let st = status::gather(manager, "bad").await.expect("status");
     assert_eq!(st.services.len(), 1);
     let s = &st.services[0];
     assert_eq!((s.running, s.desired), (0, 1), "{s:?}");
-    assert!(matches!(s.health.as_deref(), Some("starting" | "unhealthy")), "{s:?}");
+    assert!(
+        matches!(s.health.as_deref(), Some("starting" | "unhealthy")),
+        "{s:?}"
+    );
     assert!(!st.is_healthy());
     let empty = Model {
         stack: "bad".into(),
@@ -136,8 +148,7 @@ pub async fn the_next_manager_is_tried(hosts: &LocalHosts) {
 
     let err = status::connect_manager(&targets[..2], hosts.client_key())
         .await
-        .err()
-        .expect("none answers");
+        .expect_err("none answers");
     let ManagerError::NoneAnswers(errors) = &err else {
         panic!("{err}")
     };
@@ -171,12 +182,21 @@ pub async fn scale_changes_only_the_named_services(manager: &Engine) {
             },
         ]
     );
-    stack::wait_scaled(manager, "ops", &["web".into(), "worker".into()], Duration::from_secs(60))
-        .await
-        .expect("tasks running");
+    stack::wait_scaled(
+        manager,
+        "ops",
+        &["web".into(), "worker".into()],
+        Duration::from_secs(60),
+    )
+    .await
+    .expect("tasks running");
     timed("scale web 2 -> 3, worker 1 -> 2", t);
     let after = services(manager, "ops").await;
-    assert_eq!(version(&after["ops_agent"]), version(&before["ops_agent"]), "agent untouched");
+    assert_eq!(
+        version(&after["ops_agent"]),
+        version(&before["ops_agent"]),
+        "agent untouched"
+    );
     assert_eq!(replicas(&after["ops_web"]), Some(3));
     assert_eq!(replicas(&after["ops_worker"]), Some(2));
     for name in ["ops_web", "ops_worker"] {
@@ -210,7 +230,12 @@ pub async fn scale_changes_only_the_named_services(manager: &Engine) {
     let err = stack::scale(manager, "ops", &BTreeMap::from([("agent".to_string(), 2)]))
         .await
         .unwrap_err();
-    assert_eq!(err, ScaleError::Global { service: "agent".into() });
+    assert_eq!(
+        err,
+        ScaleError::Global {
+            service: "agent".into()
+        }
+    );
     let unchanged = services(manager, "ops").await;
     assert_eq!(version(&unchanged["ops_web"]), version(&after["ops_web"]));
 
@@ -261,7 +286,10 @@ pub async fn a_failed_update_is_rolled_back(manager: &Engine) {
     assert_eq!(done.services["worker"], ServiceOutcome::Unchanged);
 
     let after = services(manager, "ops").await["ops_web"].clone();
-    assert_eq!(after["UpdateStatus"]["State"], "rollback_completed", "{after:#}");
+    assert_eq!(
+        after["UpdateStatus"]["State"], "rollback_completed",
+        "{after:#}"
+    );
     assert_eq!(
         after["Spec"]["TaskTemplate"], before["Spec"]["TaskTemplate"],
         "back on the previous task spec"
@@ -320,8 +348,16 @@ pub async fn object_names_are_per_stack(manager: &Engine) {
         .await
         .expect("remove ops2");
     assert_eq!(removed.removed.len(), 3, "{:?}", removed.removed);
-    assert_eq!(object_ids(manager, "configs").await, configs_before, "ops's configs stay");
-    assert_eq!(object_ids(manager, "secrets").await, secrets_before, "ops's secrets stay");
+    assert_eq!(
+        object_ids(manager, "configs").await,
+        configs_before,
+        "ops's configs stay"
+    );
+    assert_eq!(
+        object_ids(manager, "secrets").await,
+        secrets_before,
+        "ops's secrets stay"
+    );
 
     // A config under ops3's name that another stack made.
     let mut third = model("ops3", 1, 1);
@@ -333,7 +369,10 @@ pub async fn object_names_are_per_stack(manager: &Engine) {
         "Labels": { "com.docker.stack.namespace": "someone-else" },
         "Data": "Zm9yZWlnbg==",
     });
-    let foreign = manager.post("/configs/create", &body).await.expect("create");
+    let foreign = manager
+        .post("/configs/create", &body)
+        .await
+        .expect("create");
     let err = stack::deploy(manager, &third, &values(), &options(10))
         .await
         .unwrap_err();
@@ -347,12 +386,21 @@ pub async fn object_names_are_per_stack(manager: &Engine) {
     );
     assert!(err.to_string().contains(taken.as_str()), "{err}");
     let still = manager
-        .get(&format!("/configs/{}", foreign["ID"].as_str().unwrap_or("")))
+        .get(&format!(
+            "/configs/{}",
+            foreign["ID"].as_str().unwrap_or("")
+        ))
         .await
         .expect("the foreign config is still there");
-    assert_eq!(still["Spec"]["Labels"]["com.docker.stack.namespace"], "someone-else");
+    assert_eq!(
+        still["Spec"]["Labels"]["com.docker.stack.namespace"],
+        "someone-else"
+    );
     assert_eq!(still["Spec"]["Data"], "Zm9yZWlnbg==");
-    assert!(services(manager, "ops3").await.is_empty(), "nothing of ops3 started");
+    assert!(
+        services(manager, "ops3").await.is_empty(),
+        "nothing of ops3 started"
+    );
 }
 
 /// manager-2's engine stopped: the wait times out naming it; started
@@ -364,11 +412,17 @@ pub async fn a_restarted_manager_is_waited_for(hosts: &mut LocalHosts, manager: 
     let start = Instant::now();
     loop {
         let nodes = swarm::list_nodes(manager).await.expect("nodes");
-        let m2 = nodes.iter().find(|n| n.vm() == Some("manager-2")).expect("node");
+        let m2 = nodes
+            .iter()
+            .find(|n| n.vm() == Some("manager-2"))
+            .expect("node");
         if m2.reachability.as_deref() != Some("reachable") || m2.state != "ready" {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(60), "still reachable: {m2:?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "still reachable: {m2:?}"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let err = swarm::wait_manager_reachable(manager, "manager-2", Duration::from_secs(2))

@@ -19,7 +19,9 @@
 //! [`LocalHosts`] holds a lock per prefix for its lifetime (two runs with
 //! one prefix wait for each other), removes what a killed earlier run left
 //! under that prefix before starting, and tears everything down on drop,
-//! also when a test fails. Needs root, `ip`, `iptables`, `dockerd`, `sshd`.
+//! also when a test fails. A host's engine can be killed (a host that stops
+//! answering), or stopped and started again with its data (a reboot).
+//! Needs root, `ip`, `iptables`, `dockerd`, `sshd`.
 //! See `docs/decisions/0014-local-hosts.md`.
 
 mod cleanup;

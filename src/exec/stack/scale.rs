@@ -53,8 +53,16 @@ fn hint(closest: &Option<String>) -> String {
 /// close, else the one sharing the longest start with it.
 pub fn closest_name<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
     crate::diag::closest(name, names.iter().copied()).or_else(|| {
-        let shared = |n: &&str| n.chars().zip(name.chars()).take_while(|(a, b)| a == b).count();
-        names.iter().copied().max_by_key(|n| (shared(n), std::cmp::Reverse(*n)))
+        let shared = |n: &&str| {
+            n.chars()
+                .zip(name.chars())
+                .take_while(|(a, b)| a == b)
+                .count()
+        };
+        names
+            .iter()
+            .copied()
+            .max_by_key(|n| (shared(n), std::cmp::Reverse(*n)))
     })
 }
 
@@ -156,4 +164,3 @@ pub async fn wait_scaled(
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
-
