@@ -135,3 +135,64 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_are_padded_and_problems_listed_below() {
+        let status = StackStatus {
+            stack: "shop".into(),
+            manager: "manager-0".into(),
+            nodes: vec![NodeRow {
+                hostname: "manager-0".into(),
+                vm: "manager-0".into(),
+                group: "manager".into(),
+                role: "manager".into(),
+                state: "ready".into(),
+                availability: "active".into(),
+                manager_status: "Leader".into(),
+                engine_version: "20.10.24".into(),
+            }],
+            services: vec![
+                ServiceRow {
+                    name: "api".into(),
+                    full_name: "shop_api".into(),
+                    mode: "replicated".into(),
+                    running: 1,
+                    desired: 2,
+                    health: Some("starting".into()),
+                    image: "api:1".into(),
+                    update: Some("rollback_completed".into()),
+                    error: Some("failed: task: non-zero exit (1)".into()),
+                },
+                ServiceRow {
+                    name: "logs".into(),
+                    full_name: "shop_logs".into(),
+                    mode: "global".into(),
+                    running: 3,
+                    desired: 3,
+                    health: None,
+                    image: "busybox:1".into(),
+                    update: None,
+                    error: None,
+                },
+            ],
+        };
+        assert_eq!(
+            render(&status),
+            "Swarm nodes (asked manager-0):\n\
+             HOSTNAME   VM         ROLE     STATUS  AVAILABILITY  MANAGER STATUS\n\
+             manager-0  manager-0  manager  ready   active        Leader\n\
+             \n\
+             Services of stack shop:\n\
+             NAME  MODE        REPLICAS  HEALTH    IMAGE\n\
+             api   replicated  1/2       starting  api:1\n\
+             logs  global      3/3       -         busybox:1\n\
+             api: failed: task: non-zero exit (1)\n\
+             api: update rollback_completed\n"
+        );
+        assert!(!status.is_healthy());
+    }
+}
