@@ -196,7 +196,11 @@ async fn scale(
     };
     let mut err = std::io::stderr();
     for s in &scaled {
-        let _ = writeln!(err, "scaled {}: replicas {} -> {}", s.service, s.from, s.to);
+        let _ = if s.from == s.to {
+            writeln!(err, "{}: already {} replicas", s.service, s.to)
+        } else {
+            writeln!(err, "scaled {}: replicas {} -> {}", s.service, s.from, s.to)
+        };
     }
     if let Err(e) = common::write_atomically(&args.file, edited.as_bytes()) {
         common::error_line(

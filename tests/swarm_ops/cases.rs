@@ -160,28 +160,36 @@ pub async fn the_next_manager_is_tried(hosts: &LocalHosts) {
 pub async fn scale_changes_only_the_named_services(manager: &Engine) {
     let before = services(manager, "ops").await;
     let t = Instant::now();
-    let scaled = stack::scale(
-        manager,
-        "ops",
-        &BTreeMap::from([("web".to_string(), 3), ("worker".to_string(), 2)]),
-    )
-    .await
-    .expect("scale");
-    assert_eq!(
-        scaled,
-        [
-            Scaled {
-                service: "web".into(),
-                from: 2,
-                to: 3
-            },
-            Scaled {
-                service: "worker".into(),
-                from: 1,
-                to: 2
-            },
-        ]
-    );
+    let counts = |pairs: &[(&str, u64)]| -> BTreeMap<String, u64> {
+        pairs.iter().map(|(n, c)| (n.to_string(), *c)).collect()
+    };
+    let scaled = stack::scale(manager, "ops", &counts(&[("web", 3)]))
+        .await
+        .expect("scale web");
+    let web = Scaled {
+        service: "web".into(),
+        from: 2,
+        to: 3,
+    };
+    assert_eq!(scaled, [web.clone()]);
+    let middle = services(manager, "ops").await;
+    for other in ["ops_worker", "ops_agent"] {
+        assert_eq!(
+            version(&middle[other]),
+            version(&before[other]),
+            "{other} untouched"
+        );
+    }
+    // web again (already at 3: not sent) with worker.
+    let scaled = stack::scale(manager, "ops", &counts(&[("web", 3), ("worker", 2)]))
+        .await
+        .expect("scale worker");
+    let worker = Scaled {
+        service: "worker".into(),
+        from: 1,
+        to: 2,
+    };
+    assert_eq!(scaled, [Scaled { from: 3, ..web }, worker]);
     stack::wait_scaled(
         manager,
         "ops",
@@ -190,8 +198,13 @@ pub async fn scale_changes_only_the_named_services(manager: &Engine) {
     )
     .await
     .expect("tasks running");
-    timed("scale web 2 -> 3, worker 1 -> 2", t);
+    timed("scale web 2 -> 3, then worker 1 -> 2", t);
     let after = services(manager, "ops").await;
+    assert_eq!(
+        version(&after["ops_web"]),
+        version(&middle["ops_web"]),
+        "web at its count already: not sent"
+    );
     assert_eq!(
         version(&after["ops_agent"]),
         version(&before["ops_agent"]),
