@@ -171,7 +171,7 @@ pub async fn scale_changes_only_the_named_services(manager: &Engine) {
         from: 2,
         to: 3,
     };
-    assert_eq!(scaled, [web.clone()]);
+    assert_eq!(scaled, std::slice::from_ref(&web));
     let middle = services(manager, "ops").await;
     for other in ["ops_worker", "ops_agent"] {
         assert_eq!(
@@ -414,6 +414,72 @@ pub async fn object_names_are_per_stack(manager: &Engine) {
         services(manager, "ops3").await.is_empty(),
         "nothing of ops3 started"
     );
+    foreign_network_and_service(manager).await;
+}
+
+/// A network, then a service, under a stack's names but another stack's:
+/// errors naming them; neither is changed or removed.
+async fn foreign_network_and_service(manager: &Engine) {
+    let mut lone = Model {
+        stack: "ops4".into(),
+        services: vec![super::sleeper("web")],
+        ..Model::default()
+    };
+    let objects4 = stack_objects(&lone, &ObjectNames::default()).expect("objects");
+    let mut net = objects4.network.clone();
+    net["Labels"] = json!({ "com.docker.stack.namespace": "someone-else" });
+    manager
+        .post("/networks/create", &net)
+        .await
+        .expect("network");
+    let err = stack::deploy(manager, &objects4, &BTreeMap::new(), &options(10))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        DeployError::NameTaken {
+            kind: "network".into(),
+            name: "ops4_sdbc".into(),
+            owner: Some("someone-else".into()),
+        }
+    );
+    assert!(services(manager, "ops4").await.is_empty());
+
+    lone.stack = "ops5".into();
+    let objects5 = stack_objects(&lone, &ObjectNames::default()).expect("objects");
+    let foreign = json!({
+        "Name": "ops5_web",
+        "Labels": { "com.docker.stack.namespace": "someone-else" },
+        "TaskTemplate": { "ContainerSpec": { "Image": super::TEST_IMAGE, "Args": ["sleep", "100000"] } },
+        "Mode": { "Replicated": { "Replicas": 0 } },
+    });
+    manager
+        .post("/services/create", &foreign)
+        .await
+        .expect("service");
+    let err = stack::deploy(manager, &objects5, &BTreeMap::new(), &options(10))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        DeployError::NameTaken {
+            kind: "service".into(),
+            name: "ops5_web".into(),
+            owner: Some("someone-else".into()),
+        }
+    );
+    let still = manager
+        .get("/services/ops5_web")
+        .await
+        .expect("still there");
+    assert_eq!(
+        still["Spec"]["Labels"]["com.docker.stack.namespace"],
+        "someone-else"
+    );
+    manager
+        .delete("/services/ops5_web")
+        .await
+        .expect("remove the foreign service");
 }
 
 /// manager-2's engine stopped: the wait times out naming it; started

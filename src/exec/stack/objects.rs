@@ -19,11 +19,8 @@ pub(super) struct ObjectIds {
     pub(super) configs: BTreeMap<String, String>,
 }
 
-/// Whether the stack's overlay network exists.
-pub(super) async fn network_exists(
-    manager: &Engine,
-    objects: &StackObjects,
-) -> Result<bool, EngineError> {
+/// The stack's overlay network as the engine lists it, if it exists.
+async fn network(manager: &Engine, objects: &StackObjects) -> Result<Option<Value>, EngineError> {
     let name = objects.network_name();
     let filters = query_value(&json!({ "name": [name] }).to_string());
     let list = manager.get(&format!("/networks?filters={filters}")).await?;
@@ -32,21 +29,58 @@ pub(super) async fn network_exists(
         .as_array()
         .into_iter()
         .flatten()
-        .any(|n| n["Name"].as_str() == Some(name.as_str())))
+        .find(|n| n["Name"].as_str() == Some(name.as_str()))
+        .cloned())
 }
 
-/// Creates the overlay network unless it exists.
+/// Whether the stack's overlay network exists.
+pub(super) async fn network_exists(
+    manager: &Engine,
+    objects: &StackObjects,
+) -> Result<bool, EngineError> {
+    Ok(network(manager, objects).await?.is_some())
+}
+
+/// Creates the overlay network unless it exists. One under its name that
+/// is not this stack's is an error naming it (the services would join it).
 pub(super) async fn ensure_network(
     manager: &Engine,
     objects: &StackObjects,
     done: &mut Deployment,
-) -> Result<(), EngineError> {
-    if !network_exists(manager, objects).await? {
-        manager.post("/networks/create", &objects.network).await?;
-        done.created
-            .push(format!("network {}", objects.network_name()));
+) -> Result<(), DeployError> {
+    match network(manager, objects).await? {
+        Some(n) => owned_by(
+            &n["Labels"],
+            "network",
+            &objects.network_name(),
+            &objects.stack,
+        ),
+        None => {
+            manager.post("/networks/create", &objects.network).await?;
+            done.created
+                .push(format!("network {}", objects.network_name()));
+            Ok(())
+        }
     }
-    Ok(())
+}
+
+/// `Ok` when `labels` name `stack` as the owner, else the error naming
+/// the object and who holds it.
+pub(super) fn owned_by(
+    labels: &Value,
+    kind: &str,
+    name: &str,
+    stack: &str,
+) -> Result<(), DeployError> {
+    let owner = labels[NAMESPACE_LABEL].as_str();
+    if owner == Some(stack) {
+        return Ok(());
+    }
+    Err(DeployError::NameTaken {
+        kind: kind.to_string(),
+        name: name.to_string(),
+        owner: owner.map(str::to_string),
+    })
 }
 
 /// The stack's objects of one kind (`secrets`, `configs`), name to id.
@@ -130,15 +164,13 @@ async fn create(
         Ok(answer) => Ok(answer["ID"].as_str().unwrap_or_default().to_string()),
         Err(e) if e.status() == Some(409) => {
             let holder = by_name(manager, kind, name).await?.ok_or(e)?;
-            let owner = holder["Spec"]["Labels"][NAMESPACE_LABEL].as_str();
-            if owner == Some(stack) {
-                return Ok(holder["ID"].as_str().unwrap_or_default().to_string());
-            }
-            Err(DeployError::NameTaken {
-                kind: kind.trim_end_matches('s').to_string(),
-                name: name.to_string(),
-                owner: owner.map(str::to_string),
-            })
+            owned_by(
+                &holder["Spec"]["Labels"],
+                kind.trim_end_matches('s'),
+                name,
+                stack,
+            )?;
+            Ok(holder["ID"].as_str().unwrap_or_default().to_string())
         }
         Err(e) => Err(e.into()),
     }

@@ -8,10 +8,10 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::objects::{self, ObjectIds};
+use super::objects::{self, ObjectIds, owned_by};
 use super::wait::{self, ServiceStatus, service_status};
-use super::{DeployOptions, Deployment, ServiceOutcome, labelled};
-use crate::exec::engine::{Engine, EngineError};
+use super::{DeployError, DeployOptions, Deployment, ServiceOutcome, labelled};
+use crate::exec::engine::Engine;
 use crate::targets::stack::engine::{ServiceObject, StackObjects};
 
 /// A started service not yet ready.
@@ -57,7 +57,7 @@ impl<'a> Scheduler<'a> {
         mut self,
         done: &mut Deployment,
         options: &DeployOptions,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), DeployError> {
         loop {
             self.start_ready(done).await?;
             if self.in_flight.is_empty() {
@@ -77,7 +77,7 @@ impl<'a> Scheduler<'a> {
 
     /// Creates or updates every pending service whose dependencies are all
     /// ready; skips those with a failed dependency.
-    async fn start_ready(&mut self, done: &mut Deployment) -> Result<(), EngineError> {
+    async fn start_ready(&mut self, done: &mut Deployment) -> Result<(), DeployError> {
         let mut still = Vec::new();
         for s in std::mem::take(&mut self.pending) {
             let deps: Vec<&str> = s
@@ -97,8 +97,9 @@ impl<'a> Scheduler<'a> {
                 continue;
             }
             let spec = objects::with_ids(&s.spec, self.ids);
+            let existing = self.existing.get(&s.full_name);
             let outcome =
-                apply_service(self.manager, s, spec, self.existing.get(&s.full_name)).await?;
+                apply_service(self.manager, &self.objects.stack, s, spec, existing).await?;
             let updated = outcome == ServiceOutcome::Updated;
             done.started_after
                 .insert(s.name.clone(), self.start.elapsed());
@@ -119,7 +120,7 @@ impl<'a> Scheduler<'a> {
         &mut self,
         done: &mut Deployment,
         options: &DeployOptions,
-    ) -> Result<(), EngineError> {
+    ) -> Result<(), DeployError> {
         let status = service_status(self.manager, &self.objects.stack).await?;
         let mut finished = Vec::new();
         for (name, (service, flight)) in &self.in_flight {
@@ -165,14 +166,31 @@ fn is_failed(done: &Deployment, name: &str) -> bool {
 /// Creates the service, updates it if its spec hash differs, or leaves it.
 async fn apply_service(
     manager: &Engine,
+    stack: &str,
     service: &ServiceObject,
     spec: Value,
     existing: Option<&Value>,
-) -> Result<ServiceOutcome, EngineError> {
+) -> Result<ServiceOutcome, DeployError> {
     let (spec, unchanged) = labelled(spec, existing);
     let Some(existing) = existing else {
-        manager.post("/services/create", &spec).await?;
-        return Ok(ServiceOutcome::Created);
+        return match manager.post("/services/create", &spec).await {
+            Ok(_) => Ok(ServiceOutcome::Created),
+            // `existing` holds the stack's own services: one under this name
+            // that is not among them is someone else's.
+            Err(e) if e.status() == Some(409) => {
+                let holder = manager
+                    .get(&format!("/services/{}", service.full_name))
+                    .await?;
+                owned_by(
+                    &holder["Spec"]["Labels"],
+                    "service",
+                    &service.full_name,
+                    stack,
+                )?;
+                Err(e.into())
+            }
+            Err(e) => Err(e.into()),
+        };
     };
     if unchanged {
         return Ok(ServiceOutcome::Unchanged);
