@@ -9,7 +9,9 @@
 //! saying how to set it instead), and the edited program must still check.
 //! Then the services are scaled, the file is rewritten (only those numbers'
 //! bytes; see `crate::syntax::edit`), and sdbc waits for the tasks.
-//! Exit 0 done, 1 refused or failed, 2 usage or I/O.
+//! The state is locked while it runs (an apply meanwhile would set the
+//! counts back from the file). Exit 0 done, 1 refused or failed, 2 usage
+//! or I/O.
 //! See `docs/decisions/0020-scale-and-status.md`.
 
 use std::collections::BTreeMap;
@@ -186,6 +188,15 @@ async fn scale(
     let manager = match super::cluster::manager(&args.file, model, color).await {
         Ok(m) => m,
         Err(status) => return status,
+    };
+    // An apply running meanwhile would set the counts back from the file.
+    let store = crate::state::StateStore::for_source(&args.file, &model.stack);
+    let _lock = match store.lock("sdbc scale") {
+        Ok(lock) => lock,
+        Err(e) => {
+            common::error_line(color, &e.to_string());
+            return ExitStatus::Errors;
+        }
     };
     let scaled = match crate::exec::stack::scale(&manager, &model.stack, counts).await {
         Ok(s) => s,
