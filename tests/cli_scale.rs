@@ -1,6 +1,8 @@
 //! `sdbc scale` and `sdbc status` before they reach a Swarm: what is
-//! refused, and that a refused or failed scale leaves the program's file
-//! byte-identical. (Scaling and status on a real Swarm: `tests/swarm_ops.rs`.)
+//! refused, that a refused or failed scale leaves the program's file
+//! byte-identical, and how managers are read from the state and the
+//! secrets store and tried in turn. (Scaling and status on a real Swarm:
+//! `tests/swarm_ops.rs`.)
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -102,4 +104,73 @@ fn without_an_applied_stack_nothing_changes() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("has no Swarm manager VM"), "{err}");
+}
+
+/// A state with the three managers: one without an address, one without a
+/// pinned host key, one whose address does not answer SSH; and, with
+/// `key`, the stack's SSH key in the secrets store.
+fn applied(dir: &Path, path: &Path, key: bool) {
+    use sdbc::state::{ResourceState, SecretKey, SecretStore, State, StateStore};
+    let mut state = State::new("program");
+    let vm = |assigned: &[(&str, &str)]| ResourceState {
+        kind: "compute#instance".into(),
+        assigned: assigned
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..ResourceState::default()
+    };
+    let stranger = sdbc::exec::ssh::generate_key().expect("key");
+    let pinned = stranger.public_key().to_openssh().expect("openssh");
+    state.resources.insert("gce.vm.manager-0".into(), vm(&[]));
+    state.resources.insert(
+        "gce.vm.manager-1".into(),
+        vm(&[("internal_ip", "127.0.0.1")]),
+    );
+    state.resources.insert(
+        "gce.vm.manager-2".into(),
+        vm(&[
+            ("internal_ip", "127.0.0.1"),
+            ("hostkey.ssh-ed25519", pinned.as_str()),
+        ]),
+    );
+    StateStore::for_source(path, "program")
+        .save(&mut state)
+        .expect("save the state");
+    if key {
+        SecretKey::load_or_create(&dir.join(".sdbc/key")).expect("secrets key");
+        let store = SecretStore::for_source(path, "program").expect("store");
+        sdbc::exec::reach::stack_key(&store).expect("the stack's key");
+    }
+}
+
+#[test]
+fn every_manager_is_tried_and_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (path, text) = program(dir.path(), &[]);
+    let arg = path.to_string_lossy().to_string();
+
+    applied(dir.path(), &path, false);
+    let out = sdbc(&["status", &arg]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("no SSH key for this stack"), "{err}");
+
+    applied(dir.path(), &path, true);
+    for args in [vec!["status", &arg], vec!["scale", &arg, "api=3"]] {
+        let out = sdbc(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("no manager of the Swarm answers"), "{err}");
+        assert!(
+            err.contains("VM `manager-0` has no address in the state"),
+            "{err}"
+        );
+        assert!(
+            err.contains("host `manager-1` has no pinned host key"),
+            "{err}"
+        );
+        assert!(err.contains("host `manager-2`"), "{err}");
+    }
+    assert_eq!(std::fs::read_to_string(&path).expect("read"), text);
 }
