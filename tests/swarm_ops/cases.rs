@@ -293,6 +293,7 @@ pub async fn a_failed_update_is_rolled_back(manager: &Engine) {
     let ServiceOutcome::Failed(reason) = &done.services["web"] else {
         panic!("web: {:?}", done.services["web"])
     };
+    eprintln!("[swarm ops] web: {reason}");
     assert!(reason.contains("rollback"), "{reason}");
     assert!(reason.contains("latest task: "), "{reason}");
     assert!(!reason.contains("no task was created"), "{reason}");

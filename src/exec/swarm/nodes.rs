@@ -25,8 +25,6 @@ pub struct NodeInfo {
     pub reachability: Option<String>,
     /// For managers: whether it is the Raft leader.
     pub leader: bool,
-    /// `Status.Addr`: the address the node is seen at.
-    pub addr: String,
     /// `Description.Engine.EngineVersion`.
     pub engine_version: String,
     version: u64,
@@ -55,7 +53,6 @@ impl NodeInfo {
                 .as_str()
                 .map(str::to_string),
             leader: v["ManagerStatus"]["Leader"].as_bool().unwrap_or(false),
-            addr: text(&v["Status"]["Addr"]),
             engine_version: text(&v["Description"]["Engine"]["EngineVersion"]),
             version: v["Version"]["Index"].as_u64().unwrap_or_default(),
             spec: v["Spec"].clone(),
