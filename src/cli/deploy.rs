@@ -191,7 +191,9 @@ pub async fn make_plan(
         refreshed,
         found: &found,
     });
-    crate::plan::add_drift(&mut plan, &drift, wanted);
+    crate::plan::add_drift(&mut plan, &drift);
+    // The plan owns the bodies it sends from here on.
+    plan.attach_bodies(&mut l.desired);
     plan.deferred = l.deferred.clone();
     plan.conflicts = conflicts;
     plan.source = l.source.display().to_string();

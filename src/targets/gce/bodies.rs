@@ -266,11 +266,11 @@ impl<'m> Ctx<'m> {
         nic
     }
 
-    fn metadata(&self, vm: &Vm, boot_config: Option<&String>) -> Value {
+    fn metadata(&self, vm: &Vm, boot_config: Option<&str>) -> Value {
         let mut items = vec![json!({ "key": "enable-guest-attributes", "value": "TRUE" })];
         if let Some(value) = boot_config {
             let key = crate::targets::cloud_init::metadata_key(vm);
-            items.push(obj([("key", key.into()), ("value", value.as_str().into())]));
+            items.push(obj([("key", key.into()), ("value", value.into())]));
         }
         obj([("items", Value::Array(items))])
     }
@@ -284,7 +284,7 @@ impl<'m> Ctx<'m> {
         obj([("items", tags.into())])
     }
 
-    pub(super) fn instance(&self, vm: &Vm, boot_config: Option<&String>) -> InsertCall {
+    pub(super) fn instance(&self, vm: &Vm, boot_config: Option<&str>) -> InsertCall {
         let mut labels: Vec<(&str, &str)> = vm
             .labels
             .iter()

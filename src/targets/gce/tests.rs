@@ -9,15 +9,18 @@ use crate::graph::NodeId;
 use crate::model::SwarmRole;
 use crate::targets::testutil::{two_vm_model, vm};
 
-fn user_data() -> BTreeMap<String, String> {
+fn user_data() -> BTreeMap<String, std::sync::Arc<str>> {
     let mut m = BTreeMap::new();
-    m.insert(String::from("manager-0"), String::from("#cloud-config\n"));
-    m.insert(String::from("worker-0"), String::from("#cloud-config\n"));
+    m.insert(String::from("manager-0"), "#cloud-config\n".into());
+    m.insert(String::from("worker-0"), "#cloud-config\n".into());
     m
 }
 
 /// The calls of `model`, with the graph its checks would build.
-fn calls_of(model: &crate::model::Model, user_data: &BTreeMap<String, String>) -> Vec<InsertCall> {
+fn calls_of(
+    model: &crate::model::Model,
+    user_data: &BTreeMap<String, std::sync::Arc<str>>,
+) -> Vec<InsertCall> {
     let graph = crate::graph::build(model, &[]);
     requests(model, &graph, user_data)
 }
