@@ -179,6 +179,24 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_digest_equals_its_value_and_shows_like_it() {
+        let body = |ud: &str| {
+            json!({"name": "a", "metadata": {"items": [{"key": "user-data", "value": ud}]}})
+        };
+        let (old, new) = ("#cloud-config\n".repeat(10), "#cloud-config\n".repeat(11));
+        let kept = crate::state::digest::stored(&body(&old));
+        assert_eq!(classify("instance", &kept, &body(&old)).0, Action::NoOp);
+        let (a, _, d) = classify("instance", &kept, &body(&new));
+        assert_eq!((a, d.len()), (Action::Update, 1));
+        assert_eq!(d[0].path, "metadata.items[0].value");
+        assert_eq!(d[0].after, Some(json!(new)));
+        // The digest before shows as the value it stands for would.
+        let shown = crate::plan::render::show(d[0].before.as_ref().expect("before"));
+        assert_eq!(shown, crate::plan::render::show(&json!(old)));
+        assert!(shown.contains(" bytes, sha256 "), "{shown}");
+    }
+
+    #[test]
     fn a_disk_grows_in_place_and_never_shrinks() {
         let small = json!({"name": "d", "sizeGb": "20"});
         let big = json!({"name": "d", "sizeGb": "30"});

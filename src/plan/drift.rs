@@ -113,6 +113,19 @@ mod tests {
     use serde_json::json;
 
     #[test]
+    fn a_boot_configuration_kept_by_digest_drifts_only_when_changed() {
+        let long = "#cloud-config\nruncmd: []\n".repeat(8);
+        let item = |v: &str| json!({"metadata": {"items": [{"key": "user-data", "value": v}]}});
+        let kept = crate::state::digest::stored(&item(&long));
+        assert_ne!(kept, item(&long), "kept by digest");
+        assert_eq!(drift(&kept, &item(&long)), Vec::new());
+        let changed = drift(&kept, &item("#cloud-config\n"));
+        assert_eq!(changed.len(), 1);
+        assert_eq!(changed[0].path, "metadata.items[user-data]");
+        assert_eq!(changed[0].before, Some(json!("#cloud-config\n")));
+    }
+
+    #[test]
     fn only_managed_fields_count() {
         let sent = json!({
             "name": "a",
