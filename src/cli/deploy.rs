@@ -20,6 +20,8 @@ pub struct Loaded {
     /// The program's default region and zone (recorded in the state).
     pub region: String,
     pub zone: String,
+    /// What the program wants; [`make_plan`] moves the bodies its plan
+    /// sends into the plan (leaving `null` here).
     pub desired: Vec<Desired>,
     pub deferred: Vec<Deferred>,
     pub store: StateStore,
