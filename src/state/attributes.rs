@@ -45,8 +45,12 @@ impl Attributes {
     /// parsing. `false` can still mean equal (a file edited by hand):
     /// compare [`value`](Self::value) with `digest::same` then.
     pub fn matches<'v>(&self, body: &'v Value, memo: &Memo<'v>) -> bool {
-        let mut rest = Against(self.text().as_bytes());
-        serde_json::to_writer(&mut rest, &Kept::body(body, memo)).is_ok() && rest.0.is_empty()
+        use std::io::Write as _;
+        // Buffered: serde_json writes a body in many small pieces.
+        let mut w = std::io::BufWriter::with_capacity(4096, Against(self.text().as_bytes()));
+        serde_json::to_writer(&mut w, &Kept::body(body, memo)).is_ok()
+            && w.flush().is_ok()
+            && w.get_ref().0.is_empty()
     }
 }
 

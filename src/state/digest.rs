@@ -18,6 +18,7 @@
 //! itself (by size and digest, `plan::render::show`).
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
@@ -142,7 +143,7 @@ impl serde::Serialize for Kept<'_, '_> {
                         (At::Metadata, "items", _) => At::Items,
                         (At::Item, "value", Value::String(text)) => {
                             if let Some(d) = self.memo.long(text) {
-                                map.serialize_entry(k, &d)?;
+                                map.serialize_entry(k, &*d)?;
                                 continue;
                             }
                             At::Other
@@ -163,17 +164,17 @@ impl serde::Serialize for Kept<'_, '_> {
 /// so one is hashed per group.
 #[derive(Default)]
 pub struct Memo<'a> {
-    seen: RefCell<foldhash::HashMap<&'a str, Option<Digested>>>,
+    seen: RefCell<foldhash::HashMap<&'a str, Option<Rc<Digested>>>>,
 }
 
 impl<'a> Memo<'a> {
     /// The digest that stands for `s` in a state, if `s` is long.
-    fn long(&self, s: &'a str) -> Option<Digested> {
+    fn long(&self, s: &'a str) -> Option<Rc<Digested>> {
         let mut seen = self.seen.borrow_mut();
         seen.entry(s)
             .or_insert_with(|| {
                 let text = Value::from(s).to_string();
-                is_long(&text).then(|| Digested::of_text(&text))
+                is_long(&text).then(|| Rc::new(Digested::of_text(&text)))
             })
             .clone()
     }
