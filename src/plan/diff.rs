@@ -180,9 +180,7 @@ mod tests {
 
     #[test]
     fn a_kept_digest_equals_its_value_and_shows_like_it() {
-        let body = |ud: &str| {
-            json!({"name": "a", "metadata": {"items": [{"key": "user-data", "value": ud}]}})
-        };
+        let body = |ud: &str| json!({"name": "a", "metadata": {"items": [{"key": "user-data", "value": ud}]}});
         let (old, new) = ("#cloud-config\n".repeat(10), "#cloud-config\n".repeat(11));
         let kept = crate::state::digest::stored(&body(&old));
         assert_eq!(classify("instance", &kept, &body(&old)).0, Action::NoOp);

@@ -25,8 +25,8 @@ impl Attributes {
     }
 
     fn kept<'v>(body: &'v Value, memo: &Memo<'v>) -> Attributes {
-        let text = serde_json::to_string(&Kept::body(body, memo))
-            .expect("a JSON value always serializes");
+        let text =
+            serde_json::to_string(&Kept::body(body, memo)).expect("a JSON value always serializes");
         Attributes(RawValue::from_string(text).expect("serde_json writes valid JSON"))
     }
 
@@ -112,15 +112,19 @@ mod tests {
         let kept = Attributes::of_sent(&body);
         assert!(!kept.text().contains("cloud-config"), "{}", kept.text());
         let at = |k: &str| kept.text().find(k);
-        assert!(at("\"z\":\"1\"") < at("\"a\":\"2\""), "order kept: {}", kept.text());
+        assert!(
+            at("\"z\":\"1\"") < at("\"a\":\"2\""),
+            "order kept: {}",
+            kept.text()
+        );
         assert_eq!(kept.value(), super::super::digest::stored(&body));
         let memo = Memo::default();
         assert!(kept.matches(&body, &memo));
         let mut other = body.clone();
         other["labels"]["z"] = json!("2");
         assert!(!kept.matches(&other, &memo));
-        let read: Attributes = serde_json::from_str(&serde_json::to_string(&kept).expect("ser"))
-            .expect("reads back");
+        let read: Attributes =
+            serde_json::from_str(&serde_json::to_string(&kept).expect("ser")).expect("reads back");
         assert_eq!(read, kept);
         assert_eq!(Attributes::default().value(), Value::Null);
     }

@@ -184,10 +184,12 @@ impl<'a> Memo<'a> {
 /// for `value`: equal, with a digest equal to the string it was made from.
 pub fn same<'a>(kept: &Value, value: &'a Value, memo: &Memo<'a>) -> bool {
     match (kept, value) {
-        (Value::Object(_), Value::String(s)) => digest_parts(kept).is_some_and(|(sha256, bytes)| {
-            memo.long(s)
-                .is_some_and(|d| d.bytes == bytes && d.sha256 == sha256)
-        }),
+        (Value::Object(_), Value::String(s)) => {
+            digest_parts(kept).is_some_and(|(sha256, bytes)| {
+                memo.long(s)
+                    .is_some_and(|d| d.bytes == bytes && d.sha256 == sha256)
+            })
+        }
         (Value::Object(k), Value::Object(v)) => {
             // Both come from the same code, so keys are most often in the
             // same order: compared in step, looked up only when they are not.
@@ -243,8 +245,14 @@ mod tests {
         assert_eq!(kept["metadata"]["items"][1]["key"], json!("user-data"));
         let d = Digested::from_value(&kept["metadata"]["items"][1]["value"]).expect("a digest");
         assert_eq!(d, Digested::of_str(&long));
-        assert_eq!(d.bytes as usize, Value::from(long.as_str()).to_string().len());
-        assert_eq!((kept["name"].clone(), kept["labels"].clone()), (json!("vm-1"), json!({"sdbc-group": "vm"})));
+        assert_eq!(
+            d.bytes as usize,
+            Value::from(long.as_str()).to_string().len()
+        );
+        assert_eq!(
+            (kept["name"].clone(), kept["labels"].clone()),
+            (json!("vm-1"), json!({"sdbc-group": "vm"}))
+        );
         // A short value on one line stays verbatim.
         assert_eq!(stored(&body("short")), body("short"));
         let mut migrated = body(&long);
@@ -267,7 +275,10 @@ mod tests {
         let text = body(&kept["metadata"]["items"][1]["value"].to_string());
         assert!(!same(&kept, &text, &Memo::default()));
         // Other objects are not digests.
-        assert_eq!(Digested::from_value(&json!({"sha256": "zz", "bytes": 1})), None);
+        assert_eq!(
+            Digested::from_value(&json!({"sha256": "zz", "bytes": 1})),
+            None
+        );
         assert_eq!(Digested::from_value(&json!({"a": 1, "b": 2})), None);
     }
 }

@@ -230,7 +230,10 @@ mod tests {
         let kept = &read.resources["vm.worker[2]"].attributes;
         assert_eq!(kept, &Attributes::of_sent(&body));
         assert_eq!(kept.value(), digest::stored(&body));
-        assert!(!read.to_json().contains("runcmd"), "format 2 holds a digest");
+        assert!(
+            !read.to_json().contains("runcmd"),
+            "format 2 holds a digest"
+        );
         assert_eq!(State::from_json(&read.to_json()).expect("round trip"), read);
     }
 

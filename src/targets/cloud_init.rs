@@ -117,7 +117,9 @@ pub fn metadata_key(vm: &Vm) -> &'static str {
 /// else a bash startup script doing the same; at most [`USER_DATA_LIMIT`]
 /// bytes.
 pub fn user_data(model: &Model, vm: &Vm) -> Result<String, RenderError> {
-    Renderer::default().user_data(model, vm).map(|text| text.to_string())
+    Renderer::default()
+        .user_data(model, vm)
+        .map(|text| text.to_string())
 }
 
 /// Renders boot configurations, each distinct one once. The templates see
