@@ -247,6 +247,26 @@ fn labels_and_names_are_valid() {
 }
 
 #[test]
+fn labels_are_sorted_and_the_owner_mark_wins() {
+    let mut model = two_vm_model();
+    let labels = &mut model.vms[0].labels;
+    labels.insert(String::from("zone-tier"), String::from("a"));
+    labels.insert(String::from("sdbc-stack"), String::from("someone-else"));
+    labels.insert(String::from("Sdbc_Managed"), String::from("no"));
+    let calls = calls_of(&model, &user_data());
+    let m = &call(&calls, "gce.vm.manager-0").body["labels"];
+    let keys: Vec<&String> = m.as_object().map(|o| o.keys().collect()).unwrap_or_default();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(keys, sorted, "sorted, each key once");
+    assert_eq!(m["sdbc-stack"], "misago");
+    assert_eq!(m["sdbc_managed"], "no", "another key than the mark's");
+    assert_eq!(m["sdbc-managed"], "true");
+    assert_eq!(m["zone-tier"], "a");
+}
+
+#[test]
 fn output_is_deterministic_and_round_trips() {
     let a = requests_json(&calls_of(&two_vm_model(), &user_data()));
     let b = requests_json(&calls_of(&two_vm_model(), &user_data()));
