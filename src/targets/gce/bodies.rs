@@ -70,18 +70,16 @@ impl<'m> Ctx<'m> {
     /// The owner mark's labels and `extra`, all valid label pairs (the
     /// lineage as its placeholder).
     fn labels(&self, extra: &[(&str, &str)]) -> Value {
-        // Sorted by key, a later pair replacing an earlier one with the
-        // same key (the mark's labels win), without a map in between.
-        let mut pairs: Vec<(String, Value)> = Vec::with_capacity(extra.len() + 3);
+        let mut map = BTreeMap::new();
         for (k, v) in extra {
-            pairs.push((names::label_key(k), Value::String(names::label_value(v))));
+            map.insert(names::label_key(k), names::label_value(v));
         }
-        let mark = self.mark_labels.iter();
-        pairs.extend(mark.map(|(k, v)| (k.clone(), Value::String(v.clone()))));
-        pairs.reverse();
-        pairs.sort_by(|a, b| a.0.cmp(&b.0));
-        pairs.dedup_by(|later, kept| later.0 == kept.0);
-        Value::Object(pairs.into_iter().collect())
+        map.extend(self.mark_labels.iter().cloned());
+        Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, Value::String(v)))
+                .collect(),
+        )
     }
 
     fn network_url(&self, name: &str) -> String {
