@@ -255,7 +255,10 @@ fn labels_are_sorted_and_the_owner_mark_wins() {
     labels.insert(String::from("Sdbc_Managed"), String::from("no"));
     let calls = calls_of(&model, &user_data());
     let m = &call(&calls, "gce.vm.manager-0").body["labels"];
-    let keys: Vec<&String> = m.as_object().map(|o| o.keys().collect()).unwrap_or_default();
+    let keys: Vec<&String> = m
+        .as_object()
+        .map(|o| o.keys().collect())
+        .unwrap_or_default();
     let mut sorted = keys.clone();
     sorted.sort();
     sorted.dedup();
