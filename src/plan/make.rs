@@ -211,9 +211,15 @@ impl Plan {
     /// last, once the actions are final (after [`add_drift`]): a plan owns
     /// its bodies rather than copying them.
     pub fn attach_bodies(&mut self, wanted: &mut [Desired]) {
+        // `make` sorts the changes by node; changes added later may not be.
+        let sorted = self.changes.is_sorted_by(|a, b| a.node <= b.node);
         for d in wanted {
-            // `make` sorted the changes by node, one per node.
-            let Ok(i) = self.changes.binary_search_by(|c| c.node.cmp(&d.node)) else {
+            let found = if sorted {
+                self.changes.binary_search_by(|c| c.node.cmp(&d.node)).ok()
+            } else {
+                self.changes.iter().position(|c| c.node == d.node)
+            };
+            let Some(i) = found else {
                 continue;
             };
             let c = &mut self.changes[i];
@@ -359,6 +365,56 @@ mod tests {
             ..ResourceState::default()
         };
         state.resources.insert(node.into(), r);
+    }
+
+    #[test]
+    fn bodies_move_into_the_changes_that_send_them() {
+        let vms = "projects/p/zones/z/instances";
+        let want = |name: &str, v: u32| Desired {
+            node: NodeId::vm(name),
+            kind: "instance".into(),
+            name: name.into(),
+            collection: vms.into(),
+            location: Location::Zone("z".into()),
+            body: serde_json::json!({"name": name, "v": v}),
+            depends_on: Vec::new(),
+        };
+        let mut state = State::new("s");
+        for (name, v) in [("same", 1), ("changed", 1), ("gone", 1)] {
+            tracked(&mut state, &format!("gce.vm.{name}"), vms, &[]);
+            if let Some(r) = state.resources.get_mut(&format!("gce.vm.{name}")) {
+                r.attributes = crate::state::Attributes::of_sent(&want(name, v).body);
+            }
+        }
+        let mut wanted = vec![want("new", 1), want("same", 1), want("changed", 2)];
+        let mut plan = make(&Inputs {
+            stack: "s",
+            project: None,
+            wanted: &wanted,
+            state: &state,
+            refreshed: false,
+            found: &[],
+        });
+        assert!(plan.changes.iter().all(|c| c.body.is_none()));
+        plan.attach_bodies(&mut wanted);
+        let bodies: Vec<(&str, Action, Option<&serde_json::Value>)> = plan
+            .changes
+            .iter()
+            .map(|c| (c.node.as_str(), c.action, c.body.as_ref()))
+            .collect();
+        let (new, changed) = (want("new", 1).body, want("changed", 2).body);
+        assert_eq!(
+            bodies,
+            [
+                ("gce.vm.changed", Action::Replace, Some(&changed)),
+                ("gce.vm.gone", Action::Delete, None),
+                ("gce.vm.new", Action::Create, Some(&new)),
+                ("gce.vm.same", Action::NoOp, None),
+            ]
+        );
+        // Moved, not copied; the unchanged one keeps its body.
+        assert_eq!(wanted[0].body, serde_json::Value::Null);
+        assert_eq!(wanted[1].body, want("same", 1).body);
     }
 
     #[test]
