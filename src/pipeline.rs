@@ -37,7 +37,8 @@ pub fn check(analysis: Analysis) -> Analysis {
 pub struct Outputs {
     pub requests: Vec<crate::targets::gce::InsertCall>,
     /// VM name -> (file name, content): `NAME.yaml` for cloud-init, `NAME.sh` for a startup script.
-    pub boot: std::collections::BTreeMap<String, (String, String)>,
+    /// VMs with the same boot configuration share one text.
+    pub boot: std::collections::BTreeMap<String, (String, std::sync::Arc<str>)>,
     pub stack: String,
 }
 

@@ -91,7 +91,7 @@ fn boot_configurations_pass_cloud_init_and_bash() {
         let dir = temp_dir(&format!("boot-{name}"));
         for (file, content) in out.boot.values() {
             let path = dir.join(file);
-            std::fs::write(&path, content).expect("write");
+            std::fs::write(&path, content.as_bytes()).expect("write");
             let result = if file.ends_with(".yaml") {
                 run(
                     Command::new("cloud-init")

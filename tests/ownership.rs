@@ -145,7 +145,8 @@ fn states_that_belong_elsewhere_are_refused() {
     // A truncated state and one from a newer sdbc: the path and the backup.
     std::fs::write(&path, &good[..good.len() / 2]).expect("truncate");
     refused_everywhere(&fake, &work, PROJECT, &["not valid", shown, backup]);
-    std::fs::write(&path, good.replacen("\"version\": 1", "\"version\": 99", 1)).expect("w");
+    let current = format!("\"version\": {}", sdbc::state::STATE_VERSION);
+    std::fs::write(&path, good.replacen(&current, "\"version\": 99", 1)).expect("w");
     refused_everywhere(&fake, &work, PROJECT, &["newer", shown, backup]);
 
     std::fs::write(&path, &good).expect("restore");
@@ -406,7 +407,9 @@ fn resources_marked_before_lineages_stay_the_stacks_and_get_the_lineage() {
     }
     let mut state = work.state();
     for r in state.resources.values_mut() {
-        strip_lineage(&mut r.attributes);
+        let mut body = r.attributes.value();
+        strip_lineage(&mut body);
+        r.attributes = sdbc::state::Attributes::of_sent(&body);
     }
     work.store().save(&mut state).expect("save the older state");
 

@@ -181,7 +181,7 @@ fn write_tree(dir: &Path, o: &Outputs) -> std::io::Result<usize> {
         crate::targets::gce::requests_json(&o.requests),
     )?;
     for (file, content) in o.boot.values() {
-        std::fs::write(dir.join("cloud-init").join(file), content)?;
+        std::fs::write(dir.join("cloud-init").join(file), content.as_bytes())?;
     }
     std::fs::write(dir.join("stack.yml"), &o.stack)?;
     let mut manifest = files_under(dir)?.join("\n");

@@ -20,6 +20,8 @@ pub struct Loaded {
     /// The program's default region and zone (recorded in the state).
     pub region: String,
     pub zone: String,
+    /// What the program wants; [`make_plan`] moves the bodies its plan
+    /// sends into the plan (leaving `null` here).
     pub desired: Vec<Desired>,
     pub deferred: Vec<Deferred>,
     pub store: StateStore,
@@ -191,7 +193,9 @@ pub async fn make_plan(
         refreshed,
         found: &found,
     });
-    crate::plan::add_drift(&mut plan, &drift, wanted);
+    crate::plan::add_drift(&mut plan, &drift);
+    // The plan owns the bodies it sends from here on.
+    plan.attach_bodies(&mut l.desired);
     plan.deferred = l.deferred.clone();
     plan.conflicts = conflicts;
     plan.source = l.source.display().to_string();

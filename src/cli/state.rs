@@ -86,7 +86,10 @@ pub fn run(cmd: StateCmd, color: ColorChoice) -> ExitStatus {
                 let _ = writeln!(
                     out,
                     "{}",
-                    serde_json::to_string_pretty(r).unwrap_or_default()
+                    // Through a tree, so that the body (one line in the file) is indented too.
+                    serde_json::to_value(r)
+                        .and_then(|v| serde_json::to_string_pretty(&v))
+                        .unwrap_or_default()
                 );
                 ExitStatus::Ok
             }

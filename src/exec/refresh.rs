@@ -101,7 +101,7 @@ pub async fn refresh(
                 {
                     update_assigned(state, node, item);
                     if let Some(r) = state.resources.get(node) {
-                        let sent = fill_body(&r.attributes, project, &lineage);
+                        let sent = fill_body(&r.attributes.value(), project, &lineage);
                         let changed = drift(&sent, item);
                         if !changed.is_empty() {
                             out.drift.insert(node.clone(), changed);

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::Action;
+use crate::state::digest::{Memo, same};
 
 /// One changed attribute, by JSON path (`labels.tier`, `machineType`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,12 +24,23 @@ pub fn classify(
     before: &Value,
     after: &Value,
 ) -> (Action, Option<String>, Vec<AttrDiff>) {
+    classify_with(kind, before, after, &Memo::default())
+}
+
+/// [`classify`] with `before` as the state keeps it (long values by
+/// digest, `state::digest`), reusing the digests in `memo`.
+pub fn classify_with<'a>(
+    kind: &str,
+    before: &Value,
+    after: &'a Value,
+    memo: &Memo<'a>,
+) -> (Action, Option<String>, Vec<AttrDiff>) {
     let mut diffs = Vec::new();
-    if before == after {
+    if same(before, after, memo) {
         // The common case, without building a path for every field.
         return (Action::NoOp, None, diffs);
     }
-    collect("", before, after, &mut diffs);
+    collect("", before, after, &mut diffs, memo);
     // The description holds no setting (and cannot change in place); its
     // owner mark is read on its own, so a mark from an older sdbc does not
     // replace anything.
@@ -89,7 +101,13 @@ fn shrinks(before: &Value, after: &Value) -> Option<String> {
     })
 }
 
-fn collect(path: &str, before: &Value, after: &Value, out: &mut Vec<AttrDiff>) {
+fn collect<'a>(
+    path: &str,
+    before: &Value,
+    after: &'a Value,
+    out: &mut Vec<AttrDiff>,
+    memo: &Memo<'a>,
+) {
     match (before, after) {
         (Value::Object(a), Value::Object(b)) => {
             let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
@@ -102,7 +120,7 @@ fn collect(path: &str, before: &Value, after: &Value, out: &mut Vec<AttrDiff>) {
                     format!("{path}.{k}")
                 };
                 match (a.get(k), b.get(k)) {
-                    (Some(x), Some(y)) => collect(&p, x, y, out),
+                    (Some(x), Some(y)) => collect(&p, x, y, out, memo),
                     (x, y) => out.push(AttrDiff {
                         path: p,
                         before: x.cloned(),
@@ -113,10 +131,10 @@ fn collect(path: &str, before: &Value, after: &Value, out: &mut Vec<AttrDiff>) {
         }
         (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
             for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                collect(&format!("{path}[{i}]"), x, y, out);
+                collect(&format!("{path}[{i}]"), x, y, out, memo);
             }
         }
-        (a, b) if a != b => out.push(AttrDiff {
+        (a, b) if !same(a, b, memo) => out.push(AttrDiff {
             path: path.to_string(),
             before: Some(a.clone()),
             after: Some(b.clone()),
@@ -158,6 +176,22 @@ mod tests {
             &json!({"allowed": [1]}),
         );
         assert_eq!(a, Action::NoOp);
+    }
+
+    #[test]
+    fn a_kept_digest_equals_its_value_and_shows_like_it() {
+        let body = |ud: &str| json!({"name": "a", "metadata": {"items": [{"key": "user-data", "value": ud}]}});
+        let (old, new) = ("#cloud-config\n".repeat(10), "#cloud-config\n".repeat(11));
+        let kept = crate::state::digest::stored(&body(&old));
+        assert_eq!(classify("instance", &kept, &body(&old)).0, Action::NoOp);
+        let (a, _, d) = classify("instance", &kept, &body(&new));
+        assert_eq!((a, d.len()), (Action::Update, 1));
+        assert_eq!(d[0].path, "metadata.items[0].value");
+        assert_eq!(d[0].after, Some(json!(new)));
+        // The digest before shows as the value it stands for would.
+        let shown = crate::plan::render::show(d[0].before.as_ref().expect("before"));
+        assert_eq!(shown, crate::plan::render::show(&json!(old)));
+        assert!(shown.contains(" bytes, sha256 "), "{shown}");
     }
 
     #[test]

@@ -8,11 +8,14 @@
 //! `initializeParams` is the disk's, not the instance's; the description
 //! holds no setting (and the owner mark is checked on its own). Labels and
 //! metadata items are compared only for the keys sdbc sets: keys added by
-//! others are theirs and are left alone.
+//! others are theirs and are left alone. A long metadata value that the
+//! state keeps by digest (`state::digest`) is compared by its digest, and a
+//! drift of it names the digest as the value to go back to.
 
 use serde_json::Value;
 
 use super::AttrDiff;
+use crate::state::digest::{Memo, same};
 
 /// The fields of `actual` that differ from `sent`, as diffs from the
 /// actual value (`before`) back to the sent one (`after`).
@@ -74,7 +77,8 @@ fn same_string(sent: &str, actual: &str) -> bool {
         || (actual.starts_with("https://") && actual.ends_with(&format!("/{sent}")))
 }
 
-/// Metadata items (`[{key, value}]`) by key, for the keys sent only.
+/// Metadata items (`[{key, value}]`) by key, for the keys sent only. A
+/// long value the state keeps by digest equals the value it was made from.
 fn compare_items(path: &str, sent: &Value, actual: &Value, out: &mut Vec<AttrDiff>) {
     let value_of = |list: &Value, key: &str| {
         list.as_array()?
@@ -89,7 +93,11 @@ fn compare_items(path: &str, sent: &Value, actual: &Value, out: &mut Vec<AttrDif
         };
         let want = item.get("value").cloned();
         let got = value_of(actual, key);
-        if want != got {
+        let unchanged = match (&want, &got) {
+            (Some(w), Some(g)) => same(w, g, &Memo::default()),
+            (w, g) => w == g,
+        };
+        if !unchanged {
             out.push(AttrDiff {
                 path: format!("{path}[{key}]"),
                 before: got,
@@ -103,6 +111,19 @@ fn compare_items(path: &str, sent: &Value, actual: &Value, out: &mut Vec<AttrDif
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_boot_configuration_kept_by_digest_drifts_only_when_changed() {
+        let long = "#cloud-config\nruncmd: []\n".repeat(8);
+        let item = |v: &str| json!({"metadata": {"items": [{"key": "user-data", "value": v}]}});
+        let kept = crate::state::digest::stored(&item(&long));
+        assert_ne!(kept, item(&long), "kept by digest");
+        assert_eq!(drift(&kept, &item(&long)), Vec::new());
+        let changed = drift(&kept, &item("#cloud-config\n"));
+        assert_eq!(changed.len(), 1);
+        assert_eq!(changed[0].path, "metadata.items[user-data]");
+        assert_eq!(changed[0].before, Some(json!("#cloud-config\n")));
+    }
 
     #[test]
     fn only_managed_fields_count() {

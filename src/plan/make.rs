@@ -9,8 +9,9 @@
 use std::collections::{BTreeSet, HashSet};
 
 use super::{Action, Change, Deferred, Desired, Found, Location, PLAN_VERSION, Plan};
-use super::{AttrDiff, action_for, classify, parse_collection};
+use super::{AttrDiff, action_for, classify_with, parse_collection};
 use crate::graph::{DepGraph, NodeId};
+use crate::state::digest::Memo;
 use crate::state::{ResourceState, State};
 
 /// What a plan is made from.
@@ -59,8 +60,8 @@ impl Change {
             diffs: Vec::new(),
             data_loss: None,
             collection: d.collection.clone(),
-            // Nothing to send for a resource that does not change.
-            body: (action != Action::NoOp).then(|| d.body.clone()),
+            // Moved in from the wanted resources last (`Plan::attach_bodies`).
+            body: None,
             depends_on: d.depends_on.clone(),
         }
     }
@@ -76,8 +77,9 @@ impl Change {
         Change::new(d, Action::Adopt, Some(why))
     }
 
-    /// A wanted resource the state knows as `current`: updated, replaced or left.
-    pub fn compare(d: &Desired, current: &ResourceState) -> Change {
+    /// A wanted resource the state knows as `current`: updated, replaced
+    /// or left. `memo` keeps the digests of long values between calls.
+    pub fn compare<'a>(d: &'a Desired, current: &ResourceState, memo: &Memo<'a>) -> Change {
         if current.collection != d.collection {
             let why = format!(
                 "it moves from `{}` to `{}`",
@@ -85,7 +87,12 @@ impl Change {
             );
             return Change::new(d, Action::Replace, Some(why));
         }
-        let (action, reason, diffs) = classify(&d.kind, &current.attributes, &d.body);
+        if current.attributes.matches(&d.body, memo) {
+            // The common case, decided on the kept text without parsing it.
+            return Change::new(d, Action::NoOp, None);
+        }
+        let before = current.attributes.value();
+        let (action, reason, diffs) = classify_with(&d.kind, &before, &d.body, memo);
         Change {
             diffs,
             ..Change::new(d, action, reason)
@@ -132,7 +139,9 @@ impl Change {
     }
 }
 
-/// Compares what is wanted with what the state says exists.
+/// Compares what is wanted with what the state says exists. The changes
+/// carry no bodies yet: [`Plan::attach_bodies`] moves them in once the
+/// actions are final (after [`add_drift`]).
 pub fn make(input: &Inputs) -> Plan {
     let Inputs {
         state,
@@ -142,6 +151,7 @@ pub fn make(input: &Inputs) -> Plan {
     } = *input;
     let wanted_nodes: HashSet<&str> = wanted.iter().map(|d| d.node.as_str()).collect();
     let found_nodes: HashSet<&str> = found.iter().map(|f| f.node.as_str()).collect();
+    let memo = Memo::default();
     let mut changes: Vec<Change> = wanted
         .iter()
         .map(|d| {
@@ -150,7 +160,7 @@ pub fn make(input: &Inputs) -> Plan {
             }
             match state.resources.get(d.node.as_str()) {
                 None => Change::create(d),
-                Some(current) => Change::compare(d, current),
+                Some(current) => Change::compare(d, current, &memo),
             }
         })
         .collect();
@@ -187,7 +197,38 @@ pub fn make(input: &Inputs) -> Plan {
     }
 }
 
+impl Change {
+    /// Whether the change sends its resource's body: everything but a
+    /// delete and no change.
+    fn sends_body(&self) -> bool {
+        !matches!(self.action, Action::NoOp | Action::Delete)
+    }
+}
+
 impl Plan {
+    /// Moves each wanted resource's body into its change, if that change
+    /// sends one (leaving `null` in `wanted`); the others stay. Call it
+    /// last, once the actions are final (after [`add_drift`]): a plan owns
+    /// its bodies rather than copying them.
+    pub fn attach_bodies(&mut self, wanted: &mut [Desired]) {
+        // `make` sorts the changes by node; changes added later may not be.
+        let sorted = self.changes.is_sorted_by(|a, b| a.node <= b.node);
+        for d in wanted {
+            let found = if sorted {
+                self.changes.binary_search_by(|c| c.node.cmp(&d.node)).ok()
+            } else {
+                self.changes.iter().position(|c| c.node == d.node)
+            };
+            let Some(i) = found else {
+                continue;
+            };
+            let c = &mut self.changes[i];
+            if c.sends_body() && c.body.is_none() {
+                c.body = Some(std::mem::take(&mut d.body));
+            }
+        }
+    }
+
     /// The plan `destroy` runs: nothing deferred, no outputs to show, and
     /// with `targets` only those and what depends on them (as the state
     /// recorded).
@@ -268,11 +309,7 @@ fn order_found_deletes(changes: &mut [Change], found: &[Found]) {
 
 /// Adds changes made outside sdbc (`drift`, by node, from refresh) to the
 /// plan: each becomes a change back to the program, naming the field.
-pub fn add_drift(
-    plan: &mut Plan,
-    drift: &std::collections::BTreeMap<String, Vec<AttrDiff>>,
-    wanted: &[Desired],
-) {
+pub fn add_drift(plan: &mut Plan, drift: &std::collections::BTreeMap<String, Vec<AttrDiff>>) {
     for c in &mut plan.changes {
         let Some(outside) = drift.get(c.node.as_str()) else {
             continue;
@@ -298,10 +335,6 @@ pub fn add_drift(
         });
         c.action = action;
         c.diffs = diffs;
-        c.body = wanted
-            .iter()
-            .find(|d| d.node == c.node)
-            .map(|d| d.body.clone());
         c.data_loss = data_loss(c);
     }
 }
@@ -332,6 +365,56 @@ mod tests {
             ..ResourceState::default()
         };
         state.resources.insert(node.into(), r);
+    }
+
+    #[test]
+    fn bodies_move_into_the_changes_that_send_them() {
+        let vms = "projects/p/zones/z/instances";
+        let want = |name: &str, v: u32| Desired {
+            node: NodeId::vm(name),
+            kind: "instance".into(),
+            name: name.into(),
+            collection: vms.into(),
+            location: Location::Zone("z".into()),
+            body: serde_json::json!({"name": name, "v": v}),
+            depends_on: Vec::new(),
+        };
+        let mut state = State::new("s");
+        for (name, v) in [("same", 1), ("changed", 1), ("gone", 1)] {
+            tracked(&mut state, &format!("gce.vm.{name}"), vms, &[]);
+            if let Some(r) = state.resources.get_mut(&format!("gce.vm.{name}")) {
+                r.attributes = crate::state::Attributes::of_sent(&want(name, v).body);
+            }
+        }
+        let mut wanted = vec![want("new", 1), want("same", 1), want("changed", 2)];
+        let mut plan = make(&Inputs {
+            stack: "s",
+            project: None,
+            wanted: &wanted,
+            state: &state,
+            refreshed: false,
+            found: &[],
+        });
+        assert!(plan.changes.iter().all(|c| c.body.is_none()));
+        plan.attach_bodies(&mut wanted);
+        let bodies: Vec<(&str, Action, Option<&serde_json::Value>)> = plan
+            .changes
+            .iter()
+            .map(|c| (c.node.as_str(), c.action, c.body.as_ref()))
+            .collect();
+        let (new, changed) = (want("new", 1).body, want("changed", 2).body);
+        assert_eq!(
+            bodies,
+            [
+                ("gce.vm.changed", Action::Replace, Some(&changed)),
+                ("gce.vm.gone", Action::Delete, None),
+                ("gce.vm.new", Action::Create, Some(&new)),
+                ("gce.vm.same", Action::NoOp, None),
+            ]
+        );
+        // Moved, not copied; the unchanged one keeps its body.
+        assert_eq!(wanted[0].body, serde_json::Value::Null);
+        assert_eq!(wanted[1].body, want("same", 1).body);
     }
 
     #[test]

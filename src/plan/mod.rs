@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use desired::{Desired, Location, desired, into_desired, node_id, parse_collection};
-pub use diff::{AttrDiff, action_for, classify};
+pub use diff::{AttrDiff, action_for, classify, classify_with};
 pub use drift::drift;
 pub use make::{Goal, Inputs, add_drift, deferred, make, with_dependents};
 

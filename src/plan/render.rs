@@ -5,9 +5,9 @@
 use std::fmt::Write as _;
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::{Action, AttrDiff, Plan};
+use crate::state::digest::{Digested, is_long};
 
 const GREEN: &str = "\x1b[32m";
 const YELLOW: &str = "\x1b[33m";
@@ -177,13 +177,19 @@ fn diff_line(d: &AttrDiff) -> String {
     }
 }
 
-/// A value for a diff line: short ones as JSON, long ones by size and digest.
+/// A value for a diff line: short ones as JSON, long ones by size and
+/// digest, the same for a digest the state keeps in a long value's place.
 pub fn show(v: &Value) -> String {
-    let text = v.to_string();
-    if text.len() <= 80 && !text.contains("\\n") {
-        return text;
-    }
-    let digest = Sha256::digest(text.as_bytes());
-    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
-    format!("({} bytes, sha256 {hex}…)", text.len())
+    let (bytes, sha256) = match Digested::from_value(v) {
+        Some(d) => (d.bytes, d.sha256),
+        None => {
+            let text = v.to_string();
+            if !is_long(&text) {
+                return text;
+            }
+            let d = Digested::of_text(&text);
+            (d.bytes, d.sha256)
+        }
+    };
+    format!("({bytes} bytes, sha256 {}…)", &sha256[..12])
 }

@@ -5,8 +5,13 @@
 //! default), versioned by [`STATE_VERSION`], and written atomically by
 //! [`StateStore::save`]. A file written by a newer sdbc is refused rather
 //! than silently downgraded. Secret values never appear in it: resources
-//! carry `sha256:` digests of them (see [`SecretValue::digest`]).
+//! carry `sha256:` digests of them (see [`SecretValue::digest`]). Nor do
+//! boot configurations: long metadata values are kept by digest, and each
+//! resource's body as one line of JSON text (format 2, see [`digest`] and
+//! [`Attributes`]); a file of format 1 is read and converted on reading.
 
+mod attributes;
+pub mod digest;
 mod lock;
 mod secrets;
 mod store;
@@ -16,12 +21,16 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use attributes::Attributes;
 pub use lock::{LockError, LockGuard, LockInfo, StaleLock};
 pub use secrets::{SECRET_KEY_ENV, SecretError, SecretKey, SecretStore, SecretValue};
 pub use store::{FormatError, StateError, StateStore, sdbc_dir};
 
 /// The newest state format version this build reads and writes.
-pub const STATE_VERSION: u32 = 1;
+/// 2: long metadata values (boot configurations) kept by digest
+/// ([`digest`]), each body on one line ([`Attributes`]); 1: every body
+/// verbatim.
+pub const STATE_VERSION: u32 = 2;
 
 /// Everything sdbc knows about one deployed stack.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,9 +89,10 @@ pub struct ResourceState {
     /// The resource's `selfLink`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub self_link: Option<String>,
-    /// The desired body last applied (secret values replaced by digests).
+    /// The desired body last applied, as [`Attributes`] keeps it (secret
+    /// values and long metadata values replaced by digests, on one line).
     #[serde(default)]
-    pub attributes: serde_json::Value,
+    pub attributes: Attributes,
     /// The last fingerprint seen (metadata, labels, ...), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
@@ -121,9 +131,10 @@ impl State {
         text
     }
 
-    /// Parses the on-disk form, refusing versions newer than this build.
-    /// The file is read once; only a file that does not parse is read
-    /// again for its version alone, so that a newer format is named as such.
+    /// Parses the on-disk form, refusing versions newer than this build
+    /// and converting older ones ([`State::upgrade`]). The file is read
+    /// once; only a file that does not parse is read again for its version
+    /// alone, so that a newer format is named as such.
     pub fn from_json(text: &str) -> Result<Self, FormatError> {
         #[derive(Deserialize)]
         struct VersionOnly {
@@ -132,13 +143,28 @@ impl State {
         let newer = |found| Err(FormatError::Newer { found });
         match serde_json::from_str::<State>(text) {
             Ok(state) if state.version > STATE_VERSION => newer(state.version),
-            Ok(state) => Ok(state),
+            Ok(state) => Ok(state.upgrade()),
             Err(full) => match serde_json::from_str::<VersionOnly>(text) {
                 Err(e) => Err(FormatError::Parse(e.to_string())),
                 Ok(probe) if probe.version > STATE_VERSION => newer(probe.version),
                 Ok(_) => Err(FormatError::Parse(full.to_string())),
             },
         }
+    }
+}
+
+impl State {
+    /// The state in the newest format: from format 1, the long metadata
+    /// values of every body become digests. It is written in the new
+    /// format by the next save.
+    fn upgrade(mut self) -> State {
+        if self.version < 2 {
+            for r in self.resources.values_mut() {
+                r.attributes = Attributes::of_sent(&r.attributes.value());
+            }
+        }
+        self.version = STATE_VERSION;
+        self
     }
 }
 
@@ -157,7 +183,9 @@ mod tests {
                 location: Some("europe-west1-b".into()),
                 id: Some("123".into()),
                 self_link: None,
-                attributes: json!({"machineType": "e2-standard-2", "labels": {"b": "1", "a": "2"}}),
+                attributes: Attributes::of_sent(
+                    &json!({"machineType": "e2-standard-2", "labels": {"b": "1", "a": "2"}}),
+                ),
                 fingerprint: Some("abc=".into()),
                 ..ResourceState::default()
             },
@@ -182,6 +210,31 @@ mod tests {
         assert_ne!(a.lineage, b.lineage);
         assert_eq!(a.lineage.len(), 36);
         assert_eq!(a.version, STATE_VERSION);
+    }
+
+    #[test]
+    fn format_1_is_read_with_long_values_as_digests() {
+        let long = "#cloud-config\nruncmd: []\n".repeat(8);
+        let body = json!({"name": "vm-1", "metadata": {"items": [
+            {"key": "enable-guest-attributes", "value": "TRUE"},
+            {"key": "user-data", "value": long},
+        ]}});
+        // A file of format 1: the body verbatim, pretty-printed.
+        let mut old: serde_json::Value = serde_json::from_str(&sample().to_json()).expect("json");
+        old["version"] = json!(1);
+        old["resources"]["vm.worker[2]"]["attributes"] = body.clone();
+        let text = serde_json::to_string_pretty(&old).expect("json");
+        assert!(text.contains("runcmd"), "format 1 holds the value");
+        let read = State::from_json(&text).expect("format 1 parses");
+        assert_eq!(read.version, STATE_VERSION);
+        let kept = &read.resources["vm.worker[2]"].attributes;
+        assert_eq!(kept, &Attributes::of_sent(&body));
+        assert_eq!(kept.value(), digest::stored(&body));
+        assert!(
+            !read.to_json().contains("runcmd"),
+            "format 2 holds a digest"
+        );
+        assert_eq!(State::from_json(&read.to_json()).expect("round trip"), read);
     }
 
     #[test]

@@ -246,7 +246,7 @@ mod tests {
                 location: Some("global".into()),
                 id: None,
                 self_link: None,
-                attributes: serde_json::json!({"sizeGb": "20"}),
+                attributes: crate::state::Attributes::of_sent(&serde_json::json!({"sizeGb": "20"})),
                 fingerprint: None,
                 ..ResourceState::default()
             },
@@ -328,7 +328,8 @@ mod tests {
         let mut s = st.load().expect("load");
         st.save(&mut s).expect("save");
         let text = fs::read_to_string(st.path()).expect("read");
-        let text = text.replacen("\"version\": 1", "\"version\": 99", 1);
+        let current = format!("\"version\": {STATE_VERSION}");
+        let text = text.replacen(&current, "\"version\": 99", 1);
         fs::write(st.path(), text).expect("write");
         assert!(matches!(
             st.load(),

@@ -23,7 +23,7 @@ mod tests;
 mod view;
 
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::model::{Model, Vm};
 use crate::span::Span;
@@ -117,26 +117,29 @@ pub fn metadata_key(vm: &Vm) -> &'static str {
 /// else a bash startup script doing the same; at most [`USER_DATA_LIMIT`]
 /// bytes.
 pub fn user_data(model: &Model, vm: &Vm) -> Result<String, RenderError> {
-    Renderer::default().user_data(model, vm)
+    Renderer::default()
+        .user_data(model, vm)
+        .map(|text| text.to_string())
 }
 
 /// Renders boot configurations, each distinct one once. The templates see
 /// only a VM's [`view::View`], which holds nothing of its name or index, so
 /// VMs with equal views (the members of a group, most often) get the same
-/// text: it is rendered for the first and copied for the others.
+/// text: it is rendered for the first and shared with the others.
 #[derive(Default)]
 pub struct Renderer {
-    done: foldhash::HashMap<(bool, view::View), String>,
+    done: foldhash::HashMap<(bool, view::View), Arc<str>>,
 }
 
 impl Renderer {
-    /// [`user_data`], rendered only if no VM before had the same view.
-    pub fn user_data(&mut self, model: &Model, vm: &Vm) -> Result<String, RenderError> {
+    /// [`user_data`], rendered only if no VM before had the same view;
+    /// VMs with the same view share one text.
+    pub fn user_data(&mut self, model: &Model, vm: &Vm) -> Result<Arc<str>, RenderError> {
         let key = (vm.cloud_init, view::View::new(model, vm)?);
         if let Some(text) = self.done.get(&key) {
             return Ok(text.clone());
         }
-        let text = render(vm, &key.1)?;
+        let text: Arc<str> = render(vm, &key.1)?.into();
         self.done.insert(key, text.clone());
         Ok(text)
     }
@@ -174,7 +177,7 @@ fn render(vm: &Vm, view: &view::View) -> Result<String, RenderError> {
 
 /// The boot configuration of every VM, by VM name (the input of
 /// [`crate::targets::gce::requests`]), or every error.
-pub fn render_all(model: &Model) -> Result<BTreeMap<String, String>, Vec<RenderError>> {
+pub fn render_all(model: &Model) -> Result<BTreeMap<String, Arc<str>>, Vec<RenderError>> {
     let mut out = BTreeMap::new();
     let mut errors = Vec::new();
     let mut renderer = Renderer::default();

@@ -80,7 +80,7 @@ pub struct InsertCall {
 pub fn requests(
     model: &Model,
     graph: &DepGraph,
-    user_data: &BTreeMap<String, String>,
+    user_data: &BTreeMap<String, std::sync::Arc<str>>,
 ) -> Vec<InsertCall> {
     let ctx = bodies::Ctx::new(model, graph);
     let mut calls = Vec::new();
@@ -100,7 +100,7 @@ pub fn requests(
         calls.push(ctx.disk(disk));
     }
     for vm in &model.vms {
-        calls.push(ctx.instance(vm, user_data.get(&vm.name)));
+        calls.push(ctx.instance(vm, user_data.get(&vm.name).map(|text| &**text)));
     }
     in_graph_order(calls, graph)
 }

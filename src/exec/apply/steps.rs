@@ -442,7 +442,7 @@ pub fn state_of(change: &Change, desired: &Value, actual: &Value) -> ResourceSta
         location: Some(change.location.label()),
         id: s("/id"),
         self_link: s("/selfLink"),
-        attributes: desired.clone(),
+        attributes: crate::state::Attributes::of_sent(desired),
         fingerprint: s("/labelFingerprint").or_else(|| s("/metadata/fingerprint")),
         collection: change.collection.clone(),
         depends_on: change.depends_on.iter().map(NodeId::to_string).collect(),

@@ -22,6 +22,9 @@ pub(super) struct Ctx<'m> {
     model: &'m Model,
     stack_tag: String,
     graph: &'m DepGraph,
+    /// The owner mark as a description prefix and as labels, made once.
+    mark: String,
+    mark_labels: [(String, String); 3],
 }
 
 impl<'m> Ctx<'m> {
@@ -35,6 +38,8 @@ impl<'m> Ctx<'m> {
             model,
             stack_tag: names::stack_tag(&model.stack),
             graph,
+            mark: owner::description_prefix(&model.stack, owner::LINEAGE),
+            mark_labels: owner::labels(&model.stack),
         }
     }
 
@@ -59,8 +64,7 @@ impl<'m> Ctx<'m> {
     /// The owner mark and `WHAT`, for every resource (the only mark of
     /// those without labels): see [`owner`].
     fn description(&self, what: &str) -> String {
-        let mark = owner::description_prefix(&self.model.stack, owner::LINEAGE);
-        format!("{mark}: {what}")
+        format!("{}: {what}", self.mark)
     }
 
     /// The owner mark's labels and `extra`, all valid label pairs (the
@@ -70,7 +74,7 @@ impl<'m> Ctx<'m> {
         for (k, v) in extra {
             map.insert(names::label_key(k), names::label_value(v));
         }
-        map.extend(owner::labels(&self.model.stack));
+        map.extend(self.mark_labels.iter().cloned());
         Value::Object(
             map.into_iter()
                 .map(|(k, v)| (k, Value::String(v)))
@@ -266,11 +270,11 @@ impl<'m> Ctx<'m> {
         nic
     }
 
-    fn metadata(&self, vm: &Vm, boot_config: Option<&String>) -> Value {
+    fn metadata(&self, vm: &Vm, boot_config: Option<&str>) -> Value {
         let mut items = vec![json!({ "key": "enable-guest-attributes", "value": "TRUE" })];
         if let Some(value) = boot_config {
             let key = crate::targets::cloud_init::metadata_key(vm);
-            items.push(obj([("key", key.into()), ("value", value.as_str().into())]));
+            items.push(obj([("key", key.into()), ("value", value.into())]));
         }
         obj([("items", Value::Array(items))])
     }
@@ -284,7 +288,7 @@ impl<'m> Ctx<'m> {
         obj([("items", tags.into())])
     }
 
-    pub(super) fn instance(&self, vm: &Vm, boot_config: Option<&String>) -> InsertCall {
+    pub(super) fn instance(&self, vm: &Vm, boot_config: Option<&str>) -> InsertCall {
         let mut labels: Vec<(&str, &str)> = vm
             .labels
             .iter()

@@ -9,15 +9,18 @@ use crate::graph::NodeId;
 use crate::model::SwarmRole;
 use crate::targets::testutil::{two_vm_model, vm};
 
-fn user_data() -> BTreeMap<String, String> {
+fn user_data() -> BTreeMap<String, std::sync::Arc<str>> {
     let mut m = BTreeMap::new();
-    m.insert(String::from("manager-0"), String::from("#cloud-config\n"));
-    m.insert(String::from("worker-0"), String::from("#cloud-config\n"));
+    m.insert(String::from("manager-0"), "#cloud-config\n".into());
+    m.insert(String::from("worker-0"), "#cloud-config\n".into());
     m
 }
 
 /// The calls of `model`, with the graph its checks would build.
-fn calls_of(model: &crate::model::Model, user_data: &BTreeMap<String, String>) -> Vec<InsertCall> {
+fn calls_of(
+    model: &crate::model::Model,
+    user_data: &BTreeMap<String, std::sync::Arc<str>>,
+) -> Vec<InsertCall> {
     let graph = crate::graph::build(model, &[]);
     requests(model, &graph, user_data)
 }
@@ -241,6 +244,29 @@ fn labels_and_names_are_valid() {
     let m = &call(&calls, "gce.vm.manager-0").body;
     assert_eq!(m["labels"]["team"], "web_ops");
     assert_eq!(m["labels"]["sdbc-stack"], "misago_forum");
+}
+
+#[test]
+fn labels_are_sorted_and_the_owner_mark_wins() {
+    let mut model = two_vm_model();
+    let labels = &mut model.vms[0].labels;
+    labels.insert(String::from("zone-tier"), String::from("a"));
+    labels.insert(String::from("sdbc-stack"), String::from("someone-else"));
+    labels.insert(String::from("Sdbc_Managed"), String::from("no"));
+    let calls = calls_of(&model, &user_data());
+    let m = &call(&calls, "gce.vm.manager-0").body["labels"];
+    let keys: Vec<&String> = m
+        .as_object()
+        .map(|o| o.keys().collect())
+        .unwrap_or_default();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(keys, sorted, "sorted, each key once");
+    assert_eq!(m["sdbc-stack"], "misago");
+    assert_eq!(m["sdbc_managed"], "no", "another key than the mark's");
+    assert_eq!(m["sdbc-managed"], "true");
+    assert_eq!(m["zone-tier"], "a");
 }
 
 #[test]
