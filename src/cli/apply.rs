@@ -283,16 +283,27 @@ async fn run_plan(
         common::error_line(color, &e.to_string());
         return ExitStatus::Errors;
     }
+    let gce = StepCtx {
+        client: client.clone(),
+        project: project.to_string(),
+        stack: loaded.stack.clone(),
+        lineage: loaded.state.lineage.clone(),
+        epoch: loaded.state.serial,
+        assigned: Default::default(),
+        in_flight: Default::default(),
+    };
+    let mut executors = Executors::default().with(Executor::Gce(gce.clone()));
+    if plan.changes.iter().any(|c| !c.node.kind().is_gce()) {
+        match cluster_executor(plan, loaded, gce) {
+            Ok(cluster) => executors = executors.with(Executor::Cluster(cluster)),
+            Err(e) => {
+                common::error_line(color, &e);
+                return ExitStatus::Errors;
+            }
+        }
+    }
     let runner = Runner {
-        executors: Executors::default().with(Executor::Gce(StepCtx {
-            client: client.clone(),
-            project: project.to_string(),
-            stack: loaded.stack.clone(),
-            lineage: loaded.state.lineage.clone(),
-            epoch: loaded.state.serial,
-            assigned: Default::default(),
-            in_flight: Default::default(),
-        })),
+        executors,
         store: &loaded.store,
         parallel: opts.parallel,
         cancel: &cancel,
@@ -320,6 +331,39 @@ async fn run_plan(
         return ExitStatus::Errors;
     }
     ExitStatus::Ok
+}
+
+/// The executor of the Swarm and the stack: the stack's SSH key (made the
+/// first time) and the secrets' values from the encrypted store.
+fn cluster_executor(
+    plan: &Plan,
+    loaded: &Loaded,
+    gce: StepCtx,
+) -> Result<crate::exec::cluster::ClusterCtx, String> {
+    let store = crate::state::SecretStore::for_source(&loaded.source, &loaded.stack)
+        .map_err(|e| format!("the secrets store: {e}"))?;
+    let key = crate::exec::reach::stack_key(&store).map_err(|e| e.to_string())?;
+    let mut values = std::collections::BTreeMap::new();
+    for name in &loaded.cluster.secrets {
+        if let Some(v) = store
+            .get(name)
+            .map_err(|e| format!("secret `{name}`: {e}"))?
+        {
+            values.insert(name.clone(), v.expose().as_bytes().to_vec());
+        }
+    }
+    let mut ctx = crate::exec::cluster::ClusterCtx::new(
+        gce,
+        key,
+        loaded.cluster.members.clone(),
+        loaded.cluster.objects.clone(),
+        values,
+    );
+    ctx.whole_swarm_goes = plan.changes.iter().any(|c| {
+        c.node.kind() == crate::graph::NodeKind::SwarmInit
+            && c.action == crate::plan::Action::Delete
+    });
+    Ok(ctx)
 }
 
 /// The run's report as JSON on stdout (`--json`).

@@ -1,6 +1,9 @@
 //! What `plan`, `apply`, `destroy`, `start` and `stop` share: loading the
-//! program and its state, connecting to Compute Engine when credentials
-//! exist, refreshing, planning, and asking before changing anything.
+//! program (its Compute Engine resources, its Swarm members and its stack)
+//! and its state, connecting to Compute Engine when credentials exist,
+//! refreshing, asking the Swarm's first manager about the stack, planning,
+//! and asking before changing anything. `SDBC_LAYERS` (e.g. `cloud,hosts`)
+//! limits a run to some layers of the graph.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -8,8 +11,10 @@ use std::sync::Arc;
 
 use super::common::{self, DiagFormat};
 use crate::diag::ColorChoice;
+use crate::exec::cluster::MemberSpec;
 use crate::exec::{ClientConfig, Endpoint, GceClient, TokenSource};
-use crate::plan::{Deferred, Desired, Found, Goal, Inputs, Plan};
+use crate::graph::Layer;
+use crate::plan::{Desired, Found, Goal, Inputs, Plan};
 use crate::state::{State, StateStore};
 
 /// A program, checked and built, with its state.
@@ -20,12 +25,49 @@ pub struct Loaded {
     /// The program's default region and zone (recorded in the state).
     pub region: String,
     pub zone: String,
+    /// Every wanted resource of the run's layers: Compute Engine's, then
+    /// the Swarm members and the stack objects.
     pub desired: Vec<Desired>,
-    pub deferred: Vec<Deferred>,
+    /// The Swarm and the stack as the executor needs them.
+    pub cluster: ClusterProgram,
+    /// The layers this run plans and runs (`SDBC_LAYERS`, default all).
+    pub layers: Vec<Layer>,
     pub store: StateStore,
     pub state: State,
     /// The program's `output`s (values not resolved against state).
     pub outputs: Vec<crate::model::Output>,
+}
+
+/// The program's Swarm and stack, for the cluster executor.
+pub struct ClusterProgram {
+    pub objects: crate::targets::stack::engine::StackObjects,
+    /// By VM name.
+    pub members: std::collections::BTreeMap<String, MemberSpec>,
+    pub first_manager: Option<String>,
+    /// The model's secret names.
+    pub secrets: Vec<String>,
+}
+
+/// The environment variable that limits a run to some layers.
+pub const LAYERS_ENV: &str = "SDBC_LAYERS";
+
+/// The layers named by `SDBC_LAYERS` (comma-separated), or all of them.
+pub fn layers() -> Result<Vec<Layer>, String> {
+    let Ok(text) = std::env::var(LAYERS_ENV) else {
+        return Ok(Layer::ALL.to_vec());
+    };
+    text.split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            Layer::ALL
+                .into_iter()
+                .find(|l| l.as_str() == w)
+                .ok_or_else(|| {
+                    format!("{LAYERS_ENV}: unknown layer `{w}` (cloud, hosts, swarm, stack)")
+                })
+        })
+        .collect()
 }
 
 /// Loads, checks and builds the program; `Err(status)` after saying why.
@@ -33,6 +75,17 @@ pub fn load(
     path: &Path,
     vars: &[(String, String)],
     color: ColorChoice,
+) -> Result<Loaded, super::ExitStatus> {
+    load_with(path, vars, color, false)
+}
+
+/// [`load`]; with `generate`, the secrets that have no value yet are
+/// generated first (apply), so the stack's object names are final.
+pub fn load_with(
+    path: &Path,
+    vars: &[(String, String)],
+    color: ColorChoice,
+    generate: bool,
 ) -> Result<Loaded, super::ExitStatus> {
     let Some(checked) = common::load_checked(path, vars, color) else {
         return Err(super::ExitStatus::Usage);
@@ -48,6 +101,12 @@ pub fn load(
         return Err(super::ExitStatus::Errors);
     }
     let model = &checked.analysis.model;
+    if generate {
+        generate_secrets(path, model).map_err(|e| {
+            common::error_line(color, &e);
+            super::ExitStatus::Usage
+        })?;
+    }
     let digests = common::secret_digests(path, model);
     let built = crate::pipeline::build(&checked, &digests).map_err(|d| {
         common::emit(sources, &d, DiagFormat::Human, color);
@@ -58,7 +117,25 @@ pub fn load(
         common::error_line(color, &e.to_string());
         super::ExitStatus::Usage
     })?;
-    let deferred = crate::plan::deferred(&checked.graph);
+    let layers = layers().map_err(|e| {
+        common::error_line(color, &e);
+        super::ExitStatus::Usage
+    })?;
+    let names = crate::targets::stack::ObjectNames::for_model(model, &digests);
+    // `build` wrote the stack file from the same names, so this succeeds.
+    let objects = crate::targets::stack::engine::stack_objects(model, &names).map_err(|e| {
+        common::error_line(color, &e.to_string());
+        super::ExitStatus::Errors
+    })?;
+    let mut desired = crate::plan::into_desired(built.requests);
+    desired.extend(crate::plan::cluster::cluster_desired(
+        &checked.graph,
+        model,
+        &names,
+        &objects,
+    ));
+    desired.retain(|d| layers.contains(&d.node.layer()));
+    let cluster = cluster_program(model, objects);
     let project = std::env::var(crate::exec::PROJECT_ENV)
         .ok()
         .filter(|p| !p.trim().is_empty())
@@ -75,12 +152,67 @@ pub fn load(
         project,
         region: model.gce.region.clone(),
         zone: model.gce.zone.clone(),
-        desired: crate::plan::into_desired(built.requests),
-        deferred,
+        desired,
+        cluster,
+        layers,
         store,
         state,
         outputs: model.outputs.clone(),
     })
+}
+
+/// Generates a value for every secret of `model` that has none yet.
+fn generate_secrets(path: &Path, model: &crate::model::Model) -> Result<(), String> {
+    if model.secrets.is_empty() {
+        return Ok(());
+    }
+    let store = crate::state::SecretStore::for_source(path, &model.stack)
+        .map_err(|e| format!("the secrets store: {e}"))?;
+    for s in &model.secrets {
+        store
+            .get_or_generate(&s.name)
+            .map_err(|e| format!("secret `{}`: {e}", s.name))?;
+    }
+    Ok(())
+}
+
+/// The Swarm members and the stack objects of `model`.
+fn cluster_program(
+    model: &crate::model::Model,
+    objects: crate::targets::stack::engine::StackObjects,
+) -> ClusterProgram {
+    use crate::exec::swarm::Role;
+    use crate::model::SwarmRole;
+    let first_manager = model
+        .vms
+        .iter()
+        .find(|v| v.swarm == SwarmRole::Manager)
+        .map(|v| v.name.clone());
+    let members = model
+        .vms
+        .iter()
+        .filter_map(|v| {
+            let role = match v.swarm {
+                SwarmRole::Manager => Role::Manager,
+                SwarmRole::Worker => Role::Worker,
+                SwarmRole::None => return None,
+            };
+            let spec = MemberSpec {
+                group: v.group.clone(),
+                role,
+                zone: v.zone.clone(),
+                internal_ip: v.internal_ip.clone(),
+                first: first_manager.as_deref() == Some(v.name.as_str()),
+            };
+            Some((v.name.clone(), spec))
+        })
+        .collect();
+    ClusterProgram {
+        objects,
+        members,
+        first_manager,
+        secrets: model.secrets.iter().map(|s| s.name.clone()).collect(),
+    }
 }
 
 /// Whether any credentials are configured, or needed none (a loopback
@@ -152,6 +284,13 @@ pub async fn make_plan(
     goal: Goal,
 ) -> Result<Plan, String> {
     let wanted = goal.wanted(&l.desired);
+    // Compute Engine's refresh reads only Compute Engine's resources.
+    let gce: Vec<Desired> = l
+        .desired
+        .iter()
+        .filter(|d| d.node.kind().is_gce())
+        .cloned()
+        .collect();
     let mut found: Vec<Found> = Vec::new();
     let mut conflicts = Vec::new();
     let mut drift = std::collections::BTreeMap::new();
@@ -163,7 +302,7 @@ pub async fn make_plan(
             for note in crate::exec::refresh::settle(c, &mut l.state).await {
                 let _ = writeln!(std::io::stderr(), "note: {note}");
             }
-            let r = crate::exec::refresh::refresh(c, project, &l.stack, &l.desired, &mut l.state)
+            let r = crate::exec::refresh::refresh(c, project, &l.stack, &gce, &mut l.state)
                 .await
                 .map_err(|e| format!("refresh failed: {e}"))?;
             found = r.untracked;
@@ -192,11 +331,36 @@ pub async fn make_plan(
         found: &found,
     });
     crate::plan::add_drift(&mut plan, &drift, wanted);
-    plan.deferred = l.deferred.clone();
+    plan.changes.retain(|c| l.layers.contains(&c.node.layer()));
+    crate::plan::cluster::rejoin_new_vms(&mut plan, wanted);
+    crate::exec::cluster::plan::diffs_from_state(&mut plan, &l.state);
+    if refreshed && goal == Goal::Apply && l.layers.contains(&Layer::Stack) {
+        let key = stack_key_if_any(l);
+        let probe = crate::exec::cluster::plan::refine(
+            &mut plan,
+            &l.state,
+            wanted,
+            &l.cluster.objects,
+            key.as_ref(),
+            l.cluster.first_manager.as_deref(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        if let Some(note) = probe {
+            let _ = writeln!(std::io::stderr(), "note: {note}");
+        }
+    }
     plan.conflicts = conflicts;
     plan.source = l.source.display().to_string();
     plan.outputs = crate::plan::outputs::resolve(&l.outputs, &l.state, &plan.changes);
     Ok(plan)
+}
+
+/// The stack's SSH key if one was made (a plan never makes one).
+fn stack_key_if_any(l: &Loaded) -> Option<russh::keys::ssh_key::PrivateKey> {
+    let store = crate::state::SecretStore::for_source(&l.source, &l.stack).ok()?;
+    let text = store.get(crate::exec::reach::STACK_KEY_SECRET).ok()??;
+    crate::exec::ssh::private_key_from_openssh(text.expose()).ok()
 }
 
 /// Asks on a terminal; refuses without one unless `auto_approve`.
@@ -271,7 +435,7 @@ pub fn load_locked(
     verb: &str,
     color: ColorChoice,
 ) -> Result<(Loaded, String, crate::state::LockGuard), super::ExitStatus> {
-    let mut loaded = load(path, vars, color)?;
+    let mut loaded = load_with(path, vars, color, verb == "apply")?;
     let Some(project) = loaded.project.clone() else {
         common::error_line(
             color,

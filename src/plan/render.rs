@@ -108,14 +108,6 @@ pub fn human(plan: &Plan, color: bool) -> String {
     for c in &plan.conflicts {
         let _ = writeln!(out, "{} conflict: {c}", p.wrap(RED, "  !"));
     }
-    if !plan.deferred.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nnot run by this version of sdbc ({} steps): {}",
-            plan.deferred.len(),
-            summarize_deferred(plan)
-        );
-    }
     let summary = format!(
         "Plan: {} to create, {} to update, {} to replace, {} to delete, {} to adopt, {} unchanged.",
         plan.count(Action::Create),
@@ -150,22 +142,6 @@ pub fn human(plan: &Plan, color: bool) -> String {
     }
     out.push_str(&super::outputs::human(&plan.outputs));
     out
-}
-
-fn summarize_deferred(plan: &Plan) -> String {
-    let mut groups: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-    for d in &plan.deferred {
-        let key = match d.node.layer() {
-            crate::graph::Layer::Swarm => "swarm formation",
-            _ => "stack objects",
-        };
-        *groups.entry(key).or_default() += 1;
-    }
-    groups
-        .iter()
-        .map(|(k, n)| format!("{n} {k}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn diff_line(d: &AttrDiff) -> String {

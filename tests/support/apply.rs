@@ -222,7 +222,10 @@ impl Work {
     }
 
     /// `sdbc ARGS` in the work directory, talking to the fake, with no
-    /// terminal and no other Google configuration.
+    /// terminal and no other Google configuration. Only the Compute Engine
+    /// layers run (`SDBC_LAYERS=cloud,hosts`): the fake's VMs are not
+    /// machines a Swarm can form on (`tests/apply_swarm.rs` points them at
+    /// local hosts for that).
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_sdbc"));
         c.args(args)
@@ -233,6 +236,7 @@ impl Work {
             .env("GOOGLE_COMPUTE_CUSTOM_ENDPOINT", &self.endpoint)
             .env("GOOGLE_OAUTH_ACCESS_TOKEN", "test")
             .env("GOOGLE_CLOUD_PROJECT", PROJECT)
+            .env("SDBC_LAYERS", "cloud,hosts")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());

@@ -18,6 +18,7 @@
 mod diff;
 mod objects;
 mod schedule;
+pub mod step;
 mod wait;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -50,7 +50,7 @@ pub(super) async fn ensure_network(
 }
 
 /// The stack's objects of one kind (`secrets`, `configs`), name to id.
-async fn listed(
+pub(super) async fn listed(
     manager: &Engine,
     kind: &str,
     stack: &str,
@@ -109,7 +109,7 @@ pub(super) async fn ensure_secrets_and_configs(
     Ok(ids)
 }
 
-async fn create(
+pub(super) async fn create(
     manager: &Engine,
     kind: &str,
     stack: &str,

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::objects::{self, ObjectIds};
 use super::wait::{self, ServiceStatus, service_status};
-use super::{DeployOptions, Deployment, ServiceOutcome, labelled};
+use super::{DeployOptions, Deployment, ServiceOutcome};
 use crate::exec::engine::{Engine, EngineError};
 use crate::targets::stack::engine::{ServiceObject, StackObjects};
 
@@ -98,7 +98,7 @@ impl<'a> Scheduler<'a> {
             }
             let spec = objects::with_ids(&s.spec, self.ids);
             let outcome =
-                apply_service(self.manager, s, spec, self.existing.get(&s.full_name)).await?;
+                super::step::apply(self.manager, s, spec, self.existing.get(&s.full_name)).await?;
             let updated = outcome == ServiceOutcome::Updated;
             done.started_after
                 .insert(s.name.clone(), self.start.elapsed());
@@ -154,27 +154,4 @@ fn is_failed(done: &Deployment, name: &str) -> bool {
         done.services.get(name),
         Some(ServiceOutcome::Failed(_) | ServiceOutcome::Skipped { .. })
     )
-}
-
-/// Creates the service, updates it if its spec hash differs, or leaves it.
-async fn apply_service(
-    manager: &Engine,
-    service: &ServiceObject,
-    spec: Value,
-    existing: Option<&Value>,
-) -> Result<ServiceOutcome, EngineError> {
-    let (spec, unchanged) = labelled(spec, existing);
-    let Some(existing) = existing else {
-        manager.post("/services/create", &spec).await?;
-        return Ok(ServiceOutcome::Created);
-    };
-    if unchanged {
-        return Ok(ServiceOutcome::Unchanged);
-    }
-    let id = existing["ID"].as_str().unwrap_or(&service.full_name);
-    let version = existing["Version"]["Index"].as_u64().unwrap_or_default();
-    manager
-        .post(&format!("/services/{id}/update?version={version}"), &spec)
-        .await?;
-    Ok(ServiceOutcome::Updated)
 }
