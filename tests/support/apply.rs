@@ -282,14 +282,20 @@ impl Work {
     }
 
     /// The resources the program wants, as `sdbc build` makes them:
-    /// `fake key -> body` (with the project, and the lineage of the state
-    /// if there is one, filled in).
+    /// `fake key -> body` (with the project, the lineage of the state if
+    /// there is one, and the stack's SSH key if apply made one, filled in).
     pub fn desired(&self) -> BTreeMap<String, Value> {
         let lineage = if self.store().path().exists() {
             self.state().lineage
         } else {
             String::new()
         };
+        // The stack key apply made, in place of its placeholder.
+        let ssh_keys = sdbc::state::SecretStore::for_source(&self.file, &self.stack)
+            .ok()
+            .and_then(|s| s.get(sdbc::exec::reach::STACK_KEY_SECRET).ok().flatten())
+            .and_then(|k| sdbc::exec::ssh::private_key_from_openssh(k.expose()).ok())
+            .map(|k| sdbc::exec::reach::ssh_keys_entry(&k));
         let analysis = sdbc::sema::analyze_path(&self.file, &BTreeMap::new()).expect("readable");
         let checked = sdbc::pipeline::check_all(analysis);
         assert!(
@@ -306,6 +312,10 @@ impl Work {
                 let key = format!("{}/{name}", call.path).replace("{project}", PROJECT);
                 let text = call.body.to_string().replace("{project}", PROJECT);
                 let text = text.replace("{lineage}", &lineage);
+                let text = match &ssh_keys {
+                    Some(keys) => text.replace(sdbc::targets::gce::SSH_KEYS, keys),
+                    None => text,
+                };
                 let body = serde_json::from_str(&text).expect("json");
                 (key, body)
             })

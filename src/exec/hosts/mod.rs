@@ -187,6 +187,25 @@ impl LocalHosts {
         &self.client_key
     }
 
+    /// Lets `key` log in on every host too, as [`SSH_USER`] or as sdbc's VM
+    /// login ([`crate::exec::reach::SSH_USER`]): what giving a VM the
+    /// stack's key through its metadata does.
+    pub fn authorize(&self, key: &PublicKey) -> Result<(), HostsError> {
+        let line = key
+            .to_openssh()
+            .map_err(|e| SshError::BadKey(e.to_string()))?;
+        let path = self.root.join("authorized_keys");
+        let io = |source| HostsError::Io {
+            what: format!("appending to {}", path.display()),
+            source,
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(io)?;
+        std::io::Write::write_all(&mut file, format!("{line}\n").as_bytes()).map_err(io)
+    }
+
     /// How to reach host `i` over SSH, its real host key pinned.
     pub fn ssh_target(&self, i: usize) -> Option<SshTarget> {
         let host = self.hosts.get(i)?;

@@ -272,6 +272,9 @@ impl<'m> Ctx<'m> {
             let key = crate::targets::cloud_init::metadata_key(vm);
             items.push(obj([("key", key.into()), ("value", value.as_str().into())]));
         }
+        if vm.swarm != crate::model::SwarmRole::None {
+            items.push(json!({ "key": super::SSH_KEYS_ITEM, "value": super::SSH_KEYS }));
+        }
         obj([("items", Value::Array(items))])
     }
 
