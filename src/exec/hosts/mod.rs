@@ -119,6 +119,14 @@ impl LocalHost {
         )
     }
 
+    /// The last `lines` lines of the SSH server's log (for a failing test
+    /// to show why a login was refused).
+    pub fn sshd_log(&self, lines: usize) -> String {
+        let text = std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
     /// Kills the engine (SIGKILL), as a host that stops answering.
     pub fn kill_engine(&mut self) {
         if let Some(mut child) = self.dockerd.take() {

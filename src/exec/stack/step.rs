@@ -5,7 +5,7 @@
 //! service whose spec hash is unchanged is not sent again, and removing
 //! what is gone is done.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::objects::{self, current_ids};
 use super::wait::{self, service_status};
@@ -37,13 +37,39 @@ pub async fn ensure_network(manager: &Engine, objects: &StackObjects) -> Result<
     Ok(!done.created.is_empty())
 }
 
-/// Removes the stack's overlay network (gone already is done).
+/// How long a removed network may still be listed (its tasks detaching).
+const NETWORK_GONE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Removes the stack's overlay network (gone already is done) and waits
+/// until the engine no longer lists it: a network whose services were just
+/// removed is listed a while longer, and an apply meanwhile would take it
+/// for present and then fail to create services on it.
 pub async fn remove_network(manager: &Engine, objects: &StackObjects) -> Result<(), EngineError> {
     gone_is_done(
         manager
             .delete(&format!("/networks/{}", objects.network_name()))
             .await,
-    )
+    )?;
+    let start = Instant::now();
+    while objects::network_exists(manager, objects).await? {
+        if start.elapsed() > NETWORK_GONE_TIMEOUT {
+            return Err(EngineError::Decode {
+                host: manager.host().to_string(),
+                method: String::from("DELETE"),
+                path: format!("/networks/{}", objects.network_name()),
+                message: format!(
+                    "the network is still listed {}s after its removal",
+                    NETWORK_GONE_TIMEOUT.as_secs()
+                ),
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        // A removal refused while tasks were still attached is asked again.
+        let _ = manager
+            .delete(&format!("/networks/{}", objects.network_name()))
+            .await;
+    }
+    Ok(())
 }
 
 /// Creates the secret or config `name` with `data` unless the stack has
