@@ -124,6 +124,7 @@ async fn scenarios(fake: &Fake) {
 
     second_plan_and_apply_change_nothing(&work, &manager).await;
     a_wrong_host_key_is_refused(&work, &hosts);
+    replicas_changed_in_the_file(&work, &manager).await;
 
     let mut rng = Rng::new(0x5db_c12a);
     for run in 0..FORMATION_RUNS {
@@ -280,6 +281,43 @@ async fn second_plan_and_apply_change_nothing(work: &Work, manager: &Engine) {
         versions(&nodes_before),
         "no node changed"
     );
+}
+
+/// `replicas` 2 -> 3: the plan says so on the service, apply makes it so,
+/// and the plan after is empty.
+async fn replicas_changed_in_the_file(work: &Work, manager: &Engine) {
+    let t = Instant::now();
+    let three = ["--var", "replicas=3"];
+    let plan = sdbc(work, "plan", &three);
+    plan.expect_code(0, "plan with 3 replicas");
+    let lines: Vec<&str> = plan.stdout.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("stack.service.api") && l.contains("update in place"))
+        .unwrap_or_else(|| panic!("api is updated:\n{}", plan.stdout));
+    assert_eq!(
+        lines[at + 1].trim(),
+        "~ replicas: 2 -> 3",
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("1 to update"), "{}", plan.stdout);
+    sdbc(work, "apply", &["--auto-approve", "--var", "replicas=3"])
+        .expect_code(0, "apply 3 replicas");
+    let status = sdbc::exec::stack::service_status(manager, STACK)
+        .await
+        .expect("status");
+    assert_eq!(
+        (status["program_api"].running, status["program_api"].desired),
+        (3, 3)
+    );
+    sdbc(
+        work,
+        "plan",
+        &["--var", "replicas=3", "--detailed-exitcode"],
+    )
+    .expect_code(0, "the plan after is empty");
+    timed("replicas 2 -> 3", t);
 }
 
 /// A state that pins another key for `manager-0` than the one it presents:

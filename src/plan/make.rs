@@ -348,7 +348,7 @@ mod tests {
             body: serde_json::json!({"name": "a"}),
             depends_on: Vec::new(),
         }];
-        let mut plan = make(&Inputs {
+        let plan = make(&Inputs {
             stack: "s",
             project: None,
             wanted: Goal::Destroy.wanted(&program),

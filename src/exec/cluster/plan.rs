@@ -129,3 +129,73 @@ fn apply_found(plan: &mut Plan, wanted: &[Desired], objects: &StackObjects, foun
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::plan::{Change, Location, PLAN_VERSION};
+    use crate::state::ResourceState;
+
+    fn spec(replicas: u64, image: &str) -> serde_json::Value {
+        json!({
+            "Name": "s_api",
+            "Mode": { "Replicated": { "Replicas": replicas } },
+            "TaskTemplate": { "ContainerSpec": { "Image": image, "Env": ["A=1"] } },
+        })
+    }
+
+    #[test]
+    fn a_service_update_planned_from_the_state_names_what_differs() {
+        let node: NodeId = "stack.service.api".parse().expect("id");
+        let mut state = State::new("s");
+        state.resources.insert(
+            node.to_string(),
+            ResourceState {
+                kind: STACK_SERVICE.into(),
+                name: "s_api".into(),
+                attributes: spec(2, "busybox:1"),
+                ..ResourceState::default()
+            },
+        );
+        let change = Change {
+            node,
+            kind: STACK_SERVICE.into(),
+            name: "s_api".into(),
+            location: Location::Global,
+            action: Action::Update,
+            reason: None,
+            diffs: Vec::new(),
+            data_loss: None,
+            collection: "stack".into(),
+            body: Some(spec(3, "busybox:2")),
+            depends_on: Vec::new(),
+        };
+        let mut plan = Plan {
+            version: PLAN_VERSION,
+            stack: "s".into(),
+            project: None,
+            state_lineage: state.lineage.clone(),
+            state_serial: 0,
+            refreshed: false,
+            changes: vec![change],
+            source: String::new(),
+            conflicts: Vec::new(),
+            outputs: Vec::new(),
+        };
+        diffs_from_state(&mut plan, &state);
+        let paths: Vec<&str> = plan.changes[0]
+            .diffs
+            .iter()
+            .map(|d| d.path.as_str())
+            .collect();
+        assert_eq!(paths, ["replicas", "image"]);
+        let text = crate::plan::render::human(&plan, false);
+        assert!(text.contains("~ replicas: 2 -> 3"), "{text}");
+        assert!(
+            text.contains("~ image: \"busybox:1\" -> \"busybox:2\""),
+            "{text}"
+        );
+    }
+}

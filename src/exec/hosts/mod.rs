@@ -12,7 +12,8 @@
 //!   `nsenter --net` with an empty `--config-file`, its own data root, exec
 //!   root, socket, `--cgroup-parent /P-hI`, `vfs`, no bridge and no
 //!   iptables; `sshd` inside `unshare --mount --uts` with the host's folder
-//!   bound over `/run` (so `/run/docker.sock` is its engine) and its own
+//!   bound over `/run` (so `/run/docker.sock` is its engine), a `passwd`
+//!   with sdbc's VM login `sdbc` (root's uid) over `/etc/passwd`, and its own
 //!   hostname (so is the engine's: Swarm names nodes after it);
 //! - everything under one folder, `$TMPDIR/sdbc-hosts-P`.
 //!
