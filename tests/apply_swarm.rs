@@ -198,11 +198,21 @@ async fn assert_converged(hosts: &LocalHosts, manager: &Engine) {
     let services = stack_services(manager).await;
     let names: Vec<&str> = services.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, SERVICES, "every service exactly once");
-    let status = sdbc::exec::stack::service_status(manager, STACK)
-        .await
-        .expect("status");
-    for s in SERVICES {
-        assert!(status[s].is_ready(), "{s}: {:?}", status[s]);
+    // Apply returns once every service is ready; a task the engine
+    // restarts meanwhile is given a few seconds.
+    let start = Instant::now();
+    loop {
+        let status = sdbc::exec::stack::service_status(manager, STACK)
+            .await
+            .expect("status");
+        if SERVICES.iter().all(|s| status[*s].is_ready()) {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "not ready: {status:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 
