@@ -125,6 +125,7 @@ async fn scenarios(fake: &Fake) {
     second_plan_and_apply_change_nothing(&work, &manager).await;
     a_wrong_host_key_is_refused(&work, &hosts);
     replicas_changed_in_the_file(&work, &manager).await;
+    a_member_that_left_joins_again(&work, &hosts, &manager).await;
 
     let mut rng = Rng::new(0x5db_c12a);
     for run in 0..FORMATION_RUNS {
@@ -328,6 +329,53 @@ async fn replicas_changed_in_the_file(work: &Work, manager: &Engine) {
     )
     .expect_code(0, "the plan after is empty");
     timed("replicas 2 -> 3", t);
+}
+
+/// `worker-1` leaves the Swarm and its node is removed behind sdbc's back:
+/// the plan joins it again, and apply does.
+async fn a_member_that_left_joins_again(work: &Work, hosts: &LocalHosts, manager: &Engine) {
+    let t = Instant::now();
+    let worker = hosts.hosts()[4].local_engine();
+    let info = worker.get("/info").await.expect("info");
+    let id = info["Swarm"]["NodeID"]
+        .as_str()
+        .expect("node id")
+        .to_string();
+    worker
+        .post("/swarm/leave?force=true", &Value::Null)
+        .await
+        .expect("leave");
+    // The manager lists it `down` a moment later; then it can go.
+    let start = Instant::now();
+    while manager
+        .delete(&format!("/nodes/{id}?force=true"))
+        .await
+        .is_err()
+    {
+        assert!(start.elapsed() < Duration::from_secs(30), "node {id} stays");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let plan = sdbc(work, "plan", &["--var", "replicas=3"]);
+    plan.expect_code(0, "plan after a member left");
+    assert!(
+        plan.stdout.contains("swarm.join.worker-1")
+            && plan
+                .stdout
+                .contains("the Swarm has no ready node of this VM"),
+        "{}",
+        plan.stdout
+    );
+    sdbc(work, "apply", &["--auto-approve", "--var", "replicas=3"])
+        .expect_code(0, "apply joins it again");
+    let nodes = manager.get("/nodes").await.expect("nodes");
+    let worker_nodes = nodes
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter(|n| n["Spec"]["Labels"]["sdbc.vm"] == "worker-1")
+        .count();
+    assert_eq!(worker_nodes, 1, "worker-1 joined once");
+    timed("a member that left joins again", t);
 }
 
 /// A state that pins another key for `manager-0` than the one it presents:

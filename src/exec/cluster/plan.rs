@@ -5,10 +5,12 @@
 //! are what [`changes`] finds on it (one listing call per object kind): an
 //! object the cluster lacks is a create, a service whose spec differs an
 //! update with its attribute differences, and an object the cluster has
-//! but the state lost is adopted. A manager presenting a host key other
+//! but the state lost is adopted; a member the Swarm has no node of joins
+//! again. A manager presenting a host key other
 //! than the pinned one is an error naming its VM: nothing is planned, so
 //! nothing runs.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use russh::keys::ssh_key::PrivateKey;
@@ -86,12 +88,39 @@ pub async fn refine(
             )));
         }
     };
-    let found = match changes(&session.engine(), objects).await {
+    let engine = session.engine();
+    let found = match changes(&engine, objects).await {
         Ok(f) => f,
         Err(e) => return Ok(Some(format!("the stack is planned from the state: {e}"))),
     };
     apply_found(plan, wanted, objects, &found);
+    // One listing call: a member the state knows but the Swarm does not
+    // have ready (it left, its node was removed, its engine is down) is
+    // joined again (which leaves a member that is in fact fine alone).
+    if let Ok(nodes) = crate::exec::swarm::list_nodes(&engine).await {
+        let joined: BTreeSet<&str> = nodes
+            .iter()
+            .filter(|n| n.state == "ready")
+            .filter_map(|n| n.vm())
+            .collect();
+        rejoin_missing(plan, wanted, &joined);
+    }
     Ok(None)
+}
+
+/// Members planned as unchanged whose VM has no node in the Swarm: created again.
+fn rejoin_missing(plan: &mut Plan, wanted: &[Desired], joined: &BTreeSet<&str>) {
+    for c in &mut plan.changes {
+        let member = matches!(c.node.kind(), NodeKind::SwarmInit | NodeKind::SwarmJoin);
+        if member && c.action == Action::NoOp && !joined.contains(c.name.as_str()) {
+            c.action = Action::Create;
+            c.reason = Some(String::from("the Swarm has no ready node of this VM"));
+            c.body = wanted
+                .iter()
+                .find(|d| d.node == c.node)
+                .map(|d| d.body.clone());
+        }
+    }
 }
 
 /// What `found` (the cluster's view) means for each stack change.
