@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use super::common::{self, DiagFormat};
 use crate::diag::ColorChoice;
-use crate::exec::cluster::MemberSpec;
 use crate::exec::{ClientConfig, Endpoint, GceClient, TokenSource};
 use crate::graph::Layer;
 use crate::plan::{Desired, Found, Goal, Inputs, Plan};
@@ -29,45 +28,13 @@ pub struct Loaded {
     /// the Swarm members and the stack objects.
     pub desired: Vec<Desired>,
     /// The Swarm and the stack as the executor needs them.
-    pub cluster: ClusterProgram,
+    pub cluster: super::cluster::ClusterProgram,
     /// The layers this run plans and runs (`SDBC_LAYERS`, default all).
     pub layers: Vec<Layer>,
     pub store: StateStore,
     pub state: State,
     /// The program's `output`s (values not resolved against state).
     pub outputs: Vec<crate::model::Output>,
-}
-
-/// The program's Swarm and stack, for the cluster executor.
-pub struct ClusterProgram {
-    pub objects: crate::targets::stack::engine::StackObjects,
-    /// By VM name.
-    pub members: std::collections::BTreeMap<String, MemberSpec>,
-    pub first_manager: Option<String>,
-    /// The model's secret names.
-    pub secrets: Vec<String>,
-}
-
-/// The environment variable that limits a run to some layers.
-pub const LAYERS_ENV: &str = "SDBC_LAYERS";
-
-/// The layers named by `SDBC_LAYERS` (comma-separated), or all of them.
-pub fn layers() -> Result<Vec<Layer>, String> {
-    let Ok(text) = std::env::var(LAYERS_ENV) else {
-        return Ok(Layer::ALL.to_vec());
-    };
-    text.split(',')
-        .map(str::trim)
-        .filter(|w| !w.is_empty())
-        .map(|w| {
-            Layer::ALL
-                .into_iter()
-                .find(|l| l.as_str() == w)
-                .ok_or_else(|| {
-                    format!("{LAYERS_ENV}: unknown layer `{w}` (cloud, hosts, swarm, stack)")
-                })
-        })
-        .collect()
 }
 
 /// Loads, checks and builds the program; `Err(status)` after saying why.
@@ -102,7 +69,7 @@ pub fn load_with(
     }
     let model = &checked.analysis.model;
     if generate {
-        generate_secrets(path, model).map_err(|e| {
+        super::cluster::generate_secrets(path, model).map_err(|e| {
             common::error_line(color, &e);
             super::ExitStatus::Usage
         })?;
@@ -117,7 +84,7 @@ pub fn load_with(
         common::error_line(color, &e.to_string());
         super::ExitStatus::Usage
     })?;
-    let layers = layers().map_err(|e| {
+    let layers = super::cluster::layers().map_err(|e| {
         common::error_line(color, &e);
         super::ExitStatus::Usage
     })?;
@@ -135,7 +102,7 @@ pub fn load_with(
         &objects,
     ));
     desired.retain(|d| layers.contains(&d.node.layer()));
-    let cluster = cluster_program(model, objects);
+    let cluster = super::cluster::cluster_program(model, objects);
     let project = std::env::var(crate::exec::PROJECT_ENV)
         .ok()
         .filter(|p| !p.trim().is_empty())
@@ -159,60 +126,6 @@ pub fn load_with(
         state,
         outputs: model.outputs.clone(),
     })
-}
-
-/// Generates a value for every secret of `model` that has none yet.
-fn generate_secrets(path: &Path, model: &crate::model::Model) -> Result<(), String> {
-    if model.secrets.is_empty() {
-        return Ok(());
-    }
-    let store = crate::state::SecretStore::for_source(path, &model.stack)
-        .map_err(|e| format!("the secrets store: {e}"))?;
-    for s in &model.secrets {
-        store
-            .get_or_generate(&s.name)
-            .map_err(|e| format!("secret `{}`: {e}", s.name))?;
-    }
-    Ok(())
-}
-
-/// The Swarm members and the stack objects of `model`.
-fn cluster_program(
-    model: &crate::model::Model,
-    objects: crate::targets::stack::engine::StackObjects,
-) -> ClusterProgram {
-    use crate::exec::swarm::Role;
-    use crate::model::SwarmRole;
-    let first_manager = model
-        .vms
-        .iter()
-        .find(|v| v.swarm == SwarmRole::Manager)
-        .map(|v| v.name.clone());
-    let members = model
-        .vms
-        .iter()
-        .filter_map(|v| {
-            let role = match v.swarm {
-                SwarmRole::Manager => Role::Manager,
-                SwarmRole::Worker => Role::Worker,
-                SwarmRole::None => return None,
-            };
-            let spec = MemberSpec {
-                group: v.group.clone(),
-                role,
-                zone: v.zone.clone(),
-                internal_ip: v.internal_ip.clone(),
-                first: first_manager.as_deref() == Some(v.name.as_str()),
-            };
-            Some((v.name.clone(), spec))
-        })
-        .collect();
-    ClusterProgram {
-        objects,
-        members,
-        first_manager,
-        secrets: model.secrets.iter().map(|s| s.name.clone()).collect(),
-    }
 }
 
 /// Whether any credentials are configured, or needed none (a loopback
@@ -335,7 +248,7 @@ pub async fn make_plan(
     crate::plan::cluster::rejoin_new_vms(&mut plan, wanted);
     crate::exec::cluster::plan::diffs_from_state(&mut plan, &l.state);
     if refreshed && goal == Goal::Apply && l.layers.contains(&Layer::Stack) {
-        let key = stack_key_if_any(l);
+        let key = super::cluster::stack_key_if_any(l);
         let probe = crate::exec::cluster::plan::refine(
             &mut plan,
             &l.state,
@@ -354,13 +267,6 @@ pub async fn make_plan(
     plan.source = l.source.display().to_string();
     plan.outputs = crate::plan::outputs::resolve(&l.outputs, &l.state, &plan.changes);
     Ok(plan)
-}
-
-/// The stack's SSH key if one was made (a plan never makes one).
-fn stack_key_if_any(l: &Loaded) -> Option<russh::keys::ssh_key::PrivateKey> {
-    let store = crate::state::SecretStore::for_source(&l.source, &l.stack).ok()?;
-    let text = store.get(crate::exec::reach::STACK_KEY_SECRET).ok()??;
-    crate::exec::ssh::private_key_from_openssh(text.expose()).ok()
 }
 
 /// Asks on a terminal; refuses without one unless `auto_approve`.

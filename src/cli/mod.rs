@@ -4,6 +4,7 @@
 mod apply;
 mod build;
 mod check;
+mod cluster;
 mod common;
 mod deploy;
 mod fmt;

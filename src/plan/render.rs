@@ -86,12 +86,14 @@ pub fn human(plan: &Plan, color: bool) -> String {
         if let Some(r) = &c.reason {
             verb = format!("{verb}: {r}");
         }
-        let _ = writeln!(
-            out,
-            "{symbol} {:<width$}  {verb} ({})",
-            c.node,
-            c.location.label()
-        );
+        // The Swarm's and the stack's objects are in no zone or region.
+        let place = match c.node.layer() {
+            crate::graph::Layer::Swarm | crate::graph::Layer::Stack => {
+                c.node.layer().as_str().to_string()
+            }
+            _ => c.location.label(),
+        };
+        let _ = writeln!(out, "{symbol} {:<width$}  {verb} ({place})", c.node);
         for d in &c.diffs {
             let _ = writeln!(out, "      {}", diff_line(d));
         }

@@ -17,22 +17,24 @@
 //! See `docs/decisions/0013-swarm-and-stack.md` and
 //! `docs/decisions/0020-stack-key-on-vms.md`.
 
+mod members;
 pub mod plan;
 mod stack_steps;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use russh::keys::ssh_key::PrivateKey;
 
 use super::apply::{StepCtx, StepError};
 use super::engine::Engine;
 use super::reach::{self, Wait};
-use super::ssh::SshSession;
+use super::ssh::{SshError, SshSession};
 use super::stack::DeployOptions;
-use super::swarm::{self, Member, Role};
+use super::swarm::{Member, Role};
 use crate::graph::{Layer, NodeId, NodeKind};
-use crate::plan::{Action, Change};
+use crate::plan::Change;
 use crate::state::{ResourceState, State};
 use crate::targets::stack::engine::StackObjects;
 
@@ -78,6 +80,11 @@ struct Inner {
     /// The Swarm members' state entries (from the state, then this run), by VM.
     known: Mutex<BTreeMap<String, ResourceState>>,
 }
+
+/// How long a VM that just reported ready may refuse sdbc's login.
+const LOGIN_PATIENCE: Duration = Duration::from_secs(60);
+/// How often to try again meanwhile.
+const LOGIN_RETRY: Duration = Duration::from_secs(1);
 
 /// Assigned key of a member entry: the Swarm's id.
 const CLUSTER_ID: &str = "cluster_id";
@@ -174,38 +181,6 @@ impl ClusterCtx {
             .unwrap_or_default()
     }
 
-    /// Waits for `vm` to be ready and reads the host keys it publishes:
-    /// pinned afresh when `fresh` (a member made in this run), else they
-    /// must be the pinned ones. Returns the pins.
-    async fn ready_and_pinned(
-        &self,
-        vm: &str,
-        fresh: bool,
-    ) -> Result<BTreeMap<String, String>, String> {
-        let spec = self.spec(vm)?;
-        let path = self.instance(vm, spec);
-        let client = &self.gce.client;
-        reach::wait_ready(client, &path, vm, self.ready)
-            .await
-            .map_err(|e| e.to_string())?;
-        let published = reach::host_keys(client, &path, vm)
-            .await
-            .map_err(|e| e.to_string())?;
-        let mut pins = BTreeMap::new();
-        reach::pin(&mut pins, &published);
-        if !fresh && let Some(before) = self.pins_of(vm) {
-            let old: BTreeMap<String, String> = reach::pin_entries(&before);
-            if !old.is_empty() && old != pins {
-                return Err(format!(
-                    "VM `{vm}` publishes host keys other than the ones pinned in the state; \
-                     nothing was run there (if the VM was made again on purpose, run \
-                     `sdbc destroy --target swarm.join.{vm}` or re-create it with sdbc)"
-                ));
-            }
-        }
-        Ok(pins)
-    }
-
     /// The assigned values of `vm`'s member entry, if it has one.
     fn pins_of(&self, vm: &str) -> Option<BTreeMap<String, String>> {
         let known = self.inner.known.lock().unwrap_or_else(|p| p.into_inner());
@@ -214,15 +189,37 @@ impl ClusterCtx {
 
     /// An engine on `vm`, over a session opened with `pins` (cached per VM).
     async fn engine(&self, vm: &str, pins: &BTreeMap<String, String>) -> Result<Engine, String> {
-        let mut sessions = self.inner.sessions.lock().await;
-        if let Some(s) = sessions.get(vm) {
+        self.engine_within(vm, pins, Duration::ZERO).await
+    }
+
+    /// [`Self::engine`], trying again for up to `patience` while the VM
+    /// refuses the login or the connection: right after it reports ready,
+    /// its guest environment may not have made the `sdbc` login from the
+    /// metadata yet. A host key other than the pinned one fails at once.
+    async fn engine_within(
+        &self,
+        vm: &str,
+        pins: &BTreeMap<String, String>,
+        patience: Duration,
+    ) -> Result<Engine, String> {
+        if let Some(s) = self.inner.sessions.lock().await.get(vm) {
             return Ok(s.engine());
         }
         let mut target = reach::target(vm, &self.assigned(vm)).map_err(|e| e.to_string())?;
         target.host_keys = reach::pinned(pins);
-        let session = SshSession::connect(&target, &self.key)
-            .await
-            .map_err(|e| e.to_string())?;
+        let start = Instant::now();
+        let session = loop {
+            match SshSession::connect(&target, &self.key).await {
+                Ok(s) => break s,
+                Err(SshError::LoginRefused { .. } | SshError::Connect { .. })
+                    if start.elapsed() < patience =>
+                {
+                    tokio::time::sleep(LOGIN_RETRY).await;
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        };
+        let mut sessions = self.inner.sessions.lock().await;
         let engine = session.engine();
         sessions.insert(vm.to_string(), Arc::new(session));
         Ok(engine)
@@ -276,110 +273,6 @@ impl ClusterCtx {
             addr,
             engine,
         })
-    }
-
-    /// `swarm.init` / `swarm.join.VM`: the VM ready, its keys pinned or
-    /// checked, then formed with the managers already in the Swarm.
-    async fn member_step(&self, change: &Change) -> Result<ResourceState, String> {
-        let vm = change.name.as_str();
-        let fresh = matches!(
-            change.action,
-            Action::Create | Action::Replace | Action::Adopt
-        );
-        let pins = self.ready_and_pinned(vm, fresh).await?;
-        let _one_at_a_time = self.inner.formation.lock().await;
-        // A VM made again answers with new keys: forget its old session.
-        self.inner.sessions.lock().await.remove(vm);
-        let engine = self.engine(vm, &pins).await?;
-        let mut members = Vec::new();
-        for (m, m_pins) in self.known_managers() {
-            if m != vm
-                && let Ok(e) = self.engine(&m, &m_pins).await
-            {
-                members.push(self.member(&m, e)?);
-            }
-        }
-        let me = self.member(vm, engine)?;
-        // Managers first (the leader is the first manager in a Swarm).
-        let at = if me.role == Role::Manager && change.node.kind() == NodeKind::SwarmInit {
-            0
-        } else {
-            members.len()
-        };
-        members.insert(at, me);
-        let formed = swarm::form(&members).await.map_err(|e| e.to_string())?;
-        if let Some(swarm::Outcome::Failed(e)) = formed.outcomes.get(vm) {
-            return Err(e.to_string());
-        }
-        let mut assigned = pins;
-        assigned.insert(CLUSTER_ID.to_string(), formed.cluster_id.clone());
-        Ok(self.entry(change, assigned))
-    }
-
-    /// A member's state entry.
-    fn entry(&self, change: &Change, assigned: BTreeMap<String, String>) -> ResourceState {
-        ResourceState {
-            kind: change.kind.clone(),
-            name: change.name.clone(),
-            collection: change.collection.clone(),
-            attributes: change.body.clone().unwrap_or_default(),
-            depends_on: change.depends_on.iter().map(NodeId::to_string).collect(),
-            assigned,
-            ..ResourceState::default()
-        }
-    }
-
-    /// A member the program no longer has: demoted, drained and removed
-    /// from the Swarm before its VM goes (nothing when the whole Swarm goes).
-    async fn leave_step(&self, change: &Change) -> Result<(), String> {
-        if self.whole_swarm_goes || change.node.kind() == NodeKind::SwarmInit {
-            return Ok(());
-        }
-        let vm = change.name.as_str();
-        let _one_at_a_time = self.inner.formation.lock().await;
-        let pins = self.pins_of(vm).unwrap_or_default();
-        let engine = self.engine(vm, &pins).await?;
-        let others: Vec<_> = self
-            .known_managers()
-            .into_iter()
-            .filter(|(m, _)| m != vm)
-            .collect();
-        let mut manager = None;
-        for (m, p) in others {
-            if let Ok(e) = self.engine(&m, &p).await {
-                manager = Some(e);
-                break;
-            }
-        }
-        let manager =
-            manager.ok_or_else(|| format!("no other manager answers to remove `{vm}`"))?;
-        let spec = self.known_member(vm);
-        let member = Member {
-            vm: vm.to_string(),
-            group: spec.0,
-            role: spec.1,
-            addr: String::new(),
-            engine,
-        };
-        swarm::remove(&manager, &member)
-            .await
-            .map_err(|e| e.to_string())
-    }
-
-    /// Group and role of a member from its entry (it may be gone from the program).
-    fn known_member(&self, vm: &str) -> (String, Role) {
-        let known = self.inner.known.lock().unwrap_or_else(|p| p.into_inner());
-        let attributes = known
-            .get(vm)
-            .map(|r| r.attributes.clone())
-            .unwrap_or_default();
-        let role = if attributes["role"] == "manager" {
-            Role::Manager
-        } else {
-            Role::Worker
-        };
-        let group = attributes["group"].as_str().unwrap_or_default().to_string();
-        (group, role)
     }
 }
 
