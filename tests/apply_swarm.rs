@@ -126,6 +126,7 @@ async fn scenarios(fake: &Fake) {
     a_wrong_host_key_is_refused(&work, &hosts);
     replicas_changed_in_the_file(&work, &manager).await;
     a_member_that_left_joins_again(&work, &hosts, &manager).await;
+    a_new_config_value_replaces_the_object(&work, &manager).await;
 
     let mut rng = Rng::new(0x5db_c12a);
     for run in 0..FORMATION_RUNS {
@@ -376,6 +377,42 @@ async fn a_member_that_left_joins_again(work: &Work, hosts: &LocalHosts, manager
         .count();
     assert_eq!(worker_nodes, 1, "worker-1 joined once");
     timed("a member that left joins again", t);
+}
+
+/// The stack's config objects by name.
+async fn config_names(manager: &Engine) -> Vec<String> {
+    let all = manager.get("/configs").await.expect("configs");
+    let mut names: Vec<String> = all
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter(|c| c["Spec"]["Labels"]["com.docker.stack.namespace"] == STACK)
+        .filter_map(|c| c["Spec"]["Name"].as_str().map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+/// A config's content changes: a new object (a new content-hashed name),
+/// the service moves to it, the old one is removed.
+async fn a_new_config_value_replaces_the_object(work: &Work, manager: &Engine) {
+    let t = Instant::now();
+    let before = config_names(manager).await;
+    assert_eq!(before.len(), 1, "{before:?}");
+    let vars = ["--var", "replicas=3", "--var", "page_text=ok, new\n"];
+    let mut args = vec!["--auto-approve"];
+    args.extend(vars);
+    sdbc(work, "apply", &args).expect_code(0, "apply a new config value");
+    let after = config_names(manager).await;
+    assert_eq!(after.len(), 1, "the old config is gone: {after:?}");
+    assert_ne!(after, before, "a new config object");
+    let api = manager.get("/services/program_api").await.expect("api");
+    let used = &api["Spec"]["TaskTemplate"]["ContainerSpec"]["Configs"][0]["ConfigName"];
+    assert_eq!(used.as_str(), Some(after[0].as_str()), "api uses it");
+    let mut plan = vec!["--detailed-exitcode"];
+    plan.extend(vars);
+    sdbc(work, "plan", &plan).expect_code(0, "nothing more to do");
+    timed("a new config value", t);
 }
 
 /// A state that pins another key for `manager-0` than the one it presents:

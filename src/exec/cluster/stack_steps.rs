@@ -96,6 +96,12 @@ impl ClusterCtx {
             NodeKind::StackService => step::remove_service(&manager, name).await,
             other => return Err(format!("no stack step for a {other:?} node")),
         };
-        done.map_err(|e| e.to_string())
+        match done {
+            // A secret or config a service still uses until its update
+            // (which does not wait for this delete) is removed after that
+            // update, by the service's step.
+            Err(e) if e.status() == Some(400) && e.to_string().contains("in use") => Ok(()),
+            other => other.map_err(|e| e.to_string()),
+        }
     }
 }
