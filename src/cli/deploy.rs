@@ -28,7 +28,7 @@ pub struct Loaded {
     /// the Swarm members and the stack objects.
     pub desired: Vec<Desired>,
     /// The Swarm and the stack as the executor needs them.
-    pub cluster: super::cluster::ClusterProgram,
+    pub cluster: super::cluster_program::ClusterProgram,
     /// The layers this run plans and runs (`SDBC_LAYERS`, default all).
     pub layers: Vec<Layer>,
     pub store: StateStore,
@@ -69,7 +69,7 @@ pub fn load_with(
     }
     let model = &checked.analysis.model;
     if generate {
-        super::cluster::generate_secrets(path, model).map_err(|e| {
+        super::cluster_program::generate_secrets(path, model).map_err(|e| {
             common::error_line(color, &e);
             super::ExitStatus::Usage
         })?;
@@ -84,7 +84,7 @@ pub fn load_with(
         common::error_line(color, &e.to_string());
         super::ExitStatus::Usage
     })?;
-    let layers = super::cluster::layers().map_err(|e| {
+    let layers = super::cluster_program::layers().map_err(|e| {
         common::error_line(color, &e);
         super::ExitStatus::Usage
     })?;
@@ -102,7 +102,7 @@ pub fn load_with(
         &objects,
     ));
     desired.retain(|d| layers.contains(&d.node.layer()));
-    let cluster = super::cluster::cluster_program(model, objects);
+    let cluster = super::cluster_program::cluster_program(model, objects);
     let project = std::env::var(crate::exec::PROJECT_ENV)
         .ok()
         .filter(|p| !p.trim().is_empty())
@@ -248,7 +248,7 @@ pub async fn make_plan(
     crate::plan::cluster::rejoin_new_vms(&mut plan, wanted);
     crate::exec::cluster::plan::diffs_from_state(&mut plan, &l.state);
     if refreshed && goal == Goal::Apply && l.layers.contains(&Layer::Stack) {
-        let key = super::cluster::stack_key_if_any(l);
+        let key = super::cluster_program::stack_key_if_any(l);
         let probe = crate::exec::cluster::plan::refine(
             &mut plan,
             &l.state,

@@ -33,7 +33,7 @@
 //!   half of the stack's key (`sdbc:ssh-ed25519 AAAA… sdbc`, made at the
 //!   first apply and kept in the secrets store), so `build` output does not
 //!   depend on a key; the guest environment creates the `sdbc` login with
-//!   it. See `docs/decisions/0020-stack-key-on-vms.md`.
+//!   it. See `docs/decisions/0021-stack-key-on-vms.md`.
 //! - **Generated firewalls** (Swarm's ports between the stack's nodes, NFS
 //!   from the subnetwork to exporters) are in the model already: the
 //!   resolver adds them (see [`crate::model::firewalls`]).

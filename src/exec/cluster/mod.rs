@@ -15,7 +15,7 @@
 //! steps go through the first manager that answers.
 //!
 //! See `docs/decisions/0013-swarm-and-stack.md` and
-//! `docs/decisions/0020-stack-key-on-vms.md`.
+//! `docs/decisions/0021-stack-key-on-vms.md`.
 
 mod members;
 pub mod plan;

@@ -18,7 +18,7 @@ impl ClusterCtx {
         let objects = &self.objects;
         let stack = objects.stack.as_str();
         let name = change.name.as_str();
-        let err = |e: crate::exec::engine::EngineError| e.to_string();
+        let err = |e: crate::exec::stack::DeployError| e.to_string();
         match change.node.kind() {
             NodeKind::StackNetwork => {
                 step::ensure_network(&manager, objects).await.map_err(err)?;

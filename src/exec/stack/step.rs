@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::objects::{self, current_ids};
 use super::wait::{self, service_status};
-use super::{DeployOptions, ServiceOutcome, labelled};
+use super::{DeployError, DeployOptions, ServiceOutcome, labelled};
 use crate::exec::engine::{Engine, EngineError};
 use crate::targets::stack::engine::{ServiceObject, StackObjects};
 
@@ -31,7 +31,7 @@ impl ObjectKind {
 }
 
 /// Creates the stack's overlay network unless it exists; whether it was created.
-pub async fn ensure_network(manager: &Engine, objects: &StackObjects) -> Result<bool, EngineError> {
+pub async fn ensure_network(manager: &Engine, objects: &StackObjects) -> Result<bool, DeployError> {
     let mut done = super::Deployment::default();
     objects::ensure_network(manager, objects, &mut done).await?;
     Ok(!done.created.is_empty())
@@ -81,7 +81,7 @@ pub async fn ensure_object(
     stack: &str,
     name: &str,
     data: &[u8],
-) -> Result<bool, EngineError> {
+) -> Result<bool, DeployError> {
     let ids = current_ids(manager, stack).await?;
     let existing = match kind {
         ObjectKind::Secret => &ids.secrets,
@@ -146,7 +146,7 @@ pub async fn deploy_service(
     objects: &StackObjects,
     service: &ServiceObject,
     options: &DeployOptions,
-) -> Result<ServiceOutcome, EngineError> {
+) -> Result<ServiceOutcome, DeployError> {
     let ids = current_ids(manager, &objects.stack).await?;
     let existing = match manager
         .get(&format!("/services/{}", service.full_name))
@@ -154,7 +154,7 @@ pub async fn deploy_service(
     {
         Ok(v) => Some(v),
         Err(e) if e.status() == Some(404) => None,
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
     let spec = objects::with_ids(&service.spec, &ids);
     let outcome = apply(manager, service, spec, existing.as_ref()).await?;
