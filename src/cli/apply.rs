@@ -15,7 +15,10 @@ use super::deploy::{self, Loaded};
 use super::progress::CliProgress;
 use crate::diag::ColorChoice;
 use crate::exec::apply::{ApplyReport, Executor, Executors, Outcome, Runner, StepCtx};
-use crate::graph::NodeId;
+use crate::graph::{Layer, NodeId};
+
+/// The `--target` that names the whole stack.
+const STACK_TARGET: &str = "stack";
 use crate::plan::{Goal, Plan};
 
 /// Steps at once by default: enough to keep 20 writes a second going with
@@ -36,7 +39,9 @@ pub struct DestroyArgs {
     /// The program.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// Destroy only this resource (e.g. `gce.vm.worker-3`) and what depends on it.
+    /// Destroy only this resource (e.g. `gce.vm.worker-3`) and what depends
+    /// on it; `stack` destroys the stack's services, secrets, configs and
+    /// network and leaves the Swarm and the VMs.
     #[arg(long, value_name = "NODE")]
     pub target: Vec<String>,
     #[command(flatten)]
@@ -142,9 +147,35 @@ pub fn destroy(args: DestroyArgs, color: ColorChoice) -> ExitStatus {
                 .keys()
                 .map(String::as_str)
                 .chain(plan.changes.iter().map(|c| c.node.as_str()));
-            deploy::check_targets(&targets, known)?;
+            // `stack`: every object of the stack, and nothing else.
+            let stack: Vec<String> = loaded
+                .state
+                .resources
+                .keys()
+                .filter(|k| {
+                    k.parse::<NodeId>()
+                        .is_ok_and(|id| id.layer() == Layer::Stack)
+                })
+                .cloned()
+                .collect();
+            let named: Vec<String> = targets
+                .iter()
+                .filter(|t| *t != STACK_TARGET)
+                .cloned()
+                .collect();
+            deploy::check_targets(&named, known)?;
+            let whole_stack = named.len() < targets.len();
             // Known ids now, so they parse.
-            let ids: Vec<NodeId> = targets.iter().filter_map(|t| t.parse().ok()).collect();
+            let ids: Vec<NodeId> = named
+                .iter()
+                .chain(stack.iter().filter(|_| whole_stack))
+                .filter_map(|t| t.parse().ok())
+                .collect();
+            if whole_stack && ids.is_empty() {
+                return Err(String::from(
+                    "--target stack: the state has no stack object to destroy",
+                ));
+            }
             Ok(plan.for_destroy(&ids, &loaded.state))
         },
     )
@@ -283,16 +314,38 @@ async fn run_plan(
         common::error_line(color, &e.to_string());
         return ExitStatus::Errors;
     }
+    // The Swarm VMs get the stack's key (made the first time) at creation.
+    let key = match stack_key(loaded) {
+        Ok(k) => k,
+        Err(e) => {
+            common::error_line(color, &e);
+            return ExitStatus::Errors;
+        }
+    };
+    let gce = StepCtx {
+        ssh_keys: key.as_ref().map(crate::exec::reach::ssh_keys_entry),
+        client: client.clone(),
+        project: project.to_string(),
+        stack: loaded.stack.clone(),
+        lineage: loaded.state.lineage.clone(),
+        epoch: loaded.state.serial,
+        assigned: Default::default(),
+        in_flight: Default::default(),
+    };
+    let mut executors = Executors::default().with(Executor::Gce(gce.clone()));
+    if let Some(key) = key
+        && plan.changes.iter().any(|c| !c.node.kind().is_gce())
+    {
+        match cluster_executor(plan, loaded, gce, key) {
+            Ok(cluster) => executors = executors.with(Executor::Cluster(cluster)),
+            Err(e) => {
+                common::error_line(color, &e);
+                return ExitStatus::Errors;
+            }
+        }
+    }
     let runner = Runner {
-        executors: Executors::default().with(Executor::Gce(StepCtx {
-            client: client.clone(),
-            project: project.to_string(),
-            stack: loaded.stack.clone(),
-            lineage: loaded.state.lineage.clone(),
-            epoch: loaded.state.serial,
-            assigned: Default::default(),
-            in_flight: Default::default(),
-        })),
+        executors,
         store: &loaded.store,
         parallel: opts.parallel,
         cancel: &cancel,
@@ -320,6 +373,52 @@ async fn run_plan(
         return ExitStatus::Errors;
     }
     ExitStatus::Ok
+}
+
+/// The stack's SSH key, made and stored the first time; `None` for a
+/// program without Swarm VMs.
+fn stack_key(loaded: &Loaded) -> Result<Option<russh::keys::ssh_key::PrivateKey>, String> {
+    if loaded.cluster.members.is_empty() {
+        return Ok(None);
+    }
+    let store = crate::state::SecretStore::for_source(&loaded.source, &loaded.stack)
+        .map_err(|e| format!("the secrets store: {e}"))?;
+    crate::exec::reach::stack_key(&store)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+/// The executor of the Swarm and the stack, with the secrets' values from
+/// the encrypted store.
+fn cluster_executor(
+    plan: &Plan,
+    loaded: &Loaded,
+    gce: StepCtx,
+    key: russh::keys::ssh_key::PrivateKey,
+) -> Result<crate::exec::cluster::ClusterCtx, String> {
+    let store = crate::state::SecretStore::for_source(&loaded.source, &loaded.stack)
+        .map_err(|e| format!("the secrets store: {e}"))?;
+    let mut values = std::collections::BTreeMap::new();
+    for name in &loaded.cluster.secrets {
+        if let Some(v) = store
+            .get(name)
+            .map_err(|e| format!("secret `{name}`: {e}"))?
+        {
+            values.insert(name.clone(), v.expose().as_bytes().to_vec());
+        }
+    }
+    let mut ctx = crate::exec::cluster::ClusterCtx::new(
+        gce,
+        key,
+        loaded.cluster.members.clone(),
+        loaded.cluster.objects.clone(),
+        values,
+    );
+    ctx.whole_swarm_goes = plan.changes.iter().any(|c| {
+        c.node.kind() == crate::graph::NodeKind::SwarmInit
+            && c.action == crate::plan::Action::Delete
+    });
+    Ok(ctx)
 }
 
 /// The run's report as JSON on stdout (`--json`).

@@ -1,6 +1,9 @@
 //! What `plan`, `apply`, `destroy`, `start` and `stop` share: loading the
-//! program and its state, connecting to Compute Engine when credentials
-//! exist, refreshing, planning, and asking before changing anything.
+//! program (its Compute Engine resources, its Swarm members and its stack)
+//! and its state, connecting to Compute Engine when credentials exist,
+//! refreshing, asking the Swarm's first manager about the stack, planning,
+//! and asking before changing anything. `SDBC_LAYERS` (e.g. `cloud,hosts`)
+//! limits a run to some layers of the graph.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -9,7 +12,8 @@ use std::sync::Arc;
 use super::common::{self, DiagFormat};
 use crate::diag::ColorChoice;
 use crate::exec::{ClientConfig, Endpoint, GceClient, TokenSource};
-use crate::plan::{Deferred, Desired, Found, Goal, Inputs, Plan};
+use crate::graph::Layer;
+use crate::plan::{Desired, Found, Goal, Inputs, Plan};
 use crate::state::{State, StateStore};
 
 /// A program, checked and built, with its state.
@@ -20,10 +24,14 @@ pub struct Loaded {
     /// The program's default region and zone (recorded in the state).
     pub region: String,
     pub zone: String,
-    /// What the program wants; [`make_plan`] moves the bodies its plan
-    /// sends into the plan (leaving `null` here).
+    /// Every wanted resource of the run's layers: Compute Engine's, then
+    /// the Swarm members and the stack objects. [`make_plan`] moves the
+    /// bodies its plan sends into the plan (leaving `null` here).
     pub desired: Vec<Desired>,
-    pub deferred: Vec<Deferred>,
+    /// The Swarm and the stack as the executor needs them.
+    pub cluster: super::cluster_program::ClusterProgram,
+    /// The layers this run plans and runs (`SDBC_LAYERS`, default all).
+    pub layers: Vec<Layer>,
     pub store: StateStore,
     pub state: State,
     /// The program's `output`s (values not resolved against state).
@@ -35,6 +43,17 @@ pub fn load(
     path: &Path,
     vars: &[(String, String)],
     color: ColorChoice,
+) -> Result<Loaded, super::ExitStatus> {
+    load_with(path, vars, color, false)
+}
+
+/// [`load`]; with `generate`, the secrets that have no value yet are
+/// generated first (apply), so the stack's object names are final.
+pub fn load_with(
+    path: &Path,
+    vars: &[(String, String)],
+    color: ColorChoice,
+    generate: bool,
 ) -> Result<Loaded, super::ExitStatus> {
     let Some(checked) = common::load_checked(path, vars, color) else {
         return Err(super::ExitStatus::Usage);
@@ -50,6 +69,12 @@ pub fn load(
         return Err(super::ExitStatus::Errors);
     }
     let model = &checked.analysis.model;
+    if generate {
+        super::cluster_program::generate_secrets(path, model).map_err(|e| {
+            common::error_line(color, &e);
+            super::ExitStatus::Usage
+        })?;
+    }
     let digests = common::secret_digests(path, model);
     let built = crate::pipeline::build(&checked, &digests).map_err(|d| {
         common::emit(sources, &d, DiagFormat::Human, color);
@@ -60,7 +85,25 @@ pub fn load(
         common::error_line(color, &e.to_string());
         super::ExitStatus::Usage
     })?;
-    let deferred = crate::plan::deferred(&checked.graph);
+    let layers = super::cluster_program::layers().map_err(|e| {
+        common::error_line(color, &e);
+        super::ExitStatus::Usage
+    })?;
+    let names = crate::targets::stack::ObjectNames::for_model(model, &digests);
+    // `build` wrote the stack file from the same names, so this succeeds.
+    let objects = crate::targets::stack::engine::stack_objects(model, &names).map_err(|e| {
+        common::error_line(color, &e.to_string());
+        super::ExitStatus::Errors
+    })?;
+    let mut desired = crate::plan::into_desired(built.requests);
+    desired.extend(crate::plan::cluster::cluster_desired(
+        &checked.graph,
+        model,
+        &names,
+        &objects,
+    ));
+    desired.retain(|d| layers.contains(&d.node.layer()));
+    let cluster = super::cluster_program::cluster_program(model, objects);
     let project = std::env::var(crate::exec::PROJECT_ENV)
         .ok()
         .filter(|p| !p.trim().is_empty())
@@ -77,8 +120,9 @@ pub fn load(
         project,
         region: model.gce.region.clone(),
         zone: model.gce.zone.clone(),
-        desired: crate::plan::into_desired(built.requests),
-        deferred,
+        desired,
+        cluster,
+        layers,
         store,
         state,
         outputs: model.outputs.clone(),
@@ -154,6 +198,13 @@ pub async fn make_plan(
     goal: Goal,
 ) -> Result<Plan, String> {
     let wanted = goal.wanted(&l.desired);
+    // Compute Engine's refresh reads only Compute Engine's resources.
+    let gce: Vec<Desired> = l
+        .desired
+        .iter()
+        .filter(|d| d.node.kind().is_gce())
+        .cloned()
+        .collect();
     let mut found: Vec<Found> = Vec::new();
     let mut conflicts = Vec::new();
     let mut drift = std::collections::BTreeMap::new();
@@ -165,7 +216,7 @@ pub async fn make_plan(
             for note in crate::exec::refresh::settle(c, &mut l.state).await {
                 let _ = writeln!(std::io::stderr(), "note: {note}");
             }
-            let r = crate::exec::refresh::refresh(c, project, &l.stack, &l.desired, &mut l.state)
+            let r = crate::exec::refresh::refresh(c, project, &l.stack, &gce, &mut l.state)
                 .await
                 .map_err(|e| format!("refresh failed: {e}"))?;
             found = r.untracked;
@@ -194,9 +245,27 @@ pub async fn make_plan(
         found: &found,
     });
     crate::plan::add_drift(&mut plan, &drift);
+    plan.changes.retain(|c| l.layers.contains(&c.node.layer()));
+    crate::plan::cluster::rejoin_new_vms(&mut plan, wanted);
+    crate::exec::cluster::plan::diffs_from_state(&mut plan, &l.state);
+    if refreshed && goal == Goal::Apply && l.layers.contains(&Layer::Stack) {
+        let key = super::cluster_program::stack_key_if_any(l);
+        let probe = crate::exec::cluster::plan::refine(
+            &mut plan,
+            &l.state,
+            wanted,
+            &l.cluster.objects,
+            key.as_ref(),
+            l.cluster.first_manager.as_deref(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        if let Some(note) = probe {
+            let _ = writeln!(std::io::stderr(), "note: {note}");
+        }
+    }
     // The plan owns the bodies it sends from here on.
     plan.attach_bodies(&mut l.desired);
-    plan.deferred = l.deferred.clone();
     plan.conflicts = conflicts;
     plan.source = l.source.display().to_string();
     plan.outputs = crate::plan::outputs::resolve(&l.outputs, &l.state, &plan.changes);
@@ -275,7 +344,7 @@ pub fn load_locked(
     verb: &str,
     color: ColorChoice,
 ) -> Result<(Loaded, String, crate::state::LockGuard), super::ExitStatus> {
-    let mut loaded = load(path, vars, color)?;
+    let mut loaded = load_with(path, vars, color, verb == "apply")?;
     let Some(project) = loaded.project.clone() else {
         common::error_line(
             color,

@@ -5,6 +5,7 @@ mod apply;
 mod build;
 mod check;
 mod cluster;
+mod cluster_program;
 mod common;
 mod deploy;
 mod fmt;

@@ -24,6 +24,7 @@ mod retry;
 #[cfg(test)]
 mod http_tests;
 
+pub mod cluster;
 pub mod engine;
 pub mod hosts;
 pub mod reach;

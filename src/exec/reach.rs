@@ -220,6 +220,15 @@ pub fn pin(assigned: &mut BTreeMap<String, String>, keys: &BTreeMap<String, Publ
     }
 }
 
+/// The pin entries (`hostkey.<type>` = OpenSSH line) among assigned values.
+pub fn pin_entries(assigned: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    assigned
+        .iter()
+        .filter(|(k, _)| k.starts_with(PIN_PREFIX))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// The host keys pinned among a VM's assigned values (unreadable ones skipped).
 pub fn pinned(assigned: &BTreeMap<String, String>) -> Vec<PublicKey> {
     assigned

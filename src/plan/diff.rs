@@ -56,6 +56,9 @@ pub fn action_for(kind: &str, diffs: &[AttrDiff]) -> (Action, Option<String>) {
     if diffs.is_empty() {
         return (Action::NoOp, None);
     }
+    if super::cluster::is_cluster_kind(kind) {
+        return (Action::Update, None);
+    }
     if kind == "disk"
         && let Some(why) = diffs
             .iter()

@@ -4,7 +4,7 @@
 //! Only the fields of the sent body are compared (server-set fields such
 //! as `id` or `status` are not sdbc's). References the API returns as full
 //! URLs equal the partial paths sdbc sent, `${node.field}` placeholders
-//! (values assigned at apply) equal anything, and a boot disk's
+//! (values assigned at apply) and the stack key's `{ssh-keys}` equal anything, and a boot disk's
 //! `initializeParams` is the disk's, not the instance's; the description
 //! holds no setting (and the owner mark is checked on its own). Labels and
 //! metadata items are compared only for the keys sdbc sets: keys added by
@@ -74,6 +74,7 @@ fn compare(path: &str, sent: &Value, actual: &Value, out: &mut Vec<AttrDiff>) {
 fn same_string(sent: &str, actual: &str) -> bool {
     sent == actual
         || (sent.starts_with("${") && sent.ends_with('}'))
+        || sent == crate::targets::gce::SSH_KEYS
         || (actual.starts_with("https://") && actual.ends_with(&format!("/{sent}")))
 }
 
@@ -93,7 +94,10 @@ fn compare_items(path: &str, sent: &Value, actual: &Value, out: &mut Vec<AttrDif
         };
         let want = item.get("value").cloned();
         let got = value_of(actual, key);
+        let placeholder =
+            want.as_ref().and_then(Value::as_str) == Some(crate::targets::gce::SSH_KEYS);
         let unchanged = match (&want, &got) {
+            (Some(_), Some(_)) if placeholder => true,
             (Some(w), Some(g)) => same(w, g, &Memo::default()),
             (w, g) => w == g,
         };

@@ -1,16 +1,15 @@
 //! The planning rules: how wanted resources and the state become changes
 //! (create, adopt, update, replace, no change, delete), in what order
-//! resources found by refresh are deleted, which changes destroy data,
-//! which graph nodes a plan lists without running them, and how `destroy`
-//! differs from `apply` (it wants nothing, defers nothing, and with
+//! resources found by refresh are deleted, which changes destroy data, and
+//! how `destroy` differs from `apply` (it wants nothing, and with
 //! `--target` keeps only the targets and what depends on them). The CLI
 //! only wires these together.
 
 use std::collections::{BTreeSet, HashSet};
 
-use super::{Action, Change, Deferred, Desired, Found, Location, PLAN_VERSION, Plan};
+use super::{Action, Change, Desired, Found, Location, PLAN_VERSION, Plan};
 use super::{AttrDiff, action_for, classify_with, parse_collection};
-use crate::graph::{DepGraph, NodeId};
+use crate::graph::NodeId;
 use crate::state::digest::Memo;
 use crate::state::{ResourceState, State};
 
@@ -101,11 +100,15 @@ impl Change {
 
     /// The delete of a resource the state tracks as `r` under `node`.
     pub fn delete_tracked(node: NodeId, r: &ResourceState) -> Change {
-        let (kind, location) =
-            parse_collection(&r.collection).unwrap_or(("unknown", Location::Global));
+        // The cluster layers' resources are in no Compute Engine collection:
+        // their state entry names their kind.
+        let (kind, location) = match parse_collection(&r.collection) {
+            Some((kind, location)) => (kind.to_string(), location),
+            None => (r.kind.clone(), Location::Global),
+        };
         Change {
             node,
-            kind: kind.to_string(),
+            kind,
             name: r.name.clone(),
             location,
             action: Action::Delete,
@@ -190,7 +193,6 @@ pub fn make(input: &Inputs) -> Plan {
         state_serial: state.serial,
         refreshed: input.refreshed,
         changes,
-        deferred: Vec::new(),
         source: String::new(),
         conflicts: Vec::new(),
         outputs: Vec::new(),
@@ -229,7 +231,7 @@ impl Plan {
         }
     }
 
-    /// The plan `destroy` runs: nothing deferred, no outputs to show, and
+    /// The plan `destroy` runs: no outputs to show, and
     /// with `targets` only those and what depends on them (as the state
     /// recorded).
     pub fn for_destroy(mut self, targets: &[NodeId], state: &State) -> Plan {
@@ -237,24 +239,9 @@ impl Plan {
             let keep = with_dependents(targets, state);
             self.changes.retain(|c| keep.contains(c.node.as_str()));
         }
-        self.deferred.clear();
         self.outputs.clear();
         self
     }
-}
-
-/// The nodes of `graph` that a plan lists without running them: every
-/// node that is not a Compute Engine resource (the Swarm formation and
-/// the stack).
-pub fn deferred(graph: &DepGraph) -> Vec<Deferred> {
-    graph
-        .ids()
-        .filter(|id| !id.kind().is_gce())
-        .map(|id| Deferred {
-            node: id.clone(),
-            note: String::from("Swarm formation and stack deployment are not run by this version"),
-        })
-        .collect()
 }
 
 /// `targets` and every resource in `state` that depends on them,
@@ -444,7 +431,7 @@ mod tests {
             body: serde_json::json!({"name": "a"}),
             depends_on: Vec::new(),
         }];
-        let mut plan = make(&Inputs {
+        let plan = make(&Inputs {
             stack: "s",
             project: None,
             wanted: Goal::Destroy.wanted(&program),
@@ -453,14 +440,9 @@ mod tests {
             found: &[],
         });
         assert_eq!(plan.count(Action::Delete), 4);
-        plan.deferred.push(Deferred {
-            node: "swarm.init".parse().expect("node id"),
-            note: String::new(),
-        });
         let plan = plan.for_destroy(&[NodeId::disk("d")], &state);
         let nodes: Vec<&str> = plan.changes.iter().map(|c| c.node.as_str()).collect();
         assert_eq!(nodes, ["gce.disk.d", "gce.vm.a"]);
-        assert!(plan.deferred.is_empty());
         assert_eq!(Goal::Apply.wanted(&program).len(), 1);
     }
 }

@@ -6,6 +6,7 @@
 //! `plan --json`); `apply` only executes a plan, and refuses a saved one
 //! whose state has moved on since.
 
+pub mod cluster;
 mod desired;
 mod diff;
 mod drift;
@@ -19,7 +20,7 @@ use serde_json::Value;
 pub use desired::{Desired, Location, desired, into_desired, node_id, parse_collection};
 pub use diff::{AttrDiff, action_for, classify, classify_with};
 pub use drift::drift;
-pub use make::{Goal, Inputs, add_drift, deferred, make, with_dependents};
+pub use make::{Goal, Inputs, add_drift, make, with_dependents};
 
 use crate::graph::NodeId;
 use crate::targets::gce::owner::Owner;
@@ -107,13 +108,6 @@ pub struct Change {
     pub depends_on: Vec<NodeId>,
 }
 
-/// Steps for Swarm formation and the stack, which this version does not run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Deferred {
-    pub node: NodeId,
-    pub note: String,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     pub version: u32,
@@ -126,8 +120,6 @@ pub struct Plan {
     /// Whether the state was refreshed from the API first.
     pub refreshed: bool,
     pub changes: Vec<Change>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub deferred: Vec<Deferred>,
     /// The program the plan was made from (its state file lives beside it).
     #[serde(default)]
     pub source: String,

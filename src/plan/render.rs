@@ -86,12 +86,14 @@ pub fn human(plan: &Plan, color: bool) -> String {
         if let Some(r) = &c.reason {
             verb = format!("{verb}: {r}");
         }
-        let _ = writeln!(
-            out,
-            "{symbol} {:<width$}  {verb} ({})",
-            c.node,
-            c.location.label()
-        );
+        // The Swarm's and the stack's objects are in no zone or region.
+        let place = match c.node.layer() {
+            crate::graph::Layer::Swarm | crate::graph::Layer::Stack => {
+                c.node.layer().as_str().to_string()
+            }
+            _ => c.location.label(),
+        };
+        let _ = writeln!(out, "{symbol} {:<width$}  {verb} ({place})", c.node);
         for d in &c.diffs {
             let _ = writeln!(out, "      {}", diff_line(d));
         }
@@ -107,14 +109,6 @@ pub fn human(plan: &Plan, color: bool) -> String {
     }
     for c in &plan.conflicts {
         let _ = writeln!(out, "{} conflict: {c}", p.wrap(RED, "  !"));
-    }
-    if !plan.deferred.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nnot run by this version of sdbc ({} steps): {}",
-            plan.deferred.len(),
-            summarize_deferred(plan)
-        );
     }
     let summary = format!(
         "Plan: {} to create, {} to update, {} to replace, {} to delete, {} to adopt, {} unchanged.",
@@ -150,22 +144,6 @@ pub fn human(plan: &Plan, color: bool) -> String {
     }
     out.push_str(&super::outputs::human(&plan.outputs));
     out
-}
-
-fn summarize_deferred(plan: &Plan) -> String {
-    let mut groups: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-    for d in &plan.deferred {
-        let key = match d.node.layer() {
-            crate::graph::Layer::Swarm => "swarm formation",
-            _ => "stack objects",
-        };
-        *groups.entry(key).or_default() += 1;
-    }
-    groups
-        .iter()
-        .map(|(k, n)| format!("{n} {k}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn diff_line(d: &AttrDiff) -> String {

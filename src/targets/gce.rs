@@ -28,12 +28,23 @@
 //!   with `sdbc-managed sdbc-stack=STACK sdbc-lineage={lineage}` (the only
 //!   mark of networks, subnetworks and firewalls, which have no labels).
 //!   `apply` puts the state's lineage in place of `{lineage}`; see [`owner`].
+//! - **The stack's SSH key**: every Swarm VM's metadata carries
+//!   `ssh-keys` = [`SSH_KEYS`], a placeholder `apply` fills with the public
+//!   half of the stack's key (`sdbc:ssh-ed25519 AAAA… sdbc`, made at the
+//!   first apply and kept in the secrets store), so `build` output does not
+//!   depend on a key; the guest environment creates the `sdbc` login with
+//!   it. See `docs/decisions/0021-stack-key-on-vms.md`.
 //! - **Generated firewalls** (Swarm's ports between the stack's nodes, NFS
 //!   from the subnetwork to exporters) are in the model already: the
 //!   resolver adds them (see [`crate::model::firewalls`]).
 
 mod bodies;
 pub use crate::model::names;
+
+/// The placeholder for the value of a Swarm VM's `ssh-keys` metadata item.
+pub const SSH_KEYS: &str = "{ssh-keys}";
+/// The metadata key the guest environment reads login keys from.
+pub const SSH_KEYS_ITEM: &str = "ssh-keys";
 pub mod owner;
 pub mod refs;
 #[cfg(test)]

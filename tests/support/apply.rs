@@ -222,7 +222,10 @@ impl Work {
     }
 
     /// `sdbc ARGS` in the work directory, talking to the fake, with no
-    /// terminal and no other Google configuration.
+    /// terminal and no other Google configuration. Only the Compute Engine
+    /// layers run (`SDBC_LAYERS=cloud,hosts`): the fake's VMs are not
+    /// machines a Swarm can form on (`tests/apply_swarm.rs` points them at
+    /// local hosts for that).
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_sdbc"));
         c.args(args)
@@ -233,6 +236,7 @@ impl Work {
             .env("GOOGLE_COMPUTE_CUSTOM_ENDPOINT", &self.endpoint)
             .env("GOOGLE_OAUTH_ACCESS_TOKEN", "test")
             .env("GOOGLE_CLOUD_PROJECT", PROJECT)
+            .env("SDBC_LAYERS", "cloud,hosts")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -278,14 +282,20 @@ impl Work {
     }
 
     /// The resources the program wants, as `sdbc build` makes them:
-    /// `fake key -> body` (with the project, and the lineage of the state
-    /// if there is one, filled in).
+    /// `fake key -> body` (with the project, the lineage of the state if
+    /// there is one, and the stack's SSH key if apply made one, filled in).
     pub fn desired(&self) -> BTreeMap<String, Value> {
         let lineage = if self.store().path().exists() {
             self.state().lineage
         } else {
             String::new()
         };
+        // The stack key apply made, in place of its placeholder.
+        let ssh_keys = sdbc::state::SecretStore::for_source(&self.file, &self.stack)
+            .ok()
+            .and_then(|s| s.get(sdbc::exec::reach::STACK_KEY_SECRET).ok().flatten())
+            .and_then(|k| sdbc::exec::ssh::private_key_from_openssh(k.expose()).ok())
+            .map(|k| sdbc::exec::reach::ssh_keys_entry(&k));
         let analysis = sdbc::sema::analyze_path(&self.file, &BTreeMap::new()).expect("readable");
         let checked = sdbc::pipeline::check_all(analysis);
         assert!(
@@ -302,6 +312,10 @@ impl Work {
                 let key = format!("{}/{name}", call.path).replace("{project}", PROJECT);
                 let text = call.body.to_string().replace("{project}", PROJECT);
                 let text = text.replace("{lineage}", &lineage);
+                let text = match &ssh_keys {
+                    Some(keys) => text.replace(sdbc::targets::gce::SSH_KEYS, keys),
+                    None => text,
+                };
                 let body = serde_json::from_str(&text).expect("json");
                 (key, body)
             })

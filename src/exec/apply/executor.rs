@@ -1,8 +1,9 @@
 //! The seam between the scheduler and the platforms: one executor per
 //! layer of the dependency graph. The scheduler ([`super::Runner`]) decides
 //! when a step runs; the executor of the step's layer decides how. Compute
-//! Engine runs the `cloud` and `hosts` layers; the Swarm formation and the
-//! stack (`swarm` and `stack` layers) plug in here as further variants.
+//! Engine runs the `cloud` and `hosts` layers; the cluster executor
+//! ([`crate::exec::cluster`]) runs the Swarm formation and the stack
+//! (`swarm` and `stack` layers) over SSH to the VMs.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +17,8 @@ use crate::state::{ResourceState, State};
 pub enum Executor {
     /// Compute Engine resources and VMs.
     Gce(StepCtx),
+    /// The Swarm formation and the stack.
+    Cluster(crate::exec::cluster::ClusterCtx),
 }
 
 impl Executor {
@@ -23,6 +26,7 @@ impl Executor {
     pub fn layers(&self) -> &'static [Layer] {
         match self {
             Executor::Gce(_) => &[Layer::Cloud, Layer::Hosts],
+            Executor::Cluster(_) => crate::exec::cluster::ClusterCtx::layers(),
         }
     }
 
@@ -30,17 +34,24 @@ impl Executor {
     fn in_flight(&self) -> Option<&InFlight> {
         match self {
             Executor::Gce(ctx) => Some(&ctx.in_flight),
+            Executor::Cluster(_) => None,
         }
     }
 
     /// Learns what earlier runs recorded (values other steps refer to).
     fn prepare(&self, state: &State) {
+        let learn = |ctx: &StepCtx| {
+            let mut known = ctx.assigned.lock().unwrap_or_else(|p| p.into_inner());
+            for (node, r) in &state.resources {
+                known.insert(node.clone(), r.assigned.clone());
+            }
+        };
         match self {
-            Executor::Gce(ctx) => {
-                let mut known = ctx.assigned.lock().unwrap_or_else(|p| p.into_inner());
-                for (node, r) in &state.resources {
-                    known.insert(node.clone(), r.assigned.clone());
-                }
+            Executor::Gce(ctx) => learn(ctx),
+            Executor::Cluster(ctx) => {
+                // The VMs' addresses, also when Compute Engine is not run.
+                learn(&ctx.gce);
+                ctx.prepare(state);
             }
         }
     }
@@ -66,6 +77,7 @@ impl Executor {
                 }
                 (Phase::Forward, Action::NoOp | Action::Delete | Action::Refused) => Ok(None),
             },
+            Executor::Cluster(ctx) => ctx.run(step.phase == Phase::Delete, change).await,
         }
     }
 
@@ -79,6 +91,7 @@ impl Executor {
                     None => known.remove(node.as_str()),
                 };
             }
+            Executor::Cluster(ctx) => ctx.recorded(node, resource),
         }
     }
 }

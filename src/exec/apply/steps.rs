@@ -63,6 +63,9 @@ pub struct StepCtx {
     pub assigned: Assigned,
     /// Inserts and deletes started and not yet seen finished.
     pub in_flight: InFlight,
+    /// The `ssh-keys` metadata value for the Swarm VMs (the stack key's
+    /// public half), in place of [`crate::targets::gce::SSH_KEYS`].
+    pub ssh_keys: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -125,6 +128,20 @@ pub fn fill_body(v: &Value, project: &str, lineage: &str) -> Value {
     }
 }
 
+/// `v` with the stack key's `ssh-keys` value in place of its placeholder.
+fn with_ssh_keys(v: Value, keys: &str) -> Value {
+    match v {
+        Value::String(s) if s == crate::targets::gce::SSH_KEYS => Value::String(keys.to_string()),
+        Value::Array(a) => Value::Array(a.into_iter().map(|x| with_ssh_keys(x, keys)).collect()),
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .map(|(k, x)| (k, with_ssh_keys(x, keys)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 fn digest(parts: &[&str]) -> String {
     let mut h = Sha256::new();
     for p in parts {
@@ -140,7 +157,11 @@ fn digest(parts: &[&str]) -> String {
 
 impl StepCtx {
     fn fill(&self, v: &Value) -> Value {
-        fill_body(v, &self.project, &self.lineage)
+        let filled = fill_body(v, &self.project, &self.lineage);
+        match &self.ssh_keys {
+            Some(keys) => with_ssh_keys(filled, keys),
+            None => filled,
+        }
     }
 
     fn rid(&self, node: &NodeId, what: &str, body: &Value) -> String {

@@ -12,7 +12,8 @@
 //!   `nsenter --net` with an empty `--config-file`, its own data root, exec
 //!   root, socket, `--cgroup-parent /P-hI`, `vfs`, no bridge and no
 //!   iptables; `sshd` inside `unshare --mount --uts` with the host's folder
-//!   bound over `/run` (so `/run/docker.sock` is its engine) and its own
+//!   bound over `/run` (so `/run/docker.sock` is its engine), a `passwd`
+//!   with sdbc's VM login `sdbc` (root's uid) over `/etc/passwd`, and its own
 //!   hostname (so is the engine's: Swarm names nodes after it);
 //! - everything under one folder, `$TMPDIR/sdbc-hosts-P`.
 //!
@@ -121,6 +122,14 @@ impl LocalHost {
         )
     }
 
+    /// The last `lines` lines of the SSH server's log (for a failing test
+    /// to show why a login was refused).
+    pub fn sshd_log(&self, lines: usize) -> String {
+        let text = std::fs::read_to_string(self.dir.join("sshd.log")).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
     /// Kills the engine (SIGKILL), as a host that stops answering.
     pub fn kill_engine(&mut self) {
         if let Some(mut child) = self.dockerd.take() {
@@ -204,6 +213,25 @@ impl LocalHosts {
     /// The key every host accepts for [`SSH_USER`].
     pub fn client_key(&self) -> &PrivateKey {
         &self.client_key
+    }
+
+    /// Lets `key` log in on every host too, as [`SSH_USER`] or as sdbc's VM
+    /// login ([`crate::exec::reach::SSH_USER`]): what giving a VM the
+    /// stack's key through its metadata does.
+    pub fn authorize(&self, key: &PublicKey) -> Result<(), HostsError> {
+        let line = key
+            .to_openssh()
+            .map_err(|e| SshError::BadKey(e.to_string()))?;
+        let path = self.root.join("authorized_keys");
+        let io = |source| HostsError::Io {
+            what: format!("appending to {}", path.display()),
+            source,
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(io)?;
+        std::io::Write::write_all(&mut file, format!("{line}\n").as_bytes()).map_err(io)
     }
 
     /// How to reach host `i` over SSH, its real host key pinned.

@@ -100,6 +100,7 @@ pub(super) fn host(
     write_file(&key_path, &pem)?;
     set_mode(&key_path, 0o600)?;
     write_file(&dir.join("daemon.json"), "{}\n")?;
+    write_file(&dir.join("passwd"), &passwd_with_vm_login()?)?;
     write_file(
         &dir.join("sshd_config"),
         &sshd_config(ip, &key_path, authorized_keys),
@@ -161,11 +162,33 @@ pub(super) fn start_dockerd(ns: &str, name: &str, dir: &Path) -> Result<Child, H
     )
 }
 
-/// `sshd` in the host's namespace, with the host's folder over `/run`.
+/// This machine's `/etc/passwd` with sdbc's VM login ([`crate::exec::reach::SSH_USER`])
+/// added as another name of root, as the guest environment of a VM gives
+/// that login sudo: the host's SSH server sees it (bound over
+/// `/etc/passwd` in its own mount namespace), nothing else does.
+fn passwd_with_vm_login() -> Result<String, HostsError> {
+    let user = crate::exec::reach::SSH_USER;
+    let mut text = fs::read_to_string("/etc/passwd").map_err(|source| HostsError::Io {
+        what: String::from("reading /etc/passwd"),
+        source,
+    })?;
+    if !text.lines().any(|l| l.starts_with(&format!("{user}:"))) {
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&format!("{user}:x:0:0:{user}:/root:/bin/sh\n"));
+    }
+    Ok(text)
+}
+
+/// `sshd` in the host's namespace, with the host's folder over `/run` and
+/// its `passwd` (with sdbc's VM login) over `/etc/passwd`.
 fn start_sshd(ns: &str, name: &str, dir: &Path) -> Result<Child, HostsError> {
     let script = format!(
-        "hostname {name} && mount --bind {run} /run && exec /usr/sbin/sshd -D -e -f {config}",
+        "hostname {name} && mount --bind {run} /run && mount --bind {passwd} /etc/passwd \
+         && exec /usr/sbin/sshd -D -e -f {config}",
         run = arg(&dir.join("run")),
+        passwd = arg(&dir.join("passwd")),
         config = arg(&dir.join("sshd_config")),
     );
     spawn_logged(

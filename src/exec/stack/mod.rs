@@ -19,6 +19,7 @@ mod diff;
 mod objects;
 mod scale;
 mod schedule;
+pub mod step;
 mod wait;
 
 use std::collections::{BTreeMap, BTreeSet};

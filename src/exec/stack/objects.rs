@@ -84,7 +84,7 @@ pub(super) fn owned_by(
 }
 
 /// The stack's objects of one kind (`secrets`, `configs`), name to id.
-async fn listed(
+pub(super) async fn listed(
     manager: &Engine,
     kind: &str,
     stack: &str,
@@ -148,7 +148,7 @@ pub(super) async fn ensure_secrets_and_configs(
 /// none) is an error naming it and its owner, and that object is left as it
 /// is. One of this stack's own (made by a run cut short after the create)
 /// is used.
-async fn create(
+pub(super) async fn create(
     manager: &Engine,
     kind: &str,
     stack: &str,

@@ -8,9 +8,9 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::objects::{self, ObjectIds, owned_by};
+use super::objects::{self, ObjectIds};
 use super::wait::{self, ServiceStatus, service_status};
-use super::{DeployError, DeployOptions, Deployment, ServiceOutcome, labelled};
+use super::{DeployError, DeployOptions, Deployment, ServiceOutcome};
 use crate::exec::engine::Engine;
 use crate::targets::stack::engine::{ServiceObject, StackObjects};
 
@@ -99,7 +99,7 @@ impl<'a> Scheduler<'a> {
             let spec = objects::with_ids(&s.spec, self.ids);
             let existing = self.existing.get(&s.full_name);
             let outcome =
-                apply_service(self.manager, &self.objects.stack, s, spec, existing).await?;
+                super::step::apply(self.manager, &self.objects.stack, s, spec, existing).await?;
             let updated = outcome == ServiceOutcome::Updated;
             done.started_after
                 .insert(s.name.clone(), self.start.elapsed());
@@ -161,44 +161,4 @@ fn is_failed(done: &Deployment, name: &str) -> bool {
         done.services.get(name),
         Some(ServiceOutcome::Failed(_) | ServiceOutcome::Skipped { .. })
     )
-}
-
-/// Creates the service, updates it if its spec hash differs, or leaves it.
-async fn apply_service(
-    manager: &Engine,
-    stack: &str,
-    service: &ServiceObject,
-    spec: Value,
-    existing: Option<&Value>,
-) -> Result<ServiceOutcome, DeployError> {
-    let (spec, unchanged) = labelled(spec, existing);
-    let Some(existing) = existing else {
-        return match manager.post("/services/create", &spec).await {
-            Ok(_) => Ok(ServiceOutcome::Created),
-            // `existing` holds the stack's own services: one under this name
-            // that is not among them is someone else's.
-            Err(e) if e.status() == Some(409) => {
-                let holder = manager
-                    .get(&format!("/services/{}", service.full_name))
-                    .await?;
-                owned_by(
-                    &holder["Spec"]["Labels"],
-                    "service",
-                    &service.full_name,
-                    stack,
-                )?;
-                Err(e.into())
-            }
-            Err(e) => Err(e.into()),
-        };
-    };
-    if unchanged {
-        return Ok(ServiceOutcome::Unchanged);
-    }
-    let id = existing["ID"].as_str().unwrap_or(&service.full_name);
-    let version = existing["Version"]["Index"].as_u64().unwrap_or_default();
-    manager
-        .post(&format!("/services/{id}/update?version={version}"), &spec)
-        .await?;
-    Ok(ServiceOutcome::Updated)
 }

@@ -276,6 +276,9 @@ impl<'m> Ctx<'m> {
             let key = crate::targets::cloud_init::metadata_key(vm);
             items.push(obj([("key", key.into()), ("value", value.into())]));
         }
+        if vm.swarm != crate::model::SwarmRole::None {
+            items.push(json!({ "key": super::SSH_KEYS_ITEM, "value": super::SSH_KEYS }));
+        }
         obj([("items", Value::Array(items))])
     }
 
