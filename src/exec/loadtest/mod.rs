@@ -16,6 +16,7 @@ mod extract;
 mod flow;
 mod http;
 mod vars;
+mod wire;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -220,6 +221,7 @@ async fn drive(sh: Arc<Shared>) {
 
 async fn open_worker(sh: &Arc<Shared>, next: &AtomicU64, gap: f64) {
     let mut rec = sh.recorder();
+    let mut lane = http::Lane::owned();
     loop {
         let k = next.fetch_add(1, Ordering::Relaxed);
         let planned = sh.start + Duration::from_secs_f64(k as f64 * gap);
@@ -237,7 +239,7 @@ async fn open_worker(sh: &Arc<Shared>, next: &AtomicU64, gap: f64) {
         }
         sh.active.fetch_add(1, Ordering::Relaxed);
         let mut user = vars::UserState::new(k as u32);
-        flow::iteration(sh, &mut rec, &mut user, Some(planned)).await;
+        flow::iteration(sh, &mut rec, &mut user, &mut lane, Some(planned)).await;
         sh.active.fetch_sub(1, Ordering::Relaxed);
     }
 }
@@ -249,6 +251,7 @@ async fn closed_user(sh: &Arc<Shared>, id: u32) {
     sh.active.fetch_add(1, Ordering::Relaxed);
     let mut rec = sh.recorder();
     let mut user = vars::UserState::new(id);
+    let mut lane = http::Lane::pooled();
     loop {
         let more = match sh.deadline {
             Some(d) => Instant::now() < d,
@@ -257,7 +260,7 @@ async fn closed_user(sh: &Arc<Shared>, id: u32) {
         if !more {
             break;
         }
-        flow::iteration(sh, &mut rec, &mut user, None).await;
+        flow::iteration(sh, &mut rec, &mut user, &mut lane, None).await;
         user.iteration += 1;
     }
     sh.active.fetch_sub(1, Ordering::Relaxed);
