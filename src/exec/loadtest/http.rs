@@ -129,7 +129,7 @@ impl Plain {
             Ok(done) => done,
             // Nothing came back on a kept-alive connection: the server
             // closed it while idle. Once more on a new connection if the
-            // request did not go out or may be repeated (as browsers do).
+            // request did not go out or may be repeated (as Go's client does).
             Err(Failure::Stale { written, msg }) => {
                 if written && !idempotent(req.method()) {
                     return Err(msg);
