@@ -10,8 +10,9 @@
 //!   the flow `iterations` times or until `duration` ends;
 //! - open model (`open`): flows planned at `rate` per second on a fixed
 //!   schedule and taken in order by `connections` workers, each with its
-//!   own connection; a flow that waits for a free worker still counts its
-//!   first latency from its planned start (no coordinated omission).
+//!   own connection, on a current-thread runtime per core; a flow that
+//!   waits for a free worker still counts its first latency from its
+//!   planned start (no coordinated omission).
 
 mod extract;
 mod flow;
@@ -51,6 +52,8 @@ pub enum LoadError {
     BadTarget(String),
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
+    #[error("cannot start the load's threads: {0}")]
+    Runtime(String),
 }
 
 /// What every user task shares.
@@ -158,7 +161,7 @@ pub async fn run(
     });
     let driver = match test.model {
         LoadModel::Closed { users } => tokio::spawn(closed(Arc::clone(&shared), users)),
-        LoadModel::Open { rate, connections } => open::start(&shared, rate, connections),
+        LoadModel::Open { rate, connections } => open::start(&shared, rate, connections)?,
     };
     // Only the tasks hold senders now: the channel closes when the last ends.
     let model = match test.model {
