@@ -26,6 +26,7 @@ pub async fn iteration(
     sh: &Arc<Shared>,
     rec: &mut Recorder,
     user: &mut UserState,
+    lane: &mut http::Lane,
     planned: Option<Instant>,
 ) {
     let mut planned = planned;
@@ -33,7 +34,7 @@ pub async fn iteration(
         if sh.past_deadline(Instant::now()) {
             return;
         }
-        let sample = request(sh, user, i, step, planned.take()).await;
+        let sample = request(sh, user, lane, i, step, planned.take()).await;
         let ok = sample.ok();
         rec.push(sample);
         let think = step.think_ms.unwrap_or(sh.test.think_ms);
@@ -51,6 +52,7 @@ pub async fn iteration(
 async fn request(
     sh: &Arc<Shared>,
     user: &mut UserState,
+    lane: &mut http::Lane,
     index: usize,
     step: &Step,
     planned: Option<Instant>,
@@ -69,7 +71,7 @@ async fn request(
         error: None,
         active: 0,
     };
-    let result = send(sh, user, index, step, start, &mut sample).await;
+    let result = send(sh, user, lane, index, step, start, &mut sample).await;
     if let Err(e) = result {
         sample.error = fail(e);
     }
@@ -83,6 +85,7 @@ async fn request(
 async fn send(
     sh: &Arc<Shared>,
     user: &mut UserState,
+    lane: &mut http::Lane,
     index: usize,
     step: &Step,
     start: Instant,
@@ -97,7 +100,7 @@ async fn send(
             .map(|(k, v)| k.as_str().len() + v.len() + 4)
             .sum::<usize>()
         + req.body().len()) as u64;
-    let resp = http::send(sh, req).await?;
+    let resp = http::send(sh, lane, req).await?;
     sample.ttfb_us = resp.headers_at.saturating_duration_since(start).as_micros() as u64;
     sample.status = resp.status;
     for c in resp

@@ -1,20 +1,18 @@
-//! Sending a request: over a kept-alive HTTP/1.1 connection from a small
-//! pool of our own (hyper's connection-level client) when it goes to a
-//! plain `http://` target, through the shared `reqwest` client otherwise
-//! (`https://`, or a step's full URL to another host). The first is what
-//! keeps sdbc's cost per request near `wrk`'s
-//! (docs/decisions/0017-loadtest.md). Connections are shared by all users
-//! (cookies travel in each request), so there are about as many as
-//! requests in flight, not one per user.
+//! Sending a request: over a kept-alive HTTP/1.1 connection of our own
+//! (`wire`) when it goes to a plain `http://` target, through the shared
+//! `reqwest` client otherwise (`https://`, or a step's full URL to another
+//! host). The first is what keeps sdbc's cost per request near `wrk`'s
+//! (docs/decisions/0017-loadtest.md). An open-model worker keeps its own
+//! connection; the closed model's users share a pool (cookies travel in
+//! each request), so there are about as many connections as requests in
+//! flight, not one per user.
 
-use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
-use reqwest::header::{HOST, HeaderMap, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderValue};
 use tokio::time::Instant;
 
 use super::Shared;
+use super::wire::{Conn, Failure};
 
 /// A request as a step builds it: the URL, and the body already encoded.
 pub type Request = http::Request<Bytes>;
@@ -33,7 +31,7 @@ pub struct Response {
 pub struct Plain {
     pub authority: String,
     pub host: HeaderValue,
-    idle: std::sync::Mutex<Vec<SendRequest<Full<Bytes>>>>,
+    idle: std::sync::Mutex<Vec<Conn>>,
 }
 
 impl Plain {
@@ -52,14 +50,40 @@ impl Plain {
     }
 }
 
+/// Where a task's plain requests get their connection: its own (an
+/// open-model worker keeps one, as `wrk` does), or the shared pool (the
+/// closed model's users, who would otherwise hold one each while thinking).
+pub struct Lane {
+    own: Option<Conn>,
+    keeps: bool,
+}
+
+impl Lane {
+    /// A lane that keeps its connection between requests.
+    pub fn owned() -> Lane {
+        Lane {
+            own: None,
+            keeps: true,
+        }
+    }
+
+    /// A lane that takes a connection from the pool for each request.
+    pub fn pooled() -> Lane {
+        Lane {
+            own: None,
+            keeps: false,
+        }
+    }
+}
+
 /// Sends a request and reads the whole response, within the test's timeout.
-pub async fn send(sh: &Shared, req: Request) -> Result<Response, String> {
+pub async fn send(sh: &Shared, lane: &mut Lane, req: Request) -> Result<Response, String> {
     let timeout = std::time::Duration::from_millis(sh.test.timeout_ms.max(1));
     // Only origin-form requests (no scheme) go to the plain target.
     let plain = sh.plain.as_ref().filter(|_| req.uri().scheme().is_none());
     let work = async {
         match plain {
-            Some(p) => p.send(req).await,
+            Some(p) => p.send(lane, req).await,
             None => via_reqwest(sh, req).await,
         }
     };
@@ -69,81 +93,71 @@ pub async fn send(sh: &Shared, req: Request) -> Result<Response, String> {
 }
 
 impl Plain {
-    /// An idle connection that is still open, or a new one.
-    async fn checkout(&self) -> Result<SendRequest<Full<Bytes>>, String> {
+    /// The lane's own connection, an idle one from the pool that is still
+    /// open, or a new one.
+    async fn checkout(&self, lane: &mut Lane) -> Result<Conn, String> {
+        if let Some(mut c) = lane.own.take()
+            && c.usable()
+        {
+            return Ok(c);
+        }
         loop {
             let idle = self.idle.lock().map(|mut v| v.pop()).unwrap_or(None);
             match idle {
-                Some(mut s) if !s.is_closed() => {
-                    if s.ready().await.is_ok() {
-                        return Ok(s);
+                Some(mut c) => {
+                    if c.usable() {
+                        return Ok(c);
                     }
                 }
-                Some(_) => {}
-                None => return connect(&self.authority).await,
+                None => return Conn::connect(&self.authority).await,
             }
         }
     }
 
-    fn checkin(&self, s: SendRequest<Full<Bytes>>) {
-        if !s.is_closed()
-            && let Ok(mut idle) = self.idle.lock()
-        {
-            idle.push(s);
+    fn checkin(&self, lane: &mut Lane, c: Conn) {
+        if lane.keeps {
+            lane.own = Some(c);
+        } else if let Ok(mut idle) = self.idle.lock() {
+            idle.push(c);
         }
     }
 
     /// `req` is in origin form (`/path?query`), as the step builds it.
-    async fn send(&self, req: Request) -> Result<Response, String> {
-        let mut sender = self.checkout().await?;
-        let (mut parts, body) = req.into_parts();
-        parts.headers.insert(HOST, self.host.clone());
-        let req = http::Request::from_parts(parts, Full::new(body));
-        let resp = match sender.try_send_request(req).await {
-            Ok(resp) => resp,
-            // The server closed a kept-alive connection before the request
-            // went out: once more on a new connection.
-            Err(mut e) => match e.take_message() {
-                Some(req) => {
-                    sender = connect(&self.authority).await?;
-                    sender.send_request(req).await.map_err(|e| chain(&e))?
+    async fn send(&self, lane: &mut Lane, req: Request) -> Result<Response, String> {
+        let mut conn = self.checkout(lane).await?;
+        let (resp, keep) = match conn.exchange(&req, &self.host).await {
+            Ok(done) => done,
+            // Nothing came back on a kept-alive connection: the server
+            // closed it while idle. Once more on a new connection if the
+            // request did not go out or may be repeated (as Go's client does).
+            Err(Failure::Stale { written, msg }) => {
+                if written && !idempotent(req.method()) {
+                    return Err(msg);
                 }
-                None => return Err(chain(&e.into_error())),
-            },
+                conn = Conn::connect(&self.authority).await?;
+                conn.exchange(&req, &self.host)
+                    .await
+                    .map_err(Failure::message)?
+            }
+            Err(e) => return Err(e.message()),
         };
-        let headers_at = Instant::now();
-        let (parts, incoming) = resp.into_parts();
-        let body = incoming.collect().await.map_err(|e| chain(&e))?.to_bytes();
-        self.checkin(sender);
-        Ok(Response {
-            status: parts.status.as_u16(),
-            headers: parts.headers,
-            body,
-            headers_at,
-        })
+        if keep {
+            self.checkin(lane, conn);
+        }
+        Ok(resp)
     }
 }
 
-/// Bytes read from a connection at a time.
-const READ_BUF: usize = 4096;
-
-async fn connect(authority: &str) -> Result<SendRequest<Full<Bytes>>, String> {
-    let tcp = tokio::net::TcpStream::connect(authority)
-        .await
-        .map_err(|e| format!("connection failed: {e}"))?;
-    let _ = tcp.set_nodelay(true);
-    // A small fixed read buffer: 10,000 users hold 10,000 connections, and
-    // hyper's default (8 KiB, growing) would cost more memory than all else.
-    let (sender, conn) = hyper::client::conn::http1::Builder::new()
-        .read_buf_exact_size(Some(READ_BUF))
-        .handshake(TokioIo::new(tcp))
-        .await
-        .map_err(|e| chain(&e))?;
-    tokio::spawn(async move {
-        // Ends when the server or the sender closes the connection.
-        let _ = conn.await;
-    });
-    Ok(sender)
+fn idempotent(m: &http::Method) -> bool {
+    use http::Method;
+    [
+        Method::GET,
+        Method::HEAD,
+        Method::PUT,
+        Method::DELETE,
+        Method::OPTIONS,
+    ]
+    .contains(m)
 }
 
 async fn via_reqwest(sh: &Shared, req: Request) -> Result<Response, String> {
@@ -172,3 +186,6 @@ fn chain(e: &dyn std::error::Error) -> String {
     }
     msg
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,24 +1,28 @@
 //! Running a load test: the only network I/O of load tests, next to the
-//! Compute Engine client in `exec`. Users are tokio tasks sharing a pool of
-//! HTTP/1.1 connections (`http`); each keeps its own cookies and extracted
-//! values. Every request becomes a [`Sample`], sent in batches to a collector
+//! Compute Engine client in `exec`. Users are tokio tasks; their plain-HTTP
+//! requests go over HTTP/1.1 connections of our own (`wire`), pooled for
+//! the closed model and owned by the open model's workers (`http`). Each
+//! user keeps its own cookies and extracted values. Every request becomes a [`Sample`], sent in batches to a collector
 //! that also reports live progress once a second. The report is built from
 //! the samples by [`crate::loadreport`].
 //!
 //! - closed model: `users` tasks, started evenly over `ramp`, each running
 //!   the flow `iterations` times or until `duration` ends;
-//! - open model: flows planned at `rate` per second on a fixed schedule and
-//!   taken in order by `connections` workers; a flow that waits for a free
-//!   worker still counts its first latency from its planned start (no
-//!   coordinated omission).
+//! - open model (`open`): flows planned at `rate` per second on a fixed
+//!   schedule and taken in order by `connections` workers, each with its
+//!   own connection, on a current-thread runtime per core; a flow that
+//!   waits for a free worker still counts its first latency from its
+//!   planned start (no coordinated omission).
 
 mod extract;
 mod flow;
 mod http;
+mod open;
 mod vars;
+mod wire;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::mpsc;
@@ -48,6 +52,8 @@ pub enum LoadError {
     BadTarget(String),
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
+    #[error("cannot start the load's threads: {0}")]
+    Runtime(String),
 }
 
 /// What every user task shares.
@@ -153,7 +159,10 @@ pub async fn run(
             .map(|s| extract::compile(&s.extracts))
             .collect(),
     });
-    let driver = tokio::spawn(drive(Arc::clone(&shared)));
+    let driver = match test.model {
+        LoadModel::Closed { users } => tokio::spawn(closed(Arc::clone(&shared), users)),
+        LoadModel::Open { rate, connections } => open::start(&shared, rate, connections)?,
+    };
     // Only the tasks hold senders now: the channel closes when the last ends.
     let model = match test.model {
         LoadModel::Closed { users } => format!("closed, {users} users"),
@@ -190,56 +199,18 @@ pub async fn run(
     })
 }
 
-/// Starts the users (closed) or the flows (open) and waits for them.
-async fn drive(sh: Arc<Shared>) {
+/// Starts the closed model's users, each at its time, and waits for them.
+async fn closed(sh: Arc<Shared>, users: u64) {
     let mut tasks = tokio::task::JoinSet::new();
-    match sh.test.model {
-        LoadModel::Closed { users } => {
-            for id in 0..users {
-                let offset = sh.test.ramp_ms * id / users.max(1);
-                let sh = Arc::clone(&sh);
-                tasks.spawn(async move {
-                    sleep_until(sh.start + Duration::from_millis(offset)).await;
-                    closed_user(&sh, id as u32).await;
-                });
-            }
-        }
-        LoadModel::Open { rate, connections } => {
-            // `connections` workers take arrivals in order; each waits for
-            // its arrival's planned time (if still ahead) and runs the flow.
-            let next = Arc::new(AtomicU64::new(0));
-            let gap = 1.0 / rate.max(1e-6);
-            for _ in 0..connections {
-                let (sh, next) = (Arc::clone(&sh), Arc::clone(&next));
-                tasks.spawn(async move { open_worker(&sh, &next, gap).await });
-            }
-        }
+    for id in 0..users {
+        let offset = sh.test.ramp_ms * id / users.max(1);
+        let sh = Arc::clone(&sh);
+        tasks.spawn(async move {
+            sleep_until(sh.start + Duration::from_millis(offset)).await;
+            closed_user(&sh, id as u32).await;
+        });
     }
     while tasks.join_next().await.is_some() {}
-}
-
-async fn open_worker(sh: &Arc<Shared>, next: &AtomicU64, gap: f64) {
-    let mut rec = sh.recorder();
-    loop {
-        let k = next.fetch_add(1, Ordering::Relaxed);
-        let planned = sh.start + Duration::from_secs_f64(k as f64 * gap);
-        let done = match sh.deadline {
-            Some(d) => planned >= d,
-            None => k >= sh.test.iterations,
-        };
-        if done {
-            return;
-        }
-        // A late arrival goes at once (a timer would cost a trip through
-        // the timer driver for every request).
-        if planned > Instant::now() {
-            sleep_until(planned).await;
-        }
-        sh.active.fetch_add(1, Ordering::Relaxed);
-        let mut user = vars::UserState::new(k as u32);
-        flow::iteration(sh, &mut rec, &mut user, Some(planned)).await;
-        sh.active.fetch_sub(1, Ordering::Relaxed);
-    }
 }
 
 async fn closed_user(sh: &Arc<Shared>, id: u32) {
@@ -249,6 +220,7 @@ async fn closed_user(sh: &Arc<Shared>, id: u32) {
     sh.active.fetch_add(1, Ordering::Relaxed);
     let mut rec = sh.recorder();
     let mut user = vars::UserState::new(id);
+    let mut lane = http::Lane::pooled();
     loop {
         let more = match sh.deadline {
             Some(d) => Instant::now() < d,
@@ -257,7 +229,7 @@ async fn closed_user(sh: &Arc<Shared>, id: u32) {
         if !more {
             break;
         }
-        flow::iteration(sh, &mut rec, &mut user, None).await;
+        flow::iteration(sh, &mut rec, &mut user, &mut lane, None).await;
         user.iteration += 1;
     }
     sh.active.fetch_sub(1, Ordering::Relaxed);
