@@ -1,17 +1,25 @@
 //! Progress of `apply` and `destroy`: on a terminal, a live block with one
 //! line per running step and the counts, redrawn as steps start and finish;
-//! otherwise plain lines. A summary with every step's duration at the end.
+//! otherwise plain lines, and every [`HEARTBEAT`] a line naming the steps
+//! still running (a VM's first boot can take minutes: silence would look
+//! like a hang). A summary with every step's duration at the end.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use crate::diag::ColorChoice;
 use crate::exec::ClientStats;
 use crate::exec::apply::{ApplyReport, Outcome, Phase, Progress, Step, StepReport};
 use crate::plan::{Action, Change};
+
+/// How often plain output names the steps still running.
+const HEARTBEAT: Duration = Duration::from_secs(30);
+
+/// At most this many steps are named in one heartbeat line.
+const HEARTBEAT_NAMED: usize = 5;
 
 /// Running steps: node -> (what it does, since when).
 #[derive(Clone, Default)]
@@ -31,6 +39,49 @@ impl Running {
             .collect();
         parts.join(", ")
     }
+
+    /// `still running (7): creating swarm.init (30s), … and 2 more`, for
+    /// steps running at least a heartbeat; `None` when there are none.
+    fn heartbeat(&self) -> Option<String> {
+        let running = self.lock();
+        let long: Vec<String> = running
+            .iter()
+            .filter(|(_, (_, since))| since.elapsed() >= HEARTBEAT)
+            .map(|(node, (verb, since))| format!("{verb} {node} ({}s)", since.elapsed().as_secs()))
+            .collect();
+        if long.is_empty() {
+            return None;
+        }
+        let mut line = format!(
+            "still running ({}): {}",
+            running.len(),
+            long.iter()
+                .take(HEARTBEAT_NAMED)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if long.len() > HEARTBEAT_NAMED {
+            line.push_str(&format!(", … and {} more", long.len() - HEARTBEAT_NAMED));
+        }
+        Some(line)
+    }
+
+    /// Writes [`Running::heartbeat`] to stderr every [`HEARTBEAT`] until
+    /// the progress that owns these steps is gone.
+    fn spawn_heartbeat(running: Weak<Mutex<BTreeMap<String, (String, Instant)>>>) {
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(HEARTBEAT);
+                let Some(inner) = running.upgrade() else {
+                    return;
+                };
+                if let Some(line) = Running(inner).heartbeat() {
+                    let _ = writeln!(std::io::stderr().lock(), "{line}");
+                }
+            }
+        });
+    }
 }
 
 pub struct CliProgress {
@@ -45,11 +96,15 @@ impl CliProgress {
     pub fn new(color: ColorChoice) -> Self {
         let live = std::io::stderr().is_terminal();
         super::retries::notes().set_live_block(live);
+        let running = Running::default();
+        if !live {
+            Running::spawn_heartbeat(Arc::downgrade(&running.0));
+        }
         CliProgress {
             live,
             color: color == ColorChoice::Always,
             start: Instant::now(),
-            running: Running::default(),
+            running,
             drawn: RefCell::new(0),
         }
     }
@@ -198,5 +253,44 @@ impl Progress for CliProgress {
         if self.live {
             self.draw(&mut err, done, total);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn running_for(steps: &[(&str, u64)]) -> Running {
+        let running = Running::default();
+        for (node, secs) in steps {
+            let since = Instant::now()
+                .checked_sub(Duration::from_secs(*secs))
+                .expect("the test machine has been up for minutes");
+            running
+                .lock()
+                .insert(node.to_string(), (String::from("creating"), since));
+        }
+        running
+    }
+
+    #[test]
+    fn a_heartbeat_names_only_steps_running_a_while() {
+        assert_eq!(running_for(&[("gce.vm.a", 3)]).heartbeat(), None);
+        let line = running_for(&[("gce.vm.a", 3), ("swarm.init", 31)])
+            .heartbeat()
+            .expect("one step has run past the heartbeat");
+        assert_eq!(line, "still running (2): creating swarm.init (31s)");
+    }
+
+    #[test]
+    fn a_heartbeat_names_at_most_five() {
+        let steps: Vec<(String, u64)> = (0..7).map(|i| (format!("gce.vm.m{i}"), 40)).collect();
+        let refs: Vec<(&str, u64)> = steps.iter().map(|(n, s)| (n.as_str(), *s)).collect();
+        let line = running_for(&refs).heartbeat().expect("all run long");
+        assert!(
+            line.starts_with("still running (7): creating gce.vm.m0 (40s)"),
+            "{line}"
+        );
+        assert!(line.ends_with(", … and 2 more"), "{line}");
     }
 }

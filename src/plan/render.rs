@@ -122,9 +122,13 @@ pub fn human(plan: &Plan, color: bool) -> String {
     let _ = writeln!(out, "\n{}", p.wrap(BOLD, &summary));
     let losing = plan.data_loss().count();
     if losing > 0 {
-        let line = format!(
-            "{losing} step(s) destroy data: apply asks even with --auto-approve, unless --allow-data-loss."
-        );
+        let steps = if losing == 1 {
+            String::from("1 step destroys")
+        } else {
+            format!("{losing} steps destroy")
+        };
+        let line =
+            format!("{steps} data: apply asks even with --auto-approve, unless --allow-data-loss.");
         let _ = writeln!(out, "{}", p.wrap(RED, &line));
     }
     if plan.count(Action::Refused) > 0 {
