@@ -101,3 +101,91 @@ pub fn stack_key_if_any(l: &super::deploy::Loaded) -> Option<russh::keys::ssh_ke
     let text = store.get(crate::exec::reach::STACK_KEY_SECRET).ok()??;
     crate::exec::ssh::private_key_from_openssh(text.expose()).ok()
 }
+
+/// Refuses a plan that takes more Swarm managers away in one step than the
+/// Swarm can lose (3 -> 1 loses the Raft quorum), naming steps that work:
+/// the state's manager members against the wanted ones. Growing, keeping
+/// the count and destroying the whole stack are always allowed.
+pub fn refuse_quorum_loss(
+    state: &crate::state::State,
+    wanted: &[crate::plan::Desired],
+) -> Result<(), String> {
+    use crate::plan::cluster::SWARM_NODE;
+    let from = state
+        .resources
+        .values()
+        .filter(|r| r.kind == SWARM_NODE && r.attributes.value()["role"] == "manager")
+        .count();
+    let to = wanted
+        .iter()
+        .filter(|d| d.kind == SWARM_NODE && d.body["role"] == "manager")
+        .count();
+    if to == 0 {
+        return Ok(());
+    }
+    crate::exec::swarm::check_manager_change(from, to).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refuse_quorum_loss;
+    use crate::graph::{NodeId, NodeKind};
+    use crate::plan::cluster::SWARM_NODE;
+    use crate::plan::{Desired, Location};
+    use crate::state::{Attributes, ResourceState, State};
+    use serde_json::json;
+
+    fn member(vm: &str, role: &str) -> serde_json::Value {
+        json!({ "vm": vm, "group": "manager", "role": role, "zone": "europe-west1-b" })
+    }
+
+    fn state_with(managers: usize) -> State {
+        let mut state = State::new("misago");
+        for i in 0..managers {
+            let vm = format!("manager-{i}");
+            state.resources.insert(
+                NodeId::new(NodeKind::SwarmJoin, &vm).to_string(),
+                ResourceState {
+                    kind: SWARM_NODE.to_string(),
+                    name: vm.clone(),
+                    attributes: Attributes::of_sent(&member(&vm, "manager")),
+                    ..ResourceState::default()
+                },
+            );
+        }
+        state
+    }
+
+    fn wanted(managers: usize) -> Vec<Desired> {
+        (0..managers)
+            .map(|i| {
+                let vm = format!("manager-{i}");
+                Desired {
+                    node: NodeId::new(NodeKind::SwarmJoin, &vm),
+                    kind: SWARM_NODE.to_string(),
+                    name: vm.clone(),
+                    collection: String::from("swarm"),
+                    location: Location::Global,
+                    body: member(&vm, "manager"),
+                    depends_on: Vec::new(),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn three_managers_to_one_in_one_step_is_refused_with_the_steps() {
+        let err = refuse_quorum_loss(&state_with(3), &wanted(1)).expect_err("loses the quorum");
+        assert!(err.contains("3 -> 2 -> 1"), "{err}");
+        assert!(refuse_quorum_loss(&state_with(3), &wanted(2)).is_ok());
+        assert!(refuse_quorum_loss(&state_with(1), &wanted(3)).is_ok());
+        assert!(
+            refuse_quorum_loss(&state_with(3), &wanted(0)).is_ok(),
+            "destroying all"
+        );
+        assert!(
+            refuse_quorum_loss(&state_with(0), &wanted(3)).is_ok(),
+            "a first apply"
+        );
+    }
+}

@@ -198,6 +198,9 @@ pub async fn make_plan(
     goal: Goal,
 ) -> Result<Plan, String> {
     let wanted = goal.wanted(&l.desired);
+    if goal == Goal::Apply && l.layers.contains(&Layer::Swarm) {
+        super::cluster_program::refuse_quorum_loss(&l.state, wanted)?;
+    }
     // Compute Engine's refresh reads only Compute Engine's resources.
     let gce: Vec<Desired> = l
         .desired
