@@ -134,3 +134,35 @@ pub fn rejoin_new_vms(plan: &mut super::Plan, wanted: &[Desired]) {
         }
     }
 }
+
+/// Why a manager's member step runs when its VM restarts.
+pub const VM_RESTARTS: &str = "its VM restarts";
+
+/// A manager whose VM restarts in place in the same plan (`update with
+/// restart`) gets a member change: its step waits until the node is back
+/// in the Swarm and reachable, and the next manager's VM waits for that
+/// step (`docs/decisions/0019-managers-restart-in-turn.md`). A worker's
+/// restart needs no such step: no quorum waits on it, and its engine
+/// rejoins by itself.
+pub fn rejoin_restarted_managers(plan: &mut super::Plan, wanted: &[Desired]) {
+    let restarted: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.node.kind() == NodeKind::Vm && c.action == Action::UpdateRestart)
+        .map(|c| c.node.name().to_string())
+        .collect();
+    for c in &mut plan.changes {
+        let is_member = matches!(c.node.kind(), NodeKind::SwarmInit | NodeKind::SwarmJoin);
+        if !is_member || c.action != Action::NoOp || !restarted.contains(&c.name) {
+            continue;
+        }
+        let Some(want) = wanted.iter().find(|d| d.node == c.node) else {
+            continue;
+        };
+        if want.body["role"] == "manager" {
+            c.action = Action::Update;
+            c.reason = Some(String::from(VM_RESTARTS));
+            c.body = Some(want.body.clone());
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! The Swarm members' steps: a VM ready and its host keys pinned (or
 //! checked against the pins), then formed with the managers already in the
-//! Swarm, one membership change at a time; and a member the program no
+//! Swarm, one membership change at a time (a manager whose VM restarted
+//! also awaited until it is reachable again); and a member the program no
 //! longer has taken out of the Swarm before its VM goes.
 
 use std::collections::BTreeMap;
@@ -78,9 +79,39 @@ impl ClusterCtx {
         if let Some(swarm::Outcome::Failed(e)) = formed.outcomes.get(vm) {
             return Err(e.to_string());
         }
+        if change.action == Action::Update && self.spec(vm)?.role == Role::Manager {
+            self.until_reachable(vm).await?;
+        }
         let mut assigned = pins;
         assigned.insert(CLUSTER_ID.to_string(), formed.cluster_id.clone());
         Ok(self.entry(change, assigned))
+    }
+
+    /// Waits (up to `self.reachable`) until the restarted manager `vm` is
+    /// back as a reachable manager, as another manager that answers lists
+    /// the nodes (itself when it is the only one); a timeout is an error
+    /// naming the VM, which stops the steps that wait on this one.
+    async fn until_reachable(&self, vm: &str) -> Result<(), String> {
+        let mut asked = None;
+        for (m, m_pins) in self.known_managers() {
+            if m != vm
+                && let Ok(e) = self.engine(&m, &m_pins).await
+            {
+                asked = Some(e);
+                break;
+            }
+        }
+        let asked = match asked {
+            Some(e) => e,
+            None => {
+                self.engine(vm, &self.pins_of(vm).unwrap_or_default())
+                    .await?
+            }
+        };
+        swarm::wait_manager_reachable(&asked, vm, self.reachable)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     /// A member's state entry.
