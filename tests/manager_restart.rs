@@ -102,7 +102,7 @@ async fn scenario(fake: &Fake) {
     let t = Instant::now();
     tokio::task::block_in_place(|| run(&work, "apply", &["--auto-approve"]))
         .expect_code(0, "first apply");
-    timed("hosts up and first apply", t);
+    timed("first apply (3 managers)", t);
 
     work.edit("e2-standard-2", "e2-standard-4");
     let plan = tokio::task::block_in_place(|| run(&work, "plan", &[]));
