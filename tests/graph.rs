@@ -75,3 +75,27 @@ fn graphviz_renders_the_dot() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The managers are chained through their Swarm steps: manager i+1's VM
+/// waits for manager i's member step, never directly for its VM.
+#[test]
+fn managers_wait_for_the_previous_managers_swarm_step() {
+    let g = misago_graph();
+    let prerequisites =
+        |id: &str| -> Vec<String> { g.prerequisites(id).iter().map(|n| n.to_string()).collect() };
+    let m1 = prerequisites("gce.vm.manager-1");
+    assert!(m1.contains(&"swarm.init".to_string()), "{m1:?}");
+    assert!(
+        !m1.iter().any(|p| p.starts_with("gce.vm.manager")),
+        "{m1:?}"
+    );
+    let m2 = prerequisites("gce.vm.manager-2");
+    assert!(m2.contains(&"swarm.join.manager-1".to_string()), "{m2:?}");
+    assert!(
+        !m2.iter().any(|p| p.starts_with("gce.vm.manager")),
+        "{m2:?}"
+    );
+    // Workers are not chained.
+    let w1 = prerequisites("gce.vm.worker-1");
+    assert!(!w1.iter().any(|p| p.starts_with("swarm.")), "{w1:?}");
+}

@@ -102,7 +102,7 @@ pub fn load_with(
         &names,
         &objects,
     ));
-    desired.retain(|d| layers.contains(&d.node.layer()));
+    crate::plan::limit_desired(&mut desired, &layers);
     let cluster = super::cluster_program::cluster_program(model, objects);
     let project = std::env::var(crate::exec::PROJECT_ENV)
         .ok()
@@ -248,8 +248,9 @@ pub async fn make_plan(
         found: &found,
     });
     crate::plan::add_drift(&mut plan, &drift);
-    plan.changes.retain(|c| l.layers.contains(&c.node.layer()));
     crate::plan::cluster::rejoin_new_vms(&mut plan, wanted);
+    crate::plan::cluster::rejoin_restarted_managers(&mut plan, wanted);
+    plan.limit_to_layers(&l.layers);
     crate::exec::cluster::plan::diffs_from_state(&mut plan, &l.state);
     if refreshed && goal == Goal::Apply && l.layers.contains(&Layer::Stack) {
         let key = super::cluster_program::stack_key_if_any(l);

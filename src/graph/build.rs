@@ -21,7 +21,7 @@ pub fn build(model: &Model, deps: &[ModelDep]) -> DepGraph {
     let vms = VmIndex::new(model);
     stack(&mut g, model, &vms, &swarm_nodes);
     references(&mut g, &vms, deps, &swarm_nodes);
-    managers_in_turn(&mut g, model);
+    managers_in_turn(&mut g, model, &swarm_nodes);
     g
 }
 
@@ -78,20 +78,26 @@ fn hosts(g: &mut DepGraph, m: &Model) {
     }
 }
 
-/// Chains the Swarm managers in program order: a change that restarts
-/// several of them (a machine-type change) restarts one at a time, each
-/// back up before the next, instead of losing the Swarm's quorum at once.
+/// Chains the Swarm managers in program order through their Swarm steps:
+/// manager i+1's VM waits for manager i's member step (`swarm.init` or
+/// `swarm.join.VM`), so a change that restarts several managers (a
+/// machine-type change) restarts one at a time, each back in the Swarm and
+/// reachable before the next goes down, and the Swarm keeps its quorum.
+/// Without a Swarm step (none in the program) the VMs are chained directly.
 /// Added last, and skipped where the program already orders the two the
 /// other way (an NFS server among the managers), so it never makes a cycle.
-fn managers_in_turn(g: &mut DepGraph, m: &Model) {
-    let managers: Vec<NodeIndex> = m
+fn managers_in_turn(g: &mut DepGraph, m: &Model, swarm_nodes: &SwarmSteps) {
+    let managers: Vec<(NodeIndex, NodeIndex)> = m
         .vms
         .iter()
         .filter(|v| v.swarm == SwarmRole::Manager)
-        .filter_map(|v| g.node(NodeId::vm(&v.name).as_str()))
+        .filter_map(|v| {
+            let vm = g.node(NodeId::vm(&v.name).as_str())?;
+            Some((vm, swarm_nodes.get(&v.name).copied().unwrap_or(vm)))
+        })
         .collect();
     for pair in managers.windows(2) {
-        let (before, after) = (pair[0], pair[1]);
+        let (before, after) = (pair[0].1, pair[1].0);
         if !petgraph::algo::has_path_connecting(&g.graph, after, before, None) {
             let span = g.graph[after].span;
             g.link(before, after, R::ManagersInTurn, span);

@@ -18,8 +18,9 @@ pub enum EdgeReason {
     DiskAttached,
     AddressReserved,
     NfsServerFirst,
-    /// Swarm managers in turn: a restart of several (a machine-type change)
-    /// takes one at a time, so the Swarm keeps its quorum.
+    /// Swarm managers in turn (a manager's Swarm step before the next
+    /// manager's VM): a restart of several (a machine-type change) takes one
+    /// at a time, each back in the Swarm first, so it keeps its quorum.
     ManagersInTurn,
     FirstManagerInits,
     JoinsExistingSwarm,
@@ -50,7 +51,7 @@ impl fmt::Display for EdgeReason {
             EdgeReason::AddressReserved => "the static address is reserved before the VM uses it",
             EdgeReason::NfsServerFirst => "the NFS server boots before the VMs that mount it",
             EdgeReason::ManagersInTurn => {
-                "Swarm managers restart one at a time, so the swarm keeps its quorum"
+                "Swarm managers restart one at a time, each back in the swarm and reachable before the next, so the swarm keeps its quorum"
             }
             EdgeReason::FirstManagerInits => "the first manager initialises the swarm",
             EdgeReason::JoinsExistingSwarm => "a node joins an existing swarm",

@@ -134,3 +134,112 @@ pub fn rejoin_new_vms(plan: &mut super::Plan, wanted: &[Desired]) {
         }
     }
 }
+
+/// Why a manager's member step runs when its VM restarts.
+pub const VM_RESTARTS: &str = "its VM restarts";
+
+/// A manager whose VM restarts in place in the same plan (`update with
+/// restart`) gets a member change: its step waits until the node is back
+/// in the Swarm and reachable, and the next manager's VM waits for that
+/// step (`docs/decisions/0019-managers-restart-in-turn.md`). A worker's
+/// restart needs no such step: no quorum waits on it, and its engine
+/// rejoins by itself.
+pub fn rejoin_restarted_managers(plan: &mut super::Plan, wanted: &[Desired]) {
+    let restarted: Vec<String> = plan
+        .changes
+        .iter()
+        .filter(|c| c.node.kind() == NodeKind::Vm && c.action == Action::UpdateRestart)
+        .map(|c| c.node.name().to_string())
+        .collect();
+    for c in &mut plan.changes {
+        let is_member = matches!(c.node.kind(), NodeKind::SwarmInit | NodeKind::SwarmJoin);
+        if !is_member || c.action != Action::NoOp || !restarted.contains(&c.name) {
+            continue;
+        }
+        let Some(want) = wanted.iter().find(|d| d.node == c.node) else {
+            continue;
+        };
+        if want.body["role"] == "manager" {
+            c.action = Action::Update;
+            c.reason = Some(String::from(VM_RESTARTS));
+            c.body = Some(want.body.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::NodeId;
+    use crate::plan::{Change, Plan};
+
+    fn member_wanted(node: &str, vm: &str, role: &str) -> Desired {
+        Desired {
+            node: node.parse().expect("node id"),
+            kind: SWARM_NODE.to_string(),
+            name: vm.to_string(),
+            collection: SWARM_COLLECTION.to_string(),
+            location: Location::Global,
+            body: json!({ "vm": vm, "group": "g", "role": role, "zone": "z" }),
+            depends_on: vec![NodeId::vm(vm)],
+        }
+    }
+
+    fn change(d: &Desired, action: Action) -> Change {
+        Change {
+            action,
+            ..Change::create(d)
+        }
+    }
+
+    #[test]
+    fn a_manager_whose_vm_restarts_gets_a_member_step_and_a_worker_does_not() {
+        let wanted = vec![
+            member_wanted("swarm.init", "manager-0", "manager"),
+            member_wanted("swarm.join.manager-1", "manager-1", "manager"),
+            member_wanted("swarm.join.worker-0", "worker-0", "worker"),
+        ];
+        let vm = |name: &str, action| {
+            let d = Desired {
+                node: NodeId::vm(name),
+                kind: String::from("instance"),
+                collection: String::from("projects/p/zones/z/instances"),
+                ..member_wanted("swarm.init", name, "")
+            };
+            change(&d, action)
+        };
+        let mut plan = Plan {
+            version: 2,
+            stack: String::from("s"),
+            project: None,
+            state_lineage: String::new(),
+            state_serial: 0,
+            refreshed: false,
+            changes: vec![
+                vm("manager-0", Action::UpdateRestart),
+                vm("manager-1", Action::NoOp),
+                vm("worker-0", Action::UpdateRestart),
+            ],
+            source: String::new(),
+            conflicts: Vec::new(),
+            outputs: Vec::new(),
+        };
+        plan.changes
+            .extend(wanted.iter().map(|d| change(d, Action::NoOp)));
+        rejoin_restarted_managers(&mut plan, &wanted);
+        let of = |node: &str| {
+            let c = plan
+                .changes
+                .iter()
+                .find(|c| c.node.as_str() == node)
+                .expect("planned");
+            (c.action, c.reason.clone())
+        };
+        assert_eq!(
+            of("swarm.init"),
+            (Action::Update, Some(VM_RESTARTS.to_string()))
+        );
+        assert_eq!(of("swarm.join.manager-1"), (Action::NoOp, None));
+        assert_eq!(of("swarm.join.worker-0"), (Action::NoOp, None));
+    }
+}

@@ -10,6 +10,8 @@ pub mod cluster;
 mod desired;
 mod diff;
 mod drift;
+mod layers;
+pub use layers::limit_desired;
 mod make;
 pub mod outputs;
 pub mod render;

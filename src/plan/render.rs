@@ -40,19 +40,37 @@ fn color_of(a: Action) -> &'static str {
     }
 }
 
-/// For a change that restarts its resource: the first of its
-/// prerequisites that restarts in the same plan (the graph orders them,
-/// e.g. Swarm managers in turn), which the step waits for.
-fn restarts_after<'p>(plan: &'p Plan, c: &super::Change) -> Option<&'p crate::model::NodeId> {
+/// For a change that restarts its resource, what it waits for among the
+/// plan's other restarts (the graph orders them, e.g. Swarm managers in
+/// turn): a prerequisite that restarts, or the Swarm step of a manager
+/// whose VM restarts (back in the Swarm and reachable).
+fn restarts_after(plan: &Plan, c: &super::Change) -> Option<String> {
     let restarts = |a: Action| matches!(a, Action::UpdateRestart | Action::Replace);
     if !restarts(c.action) {
         return None;
     }
-    plan.changes
+    let rejoin = Some(super::cluster::VM_RESTARTS);
+    let waited: Vec<&super::Change> = plan
+        .changes
         .iter()
-        .filter(|o| restarts(o.action))
-        .map(|o| &o.node)
-        .find(|n| c.depends_on.contains(n))
+        .filter(|o| c.depends_on.contains(&o.node))
+        .filter(|o| restarts(o.action) || o.reason.as_deref() == rejoin)
+        .collect();
+    // The nearest: not itself waited for by another of them.
+    let o = waited
+        .iter()
+        .find(|o| !waited.iter().any(|x| x.depends_on.contains(&o.node)))?;
+    if restarts(o.action) {
+        return Some(format!(
+            "restarts after {} is back up (one at a time)",
+            o.node
+        ));
+    }
+    let vm = crate::model::NodeId::vm(&o.name);
+    Some(format!(
+        "restarts after {vm} is back in the swarm and reachable ({}; one at a time)",
+        o.node
+    ))
 }
 
 /// The plan as text; `color` adds ANSI colours.
@@ -97,11 +115,8 @@ pub fn human(plan: &Plan, color: bool) -> String {
         for d in &c.diffs {
             let _ = writeln!(out, "      {}", diff_line(d));
         }
-        if let Some(first) = restarts_after(plan, c) {
-            let _ = writeln!(
-                out,
-                "      restarts after {first} is back up (one at a time)"
-            );
+        if let Some(after) = restarts_after(plan, c) {
+            let _ = writeln!(out, "      {after}");
         }
         if let Some(loss) = &c.data_loss {
             let _ = writeln!(out, "      {}", p.wrap(RED, &format!("DATA LOSS: {loss}")));

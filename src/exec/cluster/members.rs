@@ -1,16 +1,22 @@
 //! The Swarm members' steps: a VM ready and its host keys pinned (or
 //! checked against the pins), then formed with the managers already in the
-//! Swarm, one membership change at a time; and a member the program no
+//! Swarm, one membership change at a time (a manager whose VM restarted
+//! also awaited until it is reachable again); and a member the program no
 //! longer has taken out of the Swarm before its VM goes.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use super::{CLUSTER_ID, ClusterCtx, LOGIN_PATIENCE};
+use crate::exec::engine::Engine;
 use crate::exec::reach;
 use crate::exec::swarm::{self, Member, Role};
 use crate::graph::{NodeId, NodeKind};
 use crate::plan::{Action, Change};
 use crate::state::ResourceState;
+
+/// How often a restarted VM's engine is asked meanwhile.
+const ENGINE_RETRY: Duration = Duration::from_millis(500);
 
 impl ClusterCtx {
     /// Waits for `vm` to be ready and reads the host keys it publishes:
@@ -58,6 +64,10 @@ impl ClusterCtx {
         // A VM made again answers with new keys: forget its old session.
         self.inner.sessions.lock().await.remove(vm);
         let engine = self.engine_within(vm, &pins, LOGIN_PATIENCE).await?;
+        let restarted = change.action == Action::Update;
+        if restarted {
+            self.until_engine_answers(vm, &engine).await?;
+        }
         let mut members = Vec::new();
         for (m, m_pins) in self.known_managers() {
             if m != vm
@@ -78,9 +88,60 @@ impl ClusterCtx {
         if let Some(swarm::Outcome::Failed(e)) = formed.outcomes.get(vm) {
             return Err(e.to_string());
         }
+        if restarted && self.spec(vm)?.role == Role::Manager {
+            self.until_reachable(vm).await?;
+        }
         let mut assigned = pins;
         assigned.insert(CLUSTER_ID.to_string(), formed.cluster_id.clone());
         Ok(self.entry(change, assigned))
+    }
+
+    /// Waits (up to `self.reachable`) until the engine of a restarted VM
+    /// answers: its SSH server may be up before its engine.
+    async fn until_engine_answers(&self, vm: &str, engine: &Engine) -> Result<(), String> {
+        let start = Instant::now();
+        loop {
+            match engine.get("/info").await {
+                Ok(_) => return Ok(()),
+                Err(e) if start.elapsed() >= self.reachable => {
+                    return Err(format!(
+                        "VM `{vm}`: its engine does not answer {}s after its restart ({e})",
+                        self.reachable.as_secs()
+                    ));
+                }
+                Err(_) => tokio::time::sleep(ENGINE_RETRY).await,
+            }
+        }
+    }
+
+    /// Waits (up to `self.reachable`) until the restarted manager `vm` is
+    /// back as a reachable manager, as another manager whose engine answers
+    /// lists the nodes (itself when no other does); a timeout is an error
+    /// naming the VM, which stops the steps that wait on this one.
+    async fn until_reachable(&self, vm: &str) -> Result<(), String> {
+        let mut asked = None;
+        for (m, m_pins) in self.known_managers() {
+            if m == vm {
+                continue;
+            }
+            if let Ok(e) = self.engine(&m, &m_pins).await
+                && swarm::list_nodes(&e).await.is_ok()
+            {
+                asked = Some(e);
+                break;
+            }
+        }
+        let asked = match asked {
+            Some(e) => e,
+            None => {
+                self.engine(vm, &self.pins_of(vm).unwrap_or_default())
+                    .await?
+            }
+        };
+        swarm::wait_manager_reachable(&asked, vm, self.reachable)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 
     /// A member's state entry.

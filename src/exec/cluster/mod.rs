@@ -11,7 +11,11 @@
 //! naming it, with nothing run there. Formation steps run one at a time
 //! (each is a Raft membership change), each calling
 //! [`crate::exec::swarm::form`] with the managers already in the Swarm and
-//! the joining VM, so a run cut anywhere converges when run again. Stack
+//! the joining VM, so a run cut anywhere converges when run again. A
+//! manager whose VM restarted (a member update, "its VM restarts") is
+//! checked the same way, rejoined if it is not in the Swarm, and then
+//! awaited until it is `Reachable`; the next manager's VM waits for that
+//! step (decision 0019). Stack
 //! steps go through the first manager that answers.
 //!
 //! See `docs/decisions/0013-swarm-and-stack.md` and
@@ -65,6 +69,8 @@ pub struct ClusterCtx {
     /// Secret values by the model's secret name.
     pub secret_values: Arc<BTreeMap<String, Vec<u8>>>,
     pub ready: Wait,
+    /// How long a restarted manager may take to be reachable again.
+    pub reachable: Duration,
     pub deploy: DeployOptions,
     /// The whole Swarm goes (destroy): members are not drained one by one.
     pub whole_swarm_goes: bool,
@@ -104,6 +110,7 @@ impl ClusterCtx {
             objects: Arc::new(objects),
             secret_values: Arc::new(secret_values),
             ready: Wait::default(),
+            reachable: super::swarm::REACHABLE_TIMEOUT,
             deploy: DeployOptions::default(),
             whole_swarm_goes: false,
             inner: Arc::default(),
