@@ -2,6 +2,7 @@
 //! Swarm from the state (the managers' addresses and pinned host keys) and
 //! the stack's SSH key in the secrets store, without Compute Engine.
 
+use std::io::Write;
 use std::path::Path;
 
 use super::common::{self, ExitStatus};
@@ -15,7 +16,8 @@ use crate::state::{SecretStore, StateStore};
 
 /// A manager's engine for the program at `path` (model `model`), or the
 /// exit status after saying why not: no state, no key (nothing applied
-/// yet: status 1), or no manager answering (1).
+/// yet: status 1), or no manager answering (1). Managers skipped on the
+/// way are named on stderr, each with its reason.
 pub async fn manager(path: &Path, model: &Model, color: ColorChoice) -> Result<Engine, ExitStatus> {
     let state = StateStore::for_source(path, &model.stack)
         .load()
@@ -60,10 +62,20 @@ pub async fn manager(path: &Path, model: &Model, color: ColorChoice) -> Result<E
         common::error_line(color, &format!("the stack's SSH key: {e}"));
         ExitStatus::Usage
     })?;
-    crate::exec::status::connect_manager(&managers, &key)
+    let connected = crate::exec::status::connect_manager(&managers, &key)
         .await
         .map_err(|e| {
             common::error_line(color, &e.to_string());
             ExitStatus::Errors
-        })
+        })?;
+    // Which manager answers, and why the ones before it did not, go to
+    // stderr: stdout stays the command's own output.
+    let mut err = std::io::stderr();
+    for reason in &connected.skipped {
+        let _ = writeln!(err, "skipped a manager: {reason}");
+    }
+    if !connected.skipped.is_empty() {
+        let _ = writeln!(err, "asking manager {}", connected.engine.host());
+    }
+    Ok(connected.engine)
 }

@@ -228,14 +228,22 @@ pub enum ManagerError {
     NoneAnswers(Vec<String>),
 }
 
+/// A manager that answered, and why each manager tried before it did not.
+#[derive(Debug)]
+pub struct Connected {
+    pub engine: Engine,
+    /// One line per manager skipped, naming its VM.
+    pub skipped: Vec<String>,
+}
+
 /// A manager's engine, reached over SSH: the first of `managers` (in
 /// program order; `Err` for one sdbc cannot even address, naming why) that
-/// answers and is a manager of an active Swarm. The others' errors, each
-/// naming its VM, when none does.
+/// answers and is a manager of an active Swarm, with the reasons of those
+/// tried before it. The others' errors, each naming its VM, when none does.
 pub async fn connect_manager(
     managers: &[Result<SshTarget, String>],
     key: &PrivateKey,
-) -> Result<Engine, ManagerError> {
+) -> Result<Connected, ManagerError> {
     if managers.is_empty() {
         return Err(ManagerError::NoManager);
     }
@@ -246,7 +254,12 @@ pub async fn connect_manager(
             Err(e) => Err(e.clone()),
         };
         match tried {
-            Ok(engine) => return Ok(engine),
+            Ok(engine) => {
+                return Ok(Connected {
+                    engine,
+                    skipped: errors,
+                });
+            }
             Err(e) => errors.push(e),
         }
     }
