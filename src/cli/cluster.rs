@@ -9,8 +9,6 @@ use super::common::{self, ExitStatus};
 use crate::diag::ColorChoice;
 use crate::exec::engine::Engine;
 use crate::exec::reach::STACK_KEY_SECRET;
-use crate::exec::ssh::SshTarget;
-use crate::graph::NodeId;
 use crate::model::{Model, SwarmRole};
 use crate::state::{SecretStore, StateStore};
 
@@ -25,15 +23,13 @@ pub async fn manager(path: &Path, model: &Model, color: ColorChoice) -> Result<E
             common::error_line(color, &e.to_string());
             ExitStatus::Usage
         })?;
-    let managers: Vec<Result<SshTarget, String>> = model
+    let names: Vec<&str> = model
         .vms
         .iter()
         .filter(|vm| vm.swarm == SwarmRole::Manager)
-        .filter_map(|vm| {
-            let r = state.resources.get(NodeId::vm(&vm.name).as_str())?;
-            Some(crate::exec::reach::target(&vm.name, &r.assigned).map_err(|e| e.to_string()))
-        })
+        .map(|vm| vm.name.as_str())
         .collect();
+    let managers = crate::exec::status::manager_targets(&state, &names);
     if managers.is_empty() {
         common::error_line(
             color,

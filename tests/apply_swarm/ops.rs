@@ -85,10 +85,14 @@ async fn engine_services(manager: &Engine) -> BTreeMap<String, (u64, u64, Value)
         .filter(|s| s["Spec"]["Labels"]["com.docker.stack.namespace"] == STACK)
         .map(|s| {
             let name = s["Spec"]["Name"].as_str().expect("name");
-            let running = s["ServiceStatus"]["RunningTasks"].as_u64().expect("running");
-            let desired = s["ServiceStatus"]["DesiredTasks"].as_u64().expect("desired");
-            let checked = s["Spec"]["TaskTemplate"]["ContainerSpec"]["Healthcheck"]["Test"]
-                .is_array();
+            let running = s["ServiceStatus"]["RunningTasks"]
+                .as_u64()
+                .expect("running");
+            let desired = s["ServiceStatus"]["DesiredTasks"]
+                .as_u64()
+                .expect("desired");
+            let checked =
+                s["Spec"]["TaskTemplate"]["ContainerSpec"]["Healthcheck"]["Test"].is_array();
             let health = match (checked, running == desired) {
                 (false, _) => Value::Null,
                 (true, true) => Value::from("healthy"),
@@ -136,14 +140,22 @@ pub async fn status_shows_what_the_engines_report(work: &Work, manager: &Engine)
     assert!(!stderr.contains("skipped"), "{stderr}");
     let nodes = engine_nodes(manager).await;
     assert_eq!(nodes.len(), 5, "{nodes:?}");
-    assert_eq!(status_nodes(&status), nodes, "nodes as the engine lists them");
+    assert_eq!(
+        status_nodes(&status),
+        nodes,
+        "nodes as the engine lists them"
+    );
     let services = engine_services(manager).await;
     assert_eq!(
         services.keys().collect::<Vec<_>>(),
         ["api", "probe"],
         "{services:?}"
     );
-    assert_eq!(status_services(&status), services, "services as the engine counts them");
+    assert_eq!(
+        status_services(&status),
+        services,
+        "services as the engine counts them"
+    );
     assert_eq!(services["api"].2, "healthy", "{services:?}");
 
     let text = sdbc(work, "status", &[]);
@@ -153,12 +165,22 @@ pub async fn status_shows_what_the_engines_report(work: &Work, manager: &Engine)
         .lines()
         .map(|l| l.split_whitespace().collect())
         .collect();
-    assert_eq!(text.stdout.lines().next(), Some("Swarm nodes (asked manager-0):"));
+    assert_eq!(
+        text.stdout.lines().next(),
+        Some("Swarm nodes (asked manager-0):")
+    );
     for n in status["nodes"].as_array().expect("nodes") {
-        let cells: Vec<&str> = ["hostname", "vm", "role", "state", "availability", "manager_status"]
-            .iter()
-            .filter_map(|k| n[*k].as_str().filter(|c| !c.is_empty()))
-            .collect();
+        let cells: Vec<&str> = [
+            "hostname",
+            "vm",
+            "role",
+            "state",
+            "availability",
+            "manager_status",
+        ]
+        .iter()
+        .filter_map(|k| n[*k].as_str().filter(|c| !c.is_empty()))
+        .collect();
         assert!(rows.contains(&cells), "{cells:?} in\n{}", text.stdout);
     }
     for s in status["services"].as_array().expect("services") {
@@ -221,27 +243,48 @@ pub async fn scale_changes_the_engines_and_the_file(work: &Work, manager: &Engin
     let (spec, version, replicas) = &after["program_probe"];
     assert_eq!(replicas, &2, "probe scaled");
     assert!(*version > before["program_probe"].1, "probe updated");
-    assert_eq!(spec, &before["program_probe"].0, "only probe's count changed");
+    assert_eq!(
+        spec, &before["program_probe"].0,
+        "only probe's count changed"
+    );
 
     let counts = ["api=3", "probe=2"];
     let run = sdbc(work, "scale", &counts);
     run.expect_code(0, "scale api=3 probe=2");
-    assert!(run.stderr.contains("probe: already 2 replicas"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("probe: already 2 replicas"),
+        "{}",
+        run.stderr
+    );
     let text2 = program_text(work);
     assert_eq!(
         text2,
-        text1.replacen("api image=image replicas=2 ", "api image=image replicas=3 ", 1),
+        text1.replacen(
+            "api image=image replicas=2 ",
+            "api image=image replicas=3 ",
+            1
+        ),
         "only api's count changes in the file"
     );
     let scaled = specs(manager).await;
-    assert_eq!(scaled["program_probe"], after["program_probe"], "probe not sent again");
+    assert_eq!(
+        scaled["program_probe"], after["program_probe"],
+        "probe not sent again"
+    );
     assert_eq!(scaled["program_api"].2, 3, "api scaled");
-    assert_eq!(scaled["program_api"].0, before["program_api"].0, "only api's count changed");
+    assert_eq!(
+        scaled["program_api"].0, before["program_api"].0,
+        "only api's count changed"
+    );
     let status = sdbc::exec::stack::service_status(manager, STACK)
         .await
         .expect("status");
     for (name, n) in [("program_api", 3), ("program_probe", 2)] {
-        assert_eq!((status[name].running, status[name].desired), (n, n), "{name}");
+        assert_eq!(
+            (status[name].running, status[name].desired),
+            (n, n),
+            "{name}"
+        );
     }
     sdbc(work, "plan", &["--detailed-exitcode"]).expect_code(0, "the plan after scale is empty");
 
@@ -264,7 +307,12 @@ pub async fn replicas_changed_in_the_file(work: &Work, manager: &Engine) {
         .iter()
         .position(|l| l.contains("stack.service.probe") && l.contains("update in place"))
         .unwrap_or_else(|| panic!("probe is updated:\n{}", plan.stdout));
-    assert_eq!(lines[at + 1].trim(), "~ replicas: 2 -> 1", "{}", plan.stdout);
+    assert_eq!(
+        lines[at + 1].trim(),
+        "~ replicas: 2 -> 1",
+        "{}",
+        plan.stdout
+    );
     assert!(plan.stdout.contains("1 to update"), "{}", plan.stdout);
     sdbc(work, "apply", &["--auto-approve"]).expect_code(0, "apply probe 2 -> 1");
     let status = sdbc::exec::stack::service_status(manager, STACK)
@@ -308,8 +356,17 @@ pub async fn status_asks_the_next_manager(work: &Work, hosts: &mut LocalHosts, m
         .start_engine()
         .expect("manager-0's engine starts");
     let start = Instant::now();
-    while manager.get("/info").await.ok().map(|i| i["Swarm"]["ControlAvailable"] == true) != Some(true) {
-        assert!(start.elapsed() < Duration::from_secs(60), "manager-0 is not back");
+    while manager
+        .get("/info")
+        .await
+        .ok()
+        .map(|i| i["Swarm"]["ControlAvailable"] == true)
+        != Some(true)
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "manager-0 is not back"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let other = hosts.hosts()[1].local_engine();
@@ -318,6 +375,10 @@ pub async fn status_asks_the_next_manager(work: &Work, hosts: &mut LocalHosts, m
         .expect("manager-0 reachable again");
     assert_converged(hosts, manager).await;
     let (status, code, stderr) = status_json(work);
-    assert_eq!((code, &status["manager"]), (Some(0), &Value::from("manager-0")), "{stderr}");
+    assert_eq!(
+        (code, &status["manager"]),
+        (Some(0), &Value::from("manager-0")),
+        "{stderr}"
+    );
     timed("status with manager-0's engine stopped, then started", t);
 }

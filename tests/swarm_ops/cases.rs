@@ -145,7 +145,11 @@ pub async fn the_next_manager_is_tried(hosts: &LocalHosts) {
     let engine = connected.engine;
     assert_eq!(engine.host(), "manager-1");
     assert_eq!(connected.skipped.len(), 2, "{:?}", connected.skipped);
-    assert!(connected.skipped[1].contains("`manager-0`"), "{:?}", connected.skipped);
+    assert!(
+        connected.skipped[1].contains("`manager-0`"),
+        "{:?}",
+        connected.skipped
+    );
     let st = status::gather(&engine, "ops").await.expect("status");
     assert_eq!(st.manager, "manager-1");
 
