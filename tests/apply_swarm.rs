@@ -133,9 +133,9 @@ async fn scenarios(fake: &Fake) {
     a_wrong_host_key_is_refused(&work, &hosts);
     ops::scale_changes_the_engines_and_the_file(&work, &manager).await;
     ops::replicas_changed_in_the_file(&work, &manager).await;
-    ops::status_asks_the_next_manager(&work, &mut hosts, &manager).await;
     a_member_that_left_joins_again(&work, &hosts, &manager).await;
     a_new_config_value_replaces_the_object(&work, &manager).await;
+    ops::status_asks_the_next_manager(&work, &mut hosts, &manager).await;
 
     let mut rng = Rng::new(0x5db_c12a);
     for run in 0..FORMATION_RUNS {

@@ -315,6 +315,11 @@ pub async fn replicas_changed_in_the_file(work: &Work, manager: &Engine) {
     );
     assert!(plan.stdout.contains("1 to update"), "{}", plan.stdout);
     sdbc(work, "apply", &["--auto-approve"]).expect_code(0, "apply probe 2 -> 1");
+    // The task scaled away stops a moment after apply returns.
+    let services = ["probe".to_string()];
+    sdbc::exec::stack::wait_scaled(manager, STACK, &services, Duration::from_secs(20))
+        .await
+        .expect("probe runs one task");
     let status = sdbc::exec::stack::service_status(manager, STACK)
         .await
         .expect("status");
@@ -332,7 +337,9 @@ pub async fn replicas_changed_in_the_file(work: &Work, manager: &Engine) {
 pub async fn status_asks_the_next_manager(work: &Work, hosts: &mut LocalHosts, manager: &Engine) {
     let t = Instant::now();
     tokio::task::block_in_place(|| hosts.host_mut(0).expect("manager-0").stop_engine());
+    timed("manager-0's engine stopped", t);
     let (status, code, stderr) = status_json(work);
+    timed("status asked manager-1", t);
     assert!(matches!(code, Some(0 | 1)), "{code:?}: {stderr}");
     assert_eq!(status["manager"], "manager-1", "{status}\n{stderr}");
     assert!(
@@ -369,10 +376,12 @@ pub async fn status_asks_the_next_manager(work: &Work, hosts: &mut LocalHosts, m
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    timed("manager-0's engine answers again", t);
     let other = hosts.hosts()[1].local_engine();
     sdbc::exec::swarm::wait_manager_reachable(&other, "manager-0", Duration::from_secs(60))
         .await
         .expect("manager-0 reachable again");
+    timed("manager-0 reachable again", t);
     assert_converged(hosts, manager).await;
     let (status, code, stderr) = status_json(work);
     assert_eq!(
