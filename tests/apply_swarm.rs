@@ -42,8 +42,8 @@ const SERVICES: [&str; 2] = ["program_api", "program_probe"];
 /// Killed applies, each followed by a plain one: runs that re-form the
 /// Swarm from new engines, and runs that deploy the stack again. Ten in
 /// all, as the issue asks; each formation run makes the Swarm anew.
-const FORMATION_RUNS: u64 = 0;
-const DEPLOYMENT_RUNS: u64 = 0;
+const FORMATION_RUNS: u64 = 3;
+const DEPLOYMENT_RUNS: u64 = 7;
 
 fn timed(what: &str, start: Instant) {
     eprintln!(
