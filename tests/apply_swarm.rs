@@ -4,13 +4,19 @@
 //! `tests/apply_swarm/program.sdb` makes the VMs, waits for each to say
 //! ready, pins its host keys, forms the Swarm over SSH and deploys the
 //! stack. Then: a second plan is empty and a second apply changes nothing
-//! on the engines; a manager presenting another host key is refused, named;
+//! on the engines; `sdbc status` shows what the engines report, `sdbc
+//! scale` changes the engines and the file's numbers, a count set back in
+//! the file is applied, and status asks the next manager when the first's
+//! engine is stopped (`apply_swarm/ops.rs`); a manager presenting another
+//! host key is refused, named;
 //! applies killed (SIGKILL) at seeded moments during formation and during
 //! deployment each converge on a plain re-run (one Swarm, every node joined
 //! once, every service once); `destroy --target stack` removes only the
 //! stack and `destroy` the stack before the VMs. One set of hosts serves
 //! every case, torn down even when one fails.
 
+#[path = "apply_swarm/ops.rs"]
+mod ops;
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -91,7 +97,7 @@ fn apply_forms_the_swarm_and_deploys_the_stack() {
 async fn scenarios(fake: &Fake) {
     let whole = Instant::now();
     let t = Instant::now();
-    let hosts = LocalHosts::start(HostsConfig {
+    let mut hosts = LocalHosts::start(HostsConfig {
         prefix: "sdbe2e".into(),
         subnet: [10, 214, 12],
         names: VMS.iter().map(|n| n.to_string()).collect(),
@@ -123,10 +129,13 @@ async fn scenarios(fake: &Fake) {
     order_is_health_gated(&manager).await;
 
     second_plan_and_apply_change_nothing(&work, &manager).await;
+    ops::status_shows_what_the_engines_report(&work, &manager).await;
     a_wrong_host_key_is_refused(&work, &hosts);
-    replicas_changed_in_the_file(&work, &manager).await;
+    ops::scale_changes_the_engines_and_the_file(&work, &manager).await;
+    ops::replicas_changed_in_the_file(&work, &manager).await;
     a_member_that_left_joins_again(&work, &hosts, &manager).await;
     a_new_config_value_replaces_the_object(&work, &manager).await;
+    ops::status_asks_the_next_manager(&work, &mut hosts, &manager).await;
 
     let mut rng = Rng::new(0x5db_c12a);
     for run in 0..FORMATION_RUNS {
@@ -295,43 +304,6 @@ async fn second_plan_and_apply_change_nothing(work: &Work, manager: &Engine) {
     );
 }
 
-/// `replicas` 2 -> 3: the plan says so on the service, apply makes it so,
-/// and the plan after is empty.
-async fn replicas_changed_in_the_file(work: &Work, manager: &Engine) {
-    let t = Instant::now();
-    let three = ["--var", "replicas=3"];
-    let plan = sdbc(work, "plan", &three);
-    plan.expect_code(0, "plan with 3 replicas");
-    let lines: Vec<&str> = plan.stdout.lines().collect();
-    let at = lines
-        .iter()
-        .position(|l| l.contains("stack.service.api") && l.contains("update in place"))
-        .unwrap_or_else(|| panic!("api is updated:\n{}", plan.stdout));
-    assert_eq!(
-        lines[at + 1].trim(),
-        "~ replicas: 2 -> 3",
-        "{}",
-        plan.stdout
-    );
-    assert!(plan.stdout.contains("1 to update"), "{}", plan.stdout);
-    sdbc(work, "apply", &["--auto-approve", "--var", "replicas=3"])
-        .expect_code(0, "apply 3 replicas");
-    let status = sdbc::exec::stack::service_status(manager, STACK)
-        .await
-        .expect("status");
-    assert_eq!(
-        (status["program_api"].running, status["program_api"].desired),
-        (3, 3)
-    );
-    sdbc(
-        work,
-        "plan",
-        &["--var", "replicas=3", "--detailed-exitcode"],
-    )
-    .expect_code(0, "the plan after is empty");
-    timed("replicas 2 -> 3", t);
-}
-
 /// `worker-1` leaves the Swarm and its node is removed behind sdbc's back:
 /// the plan joins it again, and apply does.
 async fn a_member_that_left_joins_again(work: &Work, hosts: &LocalHosts, manager: &Engine) {
@@ -356,7 +328,7 @@ async fn a_member_that_left_joins_again(work: &Work, hosts: &LocalHosts, manager
         assert!(start.elapsed() < Duration::from_secs(30), "node {id} stays");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    let plan = sdbc(work, "plan", &["--var", "replicas=3"]);
+    let plan = sdbc(work, "plan", &[]);
     plan.expect_code(0, "plan after a member left");
     assert!(
         plan.stdout.contains("swarm.join.worker-1")
@@ -366,8 +338,7 @@ async fn a_member_that_left_joins_again(work: &Work, hosts: &LocalHosts, manager
         "{}",
         plan.stdout
     );
-    sdbc(work, "apply", &["--auto-approve", "--var", "replicas=3"])
-        .expect_code(0, "apply joins it again");
+    sdbc(work, "apply", &["--auto-approve"]).expect_code(0, "apply joins it again");
     let nodes = manager.get("/nodes").await.expect("nodes");
     let worker_nodes = nodes
         .as_array()
@@ -399,7 +370,7 @@ async fn a_new_config_value_replaces_the_object(work: &Work, manager: &Engine) {
     let t = Instant::now();
     let before = config_names(manager).await;
     assert_eq!(before.len(), 1, "{before:?}");
-    let vars = ["--var", "replicas=3", "--var", "page_text=ok, new\n"];
+    let vars = ["--var", "page_text=ok, new\n"];
     let mut args = vec!["--auto-approve"];
     args.extend(vars);
     sdbc(work, "apply", &args).expect_code(0, "apply a new config value");

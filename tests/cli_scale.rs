@@ -122,6 +122,17 @@ fn applied(dir: &Path, path: &Path, key: bool) {
     };
     let stranger = sdbc::exec::ssh::generate_key().expect("key");
     let pinned = stranger.public_key().to_openssh().expect("openssh");
+    // Addresses in the VMs' entries, pins in their Swarm members' entries
+    // (named after the VM), as apply records them.
+    let member = |vm: &str, assigned: &[(&str, &str)]| ResourceState {
+        kind: "swarm-node".into(),
+        name: vm.into(),
+        assigned: assigned
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..ResourceState::default()
+    };
     state.resources.insert("gce.vm.manager-0".into(), vm(&[]));
     state.resources.insert(
         "gce.vm.manager-1".into(),
@@ -129,10 +140,17 @@ fn applied(dir: &Path, path: &Path, key: bool) {
     );
     state.resources.insert(
         "gce.vm.manager-2".into(),
-        vm(&[
-            ("internal_ip", "127.0.0.1"),
-            ("hostkey.ssh-ed25519", pinned.as_str()),
-        ]),
+        vm(&[("internal_ip", "127.0.0.1")]),
+    );
+    state
+        .resources
+        .insert("swarm.init".into(), member("manager-0", &[]));
+    state
+        .resources
+        .insert("swarm.join.manager-1".into(), member("manager-1", &[]));
+    state.resources.insert(
+        "swarm.join.manager-2".into(),
+        member("manager-2", &[("hostkey.ssh-ed25519", pinned.as_str())]),
     );
     StateStore::for_source(path, "program")
         .save(&mut state)

@@ -18,6 +18,8 @@ use serde_json::{Value, json};
 use super::engine::{Engine, EngineError, query_value};
 use super::ssh::{SshSession, SshTarget};
 use super::swarm::{LABEL_GROUP, SwarmError, list_nodes};
+use crate::graph::{NodeId, NodeKind};
+use crate::state::State;
 use crate::targets::stack::engine::NAMESPACE_LABEL;
 
 /// One node, as `docker node ls` shows it, with sdbc's labels.
@@ -228,14 +230,56 @@ pub enum ManagerError {
     NoneAnswers(Vec<String>),
 }
 
+/// How to reach each of `managers` (VM names, in program order) from what
+/// the state knows: the address in its VM's entry, the host keys pinned in
+/// its Swarm member's entry (`swarm.init`, `swarm.join.<vm>`, named after
+/// the VM), as apply reaches it. A manager whose VM is not in the state is
+/// left out; one without a member entry or an address is an `Err` saying
+/// why, for [`connect_manager`] to report.
+pub fn manager_targets(state: &State, managers: &[&str]) -> Vec<Result<SshTarget, String>> {
+    let members: BTreeMap<&str, &BTreeMap<String, String>> = state
+        .resources
+        .iter()
+        .filter(|(key, _)| {
+            key.parse::<NodeId>()
+                .is_ok_and(|id| matches!(id.kind(), NodeKind::SwarmInit | NodeKind::SwarmJoin))
+        })
+        .map(|(_, r)| (r.name.as_str(), &r.assigned))
+        .collect();
+    managers
+        .iter()
+        .filter_map(|vm| {
+            let entry = state.resources.get(NodeId::vm(vm).as_str())?;
+            let Some(pins) = members.get(vm) else {
+                return Some(Err(format!(
+                    "VM `{vm}` is not a Swarm member in the state (no host key pinned yet)"
+                )));
+            };
+            let mut target = super::reach::target(vm, &entry.assigned).map_err(|e| e.to_string());
+            if let Ok(t) = &mut target {
+                t.host_keys = super::reach::pinned(pins);
+            }
+            Some(target)
+        })
+        .collect()
+}
+
+/// A manager that answered, and why each manager tried before it did not.
+#[derive(Debug)]
+pub struct Connected {
+    pub engine: Engine,
+    /// One line per manager skipped, naming its VM.
+    pub skipped: Vec<String>,
+}
+
 /// A manager's engine, reached over SSH: the first of `managers` (in
 /// program order; `Err` for one sdbc cannot even address, naming why) that
-/// answers and is a manager of an active Swarm. The others' errors, each
-/// naming its VM, when none does.
+/// answers and is a manager of an active Swarm, with the reasons of those
+/// tried before it. The others' errors, each naming its VM, when none does.
 pub async fn connect_manager(
     managers: &[Result<SshTarget, String>],
     key: &PrivateKey,
-) -> Result<Engine, ManagerError> {
+) -> Result<Connected, ManagerError> {
     if managers.is_empty() {
         return Err(ManagerError::NoManager);
     }
@@ -246,7 +290,12 @@ pub async fn connect_manager(
             Err(e) => Err(e.clone()),
         };
         match tried {
-            Ok(engine) => return Ok(engine),
+            Ok(engine) => {
+                return Ok(Connected {
+                    engine,
+                    skipped: errors,
+                });
+            }
             Err(e) => errors.push(e),
         }
     }
@@ -268,4 +317,68 @@ async fn try_manager(target: &SshTarget, key: &PrivateKey) -> Result<Engine, Str
         ));
     }
     Ok(engine)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::ResourceState;
+
+    fn entry(name: &str, assigned: &[(&str, &str)]) -> ResourceState {
+        ResourceState {
+            name: name.into(),
+            assigned: assigned
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..ResourceState::default()
+        }
+    }
+
+    /// Addresses from the VM entries, pins from the member entries (the
+    /// first manager's is `swarm.init`); a VM not made is left out, one
+    /// not in the Swarm is an error naming it.
+    #[test]
+    fn targets_take_addresses_from_vms_and_pins_from_members() {
+        let key = super::super::ssh::generate_key().expect("key");
+        let line = key.public_key().to_openssh().expect("encodes");
+        let mut state = State::new("s");
+        let pin = [("hostkey.ssh-ed25519", line.as_str())];
+        for (id, r) in [
+            (
+                "gce.vm.manager-0",
+                entry("manager-0", &[("external_ip", "10.0.0.1")]),
+            ),
+            (
+                "gce.vm.manager-1",
+                entry("manager-1", &[("internal_ip", "10.0.0.2")]),
+            ),
+            (
+                "gce.vm.manager-2",
+                entry("manager-2", &[("internal_ip", "10.0.0.3")]),
+            ),
+            ("swarm.init", entry("manager-0", &pin)),
+            ("swarm.join.manager-1", entry("manager-1", &pin)),
+        ] {
+            state.resources.insert(id.into(), r);
+        }
+        let got = manager_targets(
+            &state,
+            &["manager-0", "manager-1", "manager-2", "manager-3"],
+        );
+        assert_eq!(got.len(), 3, "manager-3 has no VM: {got:?}");
+        for (t, (vm, ip)) in got[..2]
+            .iter()
+            .zip([("manager-0", "10.0.0.1"), ("manager-1", "10.0.0.2")])
+        {
+            let t = t.as_ref().expect("a target");
+            assert_eq!(
+                (t.host.as_str(), t.addr.ip().to_string()),
+                (vm, ip.to_string())
+            );
+            assert_eq!(t.host_keys, vec![key.public_key().clone()], "{vm}");
+        }
+        let err = got[2].as_ref().expect_err("not a member");
+        assert!(err.contains("`manager-2`"), "{err}");
+    }
 }

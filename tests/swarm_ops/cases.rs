@@ -139,10 +139,17 @@ pub async fn the_next_manager_is_tried(hosts: &LocalHosts) {
         Ok(wrong_key.clone()),
         Ok(right),
     ];
-    let engine = status::connect_manager(&targets, hosts.client_key())
+    let connected = status::connect_manager(&targets, hosts.client_key())
         .await
         .expect("manager-1 answers");
+    let engine = connected.engine;
     assert_eq!(engine.host(), "manager-1");
+    assert_eq!(connected.skipped.len(), 2, "{:?}", connected.skipped);
+    assert!(
+        connected.skipped[1].contains("`manager-0`"),
+        "{:?}",
+        connected.skipped
+    );
     let st = status::gather(&engine, "ops").await.expect("status");
     assert_eq!(st.manager, "manager-1");
 

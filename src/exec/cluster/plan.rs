@@ -5,8 +5,9 @@
 //! are what [`changes`] finds on it (one listing call per object kind): an
 //! object the cluster lacks is a create, a service whose spec differs an
 //! update with its attribute differences, and an object the cluster has
-//! but the state lost is adopted; a member the Swarm has no node of joins
-//! again. A manager presenting a host key other
+//! but the state lost is adopted, a service update planned from the state
+//! that the cluster already runs (a count `sdbc scale` set) is no change;
+//! a member the Swarm has no node of joins again. A manager presenting a host key other
 //! than the pinned one is an error naming its VM: nothing is planned, so
 //! nothing runs.
 
@@ -155,6 +156,13 @@ fn apply_found(plan: &mut Plan, wanted: &[Desired], objects: &StackObjects, foun
         } else if c.action == Action::Create {
             c.action = Action::Adopt;
             c.reason = Some(String::from("it exists but the state lost track of it"));
+        } else if c.action == Action::Update && c.node.kind() == NodeKind::StackService {
+            // The cluster runs what the program wants (its spec hash and
+            // replica count match), though the state recorded another
+            // count: `sdbc scale` changed it and wrote it into the file.
+            c.action = Action::NoOp;
+            c.diffs.clear();
+            c.body = None;
         }
     }
 }
@@ -226,5 +234,55 @@ mod tests {
             text.contains("~ image: \"busybox:1\" -> \"busybox:2\""),
             "{text}"
         );
+    }
+    /// A service update the state implies (it recorded 2 replicas, the
+    /// file says 3) that the cluster already runs is no change; one the
+    /// cluster reports is an update with the cluster's differences.
+    #[test]
+    fn the_cluster_decides_a_service_update() {
+        let change = |name: &str| Change {
+            node: format!("stack.service.{name}").parse().expect("id"),
+            kind: STACK_SERVICE.into(),
+            name: format!("s_{name}"),
+            location: Location::Global,
+            action: Action::Update,
+            reason: None,
+            diffs: vec![crate::plan::AttrDiff {
+                path: "Mode.Replicated.Replicas".into(),
+                before: Some(json!(2)),
+                after: Some(json!(3)),
+            }],
+            data_loss: None,
+            collection: "stack".into(),
+            body: Some(spec(3, "busybox:1")),
+            depends_on: Vec::new(),
+        };
+        let mut plan = Plan {
+            version: PLAN_VERSION,
+            stack: "s".into(),
+            project: None,
+            state_lineage: String::new(),
+            state_serial: 0,
+            refreshed: true,
+            changes: vec![change("api"), change("web")],
+            source: String::new(),
+            conflicts: Vec::new(),
+            outputs: Vec::new(),
+        };
+        let found = StackChanges {
+            update: vec!["service s_web".into()],
+            ..StackChanges::default()
+        };
+        let objects = StackObjects {
+            stack: "s".into(),
+            network: json!({}),
+            secrets: Default::default(),
+            configs: Default::default(),
+            services: Vec::new(),
+        };
+        apply_found(&mut plan, &[], &objects, &found);
+        assert_eq!(plan.changes[0].action, Action::NoOp);
+        assert!(plan.changes[0].diffs.is_empty());
+        assert_eq!(plan.changes[1].action, Action::Update);
     }
 }
