@@ -101,7 +101,8 @@ fn check_services(model: &Model, counts: &BTreeMap<String, u64>) -> Result<(), S
             let names: Vec<&str> = model.services.iter().map(|s| s.name.as_str()).collect();
             let hint = match crate::exec::stack::closest_name(name, &names) {
                 Some(c) => format!("; the closest is `{c}`"),
-                None => "; it has no service".to_string(),
+                None if names.is_empty() => String::from("; it has no services"),
+                None => format!("; its services are {}", names.join(", ")),
             };
             return Err(format!("the program has no service `{name}`{hint}"));
         };
