@@ -202,11 +202,10 @@ pub async fn make_plan(
         super::cluster_program::refuse_quorum_loss(&l.state, wanted)?;
     }
     // Compute Engine's refresh reads only Compute Engine's resources.
-    let gce: Vec<Desired> = l
+    let gce: Vec<&Desired> = l
         .desired
         .iter()
         .filter(|d| d.node.kind().is_gce())
-        .cloned()
         .collect();
     let mut found: Vec<Found> = Vec::new();
     let mut conflicts = Vec::new();

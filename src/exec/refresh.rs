@@ -43,7 +43,7 @@ pub async fn refresh(
     client: &GceClient,
     project: &str,
     stack: &str,
-    wanted: &[Desired],
+    wanted: &[&Desired],
     state: &mut State,
 ) -> Result<Refreshed, GceError> {
     let mut collections: BTreeSet<String> = wanted.iter().map(|d| d.collection.clone()).collect();
