@@ -56,7 +56,7 @@ fn request_bodies_match_the_discovery_schemas() {
         let out = build_example(&name);
         assert!(!out.requests.is_empty());
         for call in &out.requests {
-            let errors = fake_gce::validate(schema_of(&call.path), &call.body);
+            let errors = fake_gce::validate(schema_of(&call.path), &call.body.to_value());
             assert!(
                 errors.is_empty(),
                 "{name}: {} body rejected: {}",

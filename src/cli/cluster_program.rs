@@ -118,7 +118,7 @@ pub fn refuse_quorum_loss(
         .count();
     let to = wanted
         .iter()
-        .filter(|d| d.kind == SWARM_NODE && d.body["role"] == "manager")
+        .filter(|d| d.kind == SWARM_NODE && d.body.kept_value()["role"] == "manager")
         .count();
     if to == 0 {
         return Ok(());
@@ -166,7 +166,7 @@ mod tests {
                     name: vm.clone(),
                     collection: String::from("swarm"),
                     location: Location::Global,
-                    body: member(&vm, "manager"),
+                    body: member(&vm, "manager").into(),
                     depends_on: Vec::new(),
                 }
             })

@@ -108,7 +108,11 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
             .await
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("`{path}` vanished while it was imported"))?;
-        Ok(Some(state_of(&as_change(&desired), &desired.body, &now)))
+        Ok(Some(state_of(
+            &as_change(&desired),
+            &desired.body.to_value(),
+            &now,
+        )))
     });
     let entry = match result {
         Ok(Some(entry)) => entry,
@@ -134,7 +138,7 @@ pub fn run(args: Args, color: ColorChoice) -> ExitStatus {
 
 /// What the program would change on the resource.
 fn show(desired: &Desired, path: &str, actual: &Value, project: &str, lineage: &str) {
-    let sent = fill_body(&desired.body, project, lineage);
+    let sent = fill_body(&desired.body.to_value(), project, lineage);
     let diffs: Vec<_> = crate::plan::drift(&sent, actual)
         .into_iter()
         .filter(|d| !is_mark(&d.path))
@@ -187,7 +191,7 @@ async fn mark(
     project: &str,
     lineage: &str,
 ) -> Result<(), String> {
-    let sent = fill_body(&desired.body, project, lineage);
+    let sent = fill_body(&desired.body.to_value(), project, lineage);
     for _ in 0..5 {
         let current = client
             .get(path)

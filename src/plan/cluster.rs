@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use super::{Action, Desired, Location};
 use crate::graph::{DepGraph, Layer, NodeKind};
 use crate::model::{Model, SwarmRole};
+use crate::targets::body::Body;
 use crate::targets::stack::ObjectNames;
 use crate::targets::stack::engine::StackObjects;
 
@@ -89,7 +90,7 @@ pub fn cluster_desired(
                 name,
                 collection: collection.to_string(),
                 location: Location::Global,
-                body,
+                body: Body::of_value(&body),
                 depends_on: graph
                     .prerequisites(id.as_str())
                     .into_iter()
@@ -159,7 +160,7 @@ pub fn rejoin_restarted_managers(plan: &mut super::Plan, wanted: &[Desired]) {
         let Some(want) = wanted.iter().find(|d| d.node == c.node) else {
             continue;
         };
-        if want.body["role"] == "manager" {
+        if want.body.kept_value()["role"] == "manager" {
             c.action = Action::Update;
             c.reason = Some(String::from(VM_RESTARTS));
             c.body = Some(want.body.clone());
@@ -180,7 +181,7 @@ mod tests {
             name: vm.to_string(),
             collection: SWARM_COLLECTION.to_string(),
             location: Location::Global,
-            body: json!({ "vm": vm, "group": "g", "role": role, "zone": "z" }),
+            body: json!({ "vm": vm, "group": "g", "role": role, "zone": "z" }).into(),
             depends_on: vec![NodeId::vm(vm)],
         }
     }

@@ -3,9 +3,9 @@
 //! its body, which is exactly what a resource should look like.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::graph::{NodeId, NodeKind};
+use crate::targets::body::Body;
 use crate::targets::gce::InsertCall;
 
 /// Where a resource lives.
@@ -37,14 +37,14 @@ pub struct Desired {
     /// `projects/P/zones/Z/instances`.
     pub collection: String,
     pub location: Location,
-    pub body: Value,
+    pub body: Body,
     pub depends_on: Vec<NodeId>,
 }
 
 impl Desired {
     pub fn from_call(call: &InsertCall) -> Option<Desired> {
         let (kind, location) = parse_collection(&call.path)?;
-        let name = call.body.get("name")?.as_str()?.to_string();
+        let name = call.body.name()?;
         Some(Desired {
             node: call.node.clone(),
             kind: kind.to_string(),
@@ -99,7 +99,7 @@ pub fn into_desired(calls: Vec<InsertCall>) -> Vec<Desired> {
         .into_iter()
         .filter_map(|call| {
             let (kind, location) = parse_collection(&call.path)?;
-            let name = call.body.get("name")?.as_str()?.to_string();
+            let name = call.body.name()?;
             Some(Desired {
                 node: call.node,
                 kind: kind.to_string(),

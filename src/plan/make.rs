@@ -77,8 +77,8 @@ impl Change {
     }
 
     /// A wanted resource the state knows as `current`: updated, replaced
-    /// or left. `memo` keeps the digests of long values between calls.
-    pub fn compare<'a>(d: &'a Desired, current: &ResourceState, memo: &Memo<'a>) -> Change {
+    /// or left.
+    pub fn compare(d: &Desired, current: &ResourceState) -> Change {
         if current.collection != d.collection {
             let why = format!(
                 "it moves from `{}` to `{}`",
@@ -86,12 +86,12 @@ impl Change {
             );
             return Change::new(d, Action::Replace, Some(why));
         }
-        if current.attributes.matches(&d.body, memo) {
-            // The common case, decided on the kept text without parsing it.
+        if current.attributes.matches(&d.body) {
+            // The common case, decided on the kept texts without parsing them.
             return Change::new(d, Action::NoOp, None);
         }
-        let before = current.attributes.value();
-        let (action, reason, diffs) = classify_with(&d.kind, &before, &d.body, memo);
+        let (before, after) = (current.attributes.value(), d.body.to_value());
+        let (action, reason, diffs) = classify_with(&d.kind, &before, &after, &Memo::default());
         Change {
             diffs,
             ..Change::new(d, action, reason)
@@ -154,7 +154,6 @@ pub fn make(input: &Inputs) -> Plan {
     } = *input;
     let wanted_nodes: HashSet<&str> = wanted.iter().map(|d| d.node.as_str()).collect();
     let found_nodes: HashSet<&str> = found.iter().map(|f| f.node.as_str()).collect();
-    let memo = Memo::default();
     let mut changes: Vec<Change> = wanted
         .iter()
         .map(|d| {
@@ -163,7 +162,7 @@ pub fn make(input: &Inputs) -> Plan {
             }
             match state.resources.get(d.node.as_str()) {
                 None => Change::create(d),
-                Some(current) => Change::compare(d, current, &memo),
+                Some(current) => Change::compare(d, current),
             }
         })
         .collect();
@@ -204,6 +203,14 @@ impl Change {
     /// delete and no change.
     fn sends_body(&self) -> bool {
         !matches!(self.action, Action::NoOp | Action::Delete)
+    }
+
+    /// The full body this change sends (`null` when it sends none).
+    pub fn body_value(&self) -> serde_json::Value {
+        self.body
+            .as_ref()
+            .map(crate::targets::body::Body::to_value)
+            .unwrap_or_default()
     }
 }
 
@@ -363,14 +370,14 @@ mod tests {
             name: name.into(),
             collection: vms.into(),
             location: Location::Zone("z".into()),
-            body: serde_json::json!({"name": name, "v": v}),
+            body: serde_json::json!({"name": name, "v": v}).into(),
             depends_on: Vec::new(),
         };
         let mut state = State::new("s");
         for (name, v) in [("same", 1), ("changed", 1), ("gone", 1)] {
             tracked(&mut state, &format!("gce.vm.{name}"), vms, &[]);
             if let Some(r) = state.resources.get_mut(&format!("gce.vm.{name}")) {
-                r.attributes = crate::state::Attributes::of_sent(&want(name, v).body);
+                r.attributes = crate::state::Attributes::of_body(&want(name, v).body);
             }
         }
         let mut wanted = vec![want("new", 1), want("same", 1), want("changed", 2)];
@@ -384,7 +391,7 @@ mod tests {
         });
         assert!(plan.changes.iter().all(|c| c.body.is_none()));
         plan.attach_bodies(&mut wanted);
-        let bodies: Vec<(&str, Action, Option<&serde_json::Value>)> = plan
+        let bodies: Vec<(&str, Action, Option<&crate::targets::body::Body>)> = plan
             .changes
             .iter()
             .map(|c| (c.node.as_str(), c.action, c.body.as_ref()))
@@ -400,7 +407,7 @@ mod tests {
             ]
         );
         // Moved, not copied; the unchanged one keeps its body.
-        assert_eq!(wanted[0].body, serde_json::Value::Null);
+        assert_eq!(wanted[0].body, crate::targets::body::Body::default());
         assert_eq!(wanted[1].body, want("same", 1).body);
     }
 
@@ -428,7 +435,7 @@ mod tests {
             name: "a".into(),
             collection: vms.into(),
             location: Location::Zone("z".into()),
-            body: serde_json::json!({"name": "a"}),
+            body: serde_json::json!({"name": "a"}).into(),
             depends_on: Vec::new(),
         }];
         let plan = make(&Inputs {

@@ -17,7 +17,6 @@ pub mod outputs;
 pub mod render;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 pub use desired::{Desired, Location, desired, into_desired, node_id, parse_collection};
 pub use diff::{AttrDiff, action_for, classify, classify_with};
@@ -25,6 +24,7 @@ pub use drift::drift;
 pub use make::{Goal, Inputs, add_drift, make, with_dependents};
 
 use crate::graph::NodeId;
+use crate::targets::body::Body;
 use crate::targets::gce::owner::Owner;
 
 /// The version of the plan file format.
@@ -103,7 +103,7 @@ pub struct Change {
     pub collection: String,
     /// The desired body (absent for a delete and for no change).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<Value>,
+    pub body: Option<Body>,
     /// Nodes that must be created first (creates) or, for deletes, the nodes
     /// this one needed (deleted after them, in reverse).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

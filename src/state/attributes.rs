@@ -13,6 +13,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::digest::{Kept, Memo};
+use crate::targets::body::Body;
 
 /// A resource's last sent body as the state keeps it.
 #[derive(Debug, Clone)]
@@ -40,38 +41,20 @@ impl Attributes {
         self.0.get()
     }
 
+    /// The kept form of a planned `body` (already in that form: no work).
+    pub fn of_body(body: &Body) -> Attributes {
+        Attributes(
+            RawValue::from_string(body.kept_text().to_string())
+                .expect("a body's kept text is valid JSON"),
+        )
+    }
+
     /// Whether this is the kept form of `body`, written the same way: the
-    /// common case of a resource that did not change, decided without
-    /// parsing. `false` can still mean equal (a file edited by hand):
+    /// common case of a resource that did not change, decided by comparing
+    /// two texts. `false` can still mean equal (a file edited by hand):
     /// compare [`value`](Self::value) with `digest::same` then.
-    pub fn matches<'v>(&self, body: &'v Value, memo: &Memo<'v>) -> bool {
-        use std::io::Write as _;
-        // Buffered: serde_json writes a body in many small pieces.
-        let mut w = std::io::BufWriter::with_capacity(4096, Against(self.text().as_bytes()));
-        serde_json::to_writer(&mut w, &Kept::body(body, memo)).is_ok()
-            && w.flush().is_ok()
-            && w.get_ref().0.is_empty()
-    }
-}
-
-/// A writer that accepts only the bytes `.0` starts with, consuming them:
-/// compares a text being written with a known one, stopping at the first
-/// difference, without building the text.
-struct Against<'t>(&'t [u8]);
-
-impl std::io::Write for Against<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self.0.strip_prefix(buf) {
-            Some(rest) => {
-                self.0 = rest;
-                Ok(buf.len())
-            }
-            None => Err(std::io::Error::other("the texts differ")),
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+    pub fn matches(&self, body: &Body) -> bool {
+        self.text() == body.kept_text()
     }
 }
 
@@ -118,11 +101,11 @@ mod tests {
             kept.text()
         );
         assert_eq!(kept.value(), super::super::digest::stored(&body));
-        let memo = Memo::default();
-        assert!(kept.matches(&body, &memo));
+        assert!(kept.matches(&Body::of_value(&body)));
+        assert_eq!(Attributes::of_body(&Body::of_value(&body)), kept);
         let mut other = body.clone();
         other["labels"]["z"] = json!("2");
-        assert!(!kept.matches(&other, &memo));
+        assert!(!kept.matches(&Body::of_value(&other)));
         let read: Attributes =
             serde_json::from_str(&serde_json::to_string(&kept).expect("ser")).expect("reads back");
         assert_eq!(read, kept);

@@ -11,7 +11,7 @@
 //! [`Attributes`]); a file of format 1 is read and converted on reading.
 
 mod attributes;
-pub mod digest;
+pub use crate::targets::digest;
 mod lock;
 mod secrets;
 mod store;

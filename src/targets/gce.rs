@@ -45,6 +45,7 @@ pub use crate::model::names;
 pub const SSH_KEYS: &str = "{ssh-keys}";
 /// The metadata key the guest environment reads login keys from.
 pub const SSH_KEYS_ITEM: &str = "ssh-keys";
+mod instance;
 pub mod owner;
 pub mod refs;
 #[cfg(test)]
@@ -53,10 +54,10 @@ mod tests;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::graph::{DepGraph, NodeId};
 use crate::model::Model;
+use crate::targets::body::Body;
 
 /// One Compute Engine v1 insert call, as `build` writes it and `plan` reads it
 /// (the HTTP request itself is [`crate::exec::ApiCall`]).
@@ -70,7 +71,7 @@ pub struct InsertCall {
     pub path: String,
     pub query: BTreeMap<String, String>,
     /// The request body (a discovery schema object).
-    pub body: Value,
+    pub body: Body,
     /// Node ids that must exist before this call is made: the node's
     /// prerequisites in the dependency graph.
     pub depends_on: Vec<NodeId>,
@@ -94,6 +95,7 @@ pub fn requests(
     user_data: &BTreeMap<String, std::sync::Arc<str>>,
 ) -> Vec<InsertCall> {
     let ctx = bodies::Ctx::new(model, graph);
+    let shared = instance::Shared::default();
     let mut calls = Vec::new();
     for net in &model.networks {
         calls.push(ctx.network(net));
@@ -111,7 +113,7 @@ pub fn requests(
         calls.push(ctx.disk(disk));
     }
     for vm in &model.vms {
-        calls.push(ctx.instance(vm, user_data.get(&vm.name).map(|text| &**text)));
+        calls.push(ctx.instance(vm, user_data.get(&vm.name), &shared));
     }
     in_graph_order(calls, graph)
 }

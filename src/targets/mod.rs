@@ -3,7 +3,9 @@
 //! user-data per VM, and the Swarm stack file. Targets read only
 //! [`crate::model`]; they do no network I/O.
 
+pub mod body;
 pub mod cloud_init;
+pub mod digest;
 pub mod gce;
 pub mod stack;
 #[cfg(test)]

@@ -308,9 +308,10 @@ impl Work {
         out.requests
             .iter()
             .map(|call| {
-                let name = call.body["name"].as_str().expect("named").to_string();
+                let body = call.body.to_value();
+                let name = body["name"].as_str().expect("named").to_string();
                 let key = format!("{}/{name}", call.path).replace("{project}", PROJECT);
-                let text = call.body.to_string().replace("{project}", PROJECT);
+                let text = body.to_string().replace("{project}", PROJECT);
                 let text = text.replace("{lineage}", &lineage);
                 let text = match &ssh_keys {
                     Some(keys) => text.replace(sdbc::targets::gce::SSH_KEYS, keys),

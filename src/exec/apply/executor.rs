@@ -72,7 +72,7 @@ impl Executor {
                     ctx.update(change).await.map(Some)
                 }
                 (Phase::Forward, Action::Adopt) => {
-                    let body = change.body.clone().unwrap_or_default();
+                    let body = change.body_value();
                     ctx.record(change, &body).await.map(Some)
                 }
                 (Phase::Forward, Action::NoOp | Action::Delete | Action::Refused) => Ok(None),

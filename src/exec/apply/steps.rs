@@ -200,7 +200,7 @@ impl StepCtx {
 
     /// Creates the resource and returns its state.
     pub async fn create(&self, change: &Change) -> Result<ResourceState, StepError> {
-        let desired = change.body.clone().unwrap_or(Value::Null);
+        let desired = change.body_value();
         let body = {
             let known = self.assigned.lock().unwrap_or_else(|p| p.into_inner());
             let lookup =
@@ -316,7 +316,7 @@ impl StepCtx {
 
     /// Labels and metadata in place; the machine type while stopped.
     pub async fn update(&self, change: &Change) -> Result<ResourceState, StepError> {
-        let desired = change.body.clone().unwrap_or(Value::Null);
+        let desired = change.body_value();
         let wanted = self.fill(&desired);
         let path = self.path(change);
         let changed: Vec<&str> = change

@@ -46,7 +46,7 @@ pub fn diffs_from_state(plan: &mut Plan, state: &State) {
         let (Some(before), Some(after)) = (state.resources.get(c.node.as_str()), &c.body) else {
             continue;
         };
-        c.diffs = service_diffs(&before.attributes.value(), after);
+        c.diffs = service_diffs(&before.attributes.value(), &after.to_value());
     }
 }
 
@@ -206,7 +206,7 @@ mod tests {
             diffs: Vec::new(),
             data_loss: None,
             collection: "stack".into(),
-            body: Some(spec(3, "busybox:2")),
+            body: Some(spec(3, "busybox:2").into()),
             depends_on: Vec::new(),
         };
         let mut plan = Plan {
@@ -254,7 +254,7 @@ mod tests {
             }],
             data_loss: None,
             collection: "stack".into(),
-            body: Some(spec(3, "busybox:1")),
+            body: Some(spec(3, "busybox:1").into()),
             depends_on: Vec::new(),
         };
         let mut plan = Plan {

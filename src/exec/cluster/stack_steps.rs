@@ -73,7 +73,11 @@ impl ClusterCtx {
             kind: change.kind.clone(),
             name: change.name.clone(),
             collection: change.collection.clone(),
-            attributes: crate::state::Attributes::of_sent(&change.body.clone().unwrap_or_default()),
+            attributes: change
+                .body
+                .as_ref()
+                .map(crate::state::Attributes::of_body)
+                .unwrap_or_default(),
             depends_on: change.depends_on.iter().map(NodeId::to_string).collect(),
             ..ResourceState::default()
         })

@@ -10,11 +10,12 @@ use serde_json::{Map, Value, json};
 
 use crate::graph::{DepGraph, NodeId};
 use crate::model::{Address, Disk, Firewall, Model, Network, Vm};
+use crate::targets::body::Body;
 
-use super::{InsertCall, names, owner, refs};
+use super::{InsertCall, names, owner};
 
 /// The disk type of boot disks.
-const BOOT_DISK_TYPE: &str = "pd-balanced";
+pub(super) const BOOT_DISK_TYPE: &str = "pd-balanced";
 
 /// What every builder needs from the model.
 pub(super) struct Ctx<'m> {
@@ -44,7 +45,7 @@ impl<'m> Ctx<'m> {
     }
 
     /// The insert call making `node`, which waits for what the graph says.
-    fn call(&self, node: NodeId, path: String, body: Value) -> InsertCall {
+    fn call(&self, node: NodeId, path: String, body: impl Into<Body>) -> InsertCall {
         let depends_on = self
             .graph
             .prerequisites(node.as_str())
@@ -56,14 +57,14 @@ impl<'m> Ctx<'m> {
             method: String::from("POST"),
             path,
             query: BTreeMap::new(),
-            body,
+            body: body.into(),
             depends_on,
         }
     }
 
     /// The owner mark and `WHAT`, for every resource (the only mark of
     /// those without labels): see [`owner`].
-    fn description(&self, what: &str) -> String {
+    pub(super) fn description(&self, what: &str) -> String {
         format!("{}: {what}", self.mark)
     }
 
@@ -82,7 +83,7 @@ impl<'m> Ctx<'m> {
         )
     }
 
-    fn network_url(&self, name: &str) -> String {
+    pub(super) fn network_url(&self, name: &str) -> String {
         format!(
             "projects/{}/global/networks/{}",
             self.project,
@@ -90,7 +91,7 @@ impl<'m> Ctx<'m> {
         )
     }
 
-    fn region_of(&self, network: &str) -> &str {
+    pub(super) fn region_of(&self, network: &str) -> &str {
         self.model
             .networks
             .iter()
@@ -197,131 +198,42 @@ impl<'m> Ctx<'m> {
     }
 
     /// The `projects/P/global/images/family/F` URL of `PROJECT/FAMILY`.
-    fn image_url(&self, image: &str) -> String {
+    pub(super) fn image_url(&self, image: &str) -> String {
         match image.split_once('/') {
             Some((project, family)) => format!("projects/{project}/global/images/family/{family}"),
             None => format!("projects/{}/global/images/family/{image}", self.project),
         }
     }
 
-    fn boot_disk(&self, vm: &Vm) -> Value {
-        let disk_type = format!(
-            "projects/{}/zones/{}/diskTypes/{BOOT_DISK_TYPE}",
-            self.project, vm.zone
-        );
-        let init = obj([
-            ("sourceImage", self.image_url(&vm.image).into()),
-            ("diskSizeGb", vm.boot_disk_gb.to_string().into()),
-            ("diskType", disk_type.into()),
-            ("labels", self.labels(&[("sdbc-vm", &vm.name)])),
-        ]);
-        obj([
-            ("boot", true.into()),
-            ("autoDelete", true.into()),
-            ("type", "PERSISTENT".into()),
-            ("mode", "READ_WRITE".into()),
-            ("deviceName", "boot".into()),
-            ("initializeParams", init),
-        ])
-    }
-
-    /// An attached persistent disk; `deviceName` is the disk's name, so the
-    /// guest sees it as `/dev/disk/by-id/google-NAME`.
-    fn attached_disk(&self, vm: &Vm, disk: &str) -> Value {
-        let zone = self
-            .model
-            .disks
-            .iter()
-            .find(|d| d.name == disk)
-            .map_or(vm.zone.as_str(), |d| d.zone.as_str());
-        let name = names::resource_name(disk);
-        json!({
-            "boot": false,
-            "autoDelete": false,
-            "type": "PERSISTENT",
-            "mode": "READ_WRITE",
-            "deviceName": name,
-            "source": format!("projects/{}/zones/{zone}/disks/{name}", self.project),
-        })
-    }
-
-    fn network_interface(&self, vm: &Vm) -> Value {
-        let region = self.region_of(&vm.network);
-        let mut nic = json!({
-            "network": self.network_url(&vm.network),
-            "subnetwork": format!(
-                "projects/{}/regions/{region}/subnetworks/{}",
-                self.project,
-                names::resource_name(&vm.network)
-            ),
-            "networkIP": vm.internal_ip,
-        });
-        if vm.external_access || vm.address.is_some() {
-            let mut access = json!({
-                "name": "external-nat",
-                "type": "ONE_TO_ONE_NAT",
-                "networkTier": "PREMIUM",
-            });
-            if let Some(addr) = &vm.address {
-                access["natIP"] = json!(refs::placeholder(&NodeId::address(addr), "address"));
-            }
-            nic["accessConfigs"] = Value::Array(vec![access]);
-        }
-        nic
-    }
-
-    fn metadata(&self, vm: &Vm, boot_config: Option<&str>) -> Value {
-        let mut items = vec![json!({ "key": "enable-guest-attributes", "value": "TRUE" })];
-        if let Some(value) = boot_config {
-            let key = crate::targets::cloud_init::metadata_key(vm);
-            items.push(obj([("key", key.into()), ("value", value.into())]));
-        }
-        if vm.swarm != crate::model::SwarmRole::None {
-            items.push(json!({ "key": super::SSH_KEYS_ITEM, "value": super::SSH_KEYS }));
-        }
-        obj([("items", Value::Array(items))])
-    }
-
-    fn tags(&self, vm: &Vm) -> Value {
-        let mut tags: Vec<String> = vm.tags.iter().map(|t| names::resource_name(t)).collect();
-        tags.push(names::resource_name(&vm.group));
-        tags.push(self.stack_tag.clone());
-        tags.sort();
-        tags.dedup();
-        obj([("items", tags.into())])
-    }
-
-    pub(super) fn instance(&self, vm: &Vm, boot_config: Option<&str>) -> InsertCall {
-        let mut labels: Vec<(&str, &str)> = vm
-            .labels
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        labels.push(("sdbc-group", &vm.group));
-        let mut disks = vec![self.boot_disk(vm)];
-        disks.extend(vm.disks.iter().map(|d| self.attached_disk(vm, d)));
-        let description = self.description(&format!("instance of group {}", vm.group));
-        let machine_type = format!("zones/{}/machineTypes/{}", vm.zone, vm.machine_type);
-        let body = obj([
-            ("name", names::resource_name(&vm.name).into()),
-            ("description", description.into()),
-            ("machineType", machine_type.into()),
-            ("tags", self.tags(vm)),
-            ("labels", self.labels(&labels)),
-            ("disks", Value::Array(disks)),
-            (
-                "networkInterfaces",
-                Value::Array(vec![self.network_interface(vm)]),
-            ),
-            ("metadata", self.metadata(vm, boot_config)),
-        ]);
+    pub(super) fn instance(
+        &self,
+        vm: &'m Vm,
+        boot_config: Option<&'m std::sync::Arc<str>>,
+        shared: &super::instance::Shared<'m>,
+    ) -> InsertCall {
+        let body = self.instance_body(vm, boot_config, shared);
         let path = format!("projects/{}/zones/{}/instances", self.project, vm.zone);
         self.call(NodeId::vm(&vm.name), path, body)
     }
-}
 
-/// A JSON object of `pairs`, in order, moving the values in (unlike
-/// `json!`, which copies an interpolated `Value` through serialization).
-fn obj<const N: usize>(pairs: [(&str, Value); N]) -> Value {
-    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+    pub(super) fn project(&self) -> &str {
+        &self.project
+    }
+
+    pub(super) fn stack_tag(&self) -> &str {
+        &self.stack_tag
+    }
+
+    pub(super) fn mark_labels(&self) -> &[(String, String); 3] {
+        &self.mark_labels
+    }
+
+    /// The zone of a declared disk.
+    pub(super) fn zone_of_disk(&self, disk: &str) -> Option<&str> {
+        self.model
+            .disks
+            .iter()
+            .find(|d| d.name == disk)
+            .map(|d| d.zone.as_str())
+    }
 }

@@ -23,7 +23,7 @@ use std::rc::Rc;
 use serde_json::{Map, Value};
 use sha2::{Digest as _, Sha256};
 
-use super::util;
+use crate::state::util;
 
 /// The longest JSON text a plan shows in full (a line break aside).
 pub const SHOWN_IN_FULL: usize = 80;
@@ -99,14 +99,14 @@ enum At {
 /// A body serialized as the state keeps it: the one definition of that
 /// form, used to write it ([`stored`], [`super::Attributes`]) and to
 /// compare a wanted body with it without building a copy.
-pub(super) struct Kept<'v, 'm> {
+pub(crate) struct Kept<'v, 'm> {
     value: &'v Value,
     at: At,
     memo: &'m Memo<'v>,
 }
 
 impl<'v, 'm> Kept<'v, 'm> {
-    pub(super) fn body(value: &'v Value, memo: &'m Memo<'v>) -> Self {
+    pub(crate) fn body(value: &'v Value, memo: &'m Memo<'v>) -> Self {
         Kept {
             value,
             at: At::Body,
@@ -169,7 +169,7 @@ pub struct Memo<'a> {
 
 impl<'a> Memo<'a> {
     /// The digest that stands for `s` in a state, if `s` is long.
-    fn long(&self, s: &'a str) -> Option<Rc<Digested>> {
+    pub(crate) fn long(&self, s: &'a str) -> Option<Rc<Digested>> {
         let mut seen = self.seen.borrow_mut();
         seen.entry(s)
             .or_insert_with(|| {
