@@ -28,13 +28,13 @@ type Labels<'a> = BTreeMap<Cow<'a, str>, Cow<'a, str>>;
 #[serde(rename_all = "camelCase")]
 struct Instance<'a> {
     name: String,
-    description: &'a str,
-    machine_type: &'a str,
+    description: &'a RawValue,
+    machine_type: &'a RawValue,
     tags: Items<String>,
     labels: &'a RawValue,
     disks: Vec<AttachedDisk<'a>>,
     network_interfaces: [NetworkInterface<'a>; 1],
-    metadata: Items<Item<'a>>,
+    metadata: &'a RawValue,
 }
 
 #[derive(Serialize)]
@@ -60,17 +60,17 @@ struct AttachedDisk<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct InitializeParams<'a> {
-    source_image: &'a str,
-    disk_size_gb: &'a str,
-    disk_type: &'a str,
+    source_image: &'a RawValue,
+    disk_size_gb: &'a RawValue,
+    disk_type: &'a RawValue,
     labels: Labels<'a>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct NetworkInterface<'a> {
-    network: &'a str,
-    subnetwork: &'a str,
+    network: &'a RawValue,
+    subnetwork: &'a RawValue,
     #[serde(rename = "networkIP")]
     network_ip: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -103,18 +103,46 @@ enum ItemValue<'a> {
 }
 
 /// What VMs made alike (a group's members) share in their bodies, made
-/// once for the first of them and reused while the next VM is alike.
+/// once for the first of them and reused while the next VM is alike: each
+/// part already written as JSON, so it is copied rather than written again.
 struct Shape<'m> {
     /// The VM it was made from.
     from: &'m Vm,
-    description: String,
-    machine_type: String,
+    description: Box<RawValue>,
+    machine_type: Box<RawValue>,
     labels: Box<RawValue>,
-    source_image: String,
-    disk_size_gb: String,
-    disk_type: String,
-    network: String,
-    subnetwork: String,
+    source_image: Box<RawValue>,
+    disk_size_gb: Box<RawValue>,
+    disk_type: Box<RawValue>,
+    network: Box<RawValue>,
+    subnetwork: Box<RawValue>,
+}
+
+/// A VM's metadata in the kept form, shared by the VMs with the same boot
+/// configuration (the same text), key and login keys.
+struct Metadata {
+    boot_config: Option<Arc<str>>,
+    key: &'static str,
+    ssh_keys: bool,
+    kept: Box<RawValue>,
+    /// The boot configuration, when the kept form has its digest.
+    long: Option<Arc<str>>,
+}
+
+impl Metadata {
+    fn fits(&self, boot_config: Option<&Arc<str>>, key: &str, ssh_keys: bool) -> bool {
+        let same_config = match (&self.boot_config, boot_config) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+            (None, None) => true,
+            _ => false,
+        };
+        same_config && self.key == key && self.ssh_keys == ssh_keys
+    }
+}
+
+/// `value` written as JSON.
+fn raw<T: Serialize + ?Sized>(value: &T) -> Box<RawValue> {
+    serde_json::value::to_raw_value(value).expect("strings and maps of strings serialize")
 }
 
 impl Shape<'_> {
@@ -137,6 +165,7 @@ impl Shape<'_> {
 pub(super) struct Shared<'m> {
     memo: Memo<'m>,
     shape: RefCell<Option<Rc<Shape<'m>>>>,
+    metadata: RefCell<Option<Rc<Metadata>>>,
 }
 
 impl<'m> Ctx<'m> {
@@ -149,8 +178,7 @@ impl<'m> Ctx<'m> {
         shared: &Shared<'m>,
     ) -> Body {
         let shape = self.shape(vm, shared);
-        let mut long = Vec::new();
-        let metadata = self.metadata_items(vm, boot_config, &shared.memo, &mut long);
+        let metadata = metadata(vm, boot_config, shared);
         let mut disks = vec![self.boot_disk(vm, &shape)];
         disks.extend(vm.disks.iter().map(|d| self.attached_disk(vm, d)));
         let body = Instance {
@@ -163,9 +191,9 @@ impl<'m> Ctx<'m> {
             labels: &shape.labels,
             disks,
             network_interfaces: [network_interface(vm, &shape)],
-            metadata: Items { items: metadata },
+            metadata: &metadata.kept,
         };
-        Body::of_kept(&body, long)
+        Body::of_kept(&body, metadata.long.iter().cloned().collect())
     }
 
     /// The shape of `vm`: the last one when it fits, else a new one.
@@ -179,26 +207,28 @@ impl<'m> Ctx<'m> {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .chain([("sdbc-group", vm.group.as_str())]);
-        let labels = serde_json::value::to_raw_value(&self.label_map(extra))
-            .expect("a map of strings serializes");
+        let labels = raw(&self.label_map(extra));
         let project = self.project();
         let region = self.region_of(&vm.network);
         let shape = Rc::new(Shape {
             from: vm,
-            description: self.description(&format!("instance of group {}", vm.group)),
-            machine_type: format!("zones/{}/machineTypes/{}", vm.zone, vm.machine_type),
+            description: raw(&self.description(&format!("instance of group {}", vm.group))),
+            machine_type: raw(&format!(
+                "zones/{}/machineTypes/{}",
+                vm.zone, vm.machine_type
+            )),
             labels,
-            source_image: self.image_url(&vm.image),
-            disk_size_gb: vm.boot_disk_gb.to_string(),
-            disk_type: format!(
+            source_image: raw(&self.image_url(&vm.image)),
+            disk_size_gb: raw(&vm.boot_disk_gb.to_string()),
+            disk_type: raw(&format!(
                 "projects/{project}/zones/{}/diskTypes/{BOOT_DISK_TYPE}",
                 vm.zone
-            ),
-            network: self.network_url(&vm.network),
-            subnetwork: format!(
+            )),
+            network: raw(&self.network_url(&vm.network)),
+            subnetwork: raw(&format!(
                 "projects/{project}/regions/{region}/subnetworks/{}",
                 names::resource_name(&vm.network)
-            ),
+            )),
         });
         *last = Some(Rc::clone(&shape));
         shape
@@ -218,37 +248,6 @@ impl<'m> Ctx<'m> {
             map.insert(Cow::from(k.as_str()), Cow::from(v.as_str()));
         }
         map
-    }
-
-    fn metadata_items(
-        &self,
-        vm: &'m Vm,
-        boot_config: Option<&'m Arc<str>>,
-        memo: &Memo<'m>,
-        long: &mut Vec<Arc<str>>,
-    ) -> Vec<Item<'m>> {
-        let mut items = vec![Item {
-            key: "enable-guest-attributes",
-            value: ItemValue::Text("TRUE"),
-        }];
-        if let Some(text) = boot_config {
-            let value = match memo.long(text) {
-                Some(digest) => {
-                    long.push(Arc::clone(text));
-                    ItemValue::Digest(digest)
-                }
-                None => ItemValue::Text(text),
-            };
-            let key = crate::targets::cloud_init::metadata_key(vm);
-            items.push(Item { key, value });
-        }
-        if vm.swarm != SwarmRole::None {
-            items.push(Item {
-                key: SSH_KEYS_ITEM,
-                value: ItemValue::Text(SSH_KEYS),
-            });
-        }
-        items
     }
 
     fn tags(&self, vm: &Vm) -> Vec<String> {
@@ -313,4 +312,48 @@ fn network_interface<'a>(vm: &'a Vm, shape: &'a Shape<'_>) -> NetworkInterface<'
         network_ip: &vm.internal_ip,
         access_configs,
     }
+}
+
+/// `vm`'s metadata: the last VM's when it fits, else written anew.
+fn metadata<'m>(
+    vm: &'m Vm,
+    boot_config: Option<&'m Arc<str>>,
+    shared: &Shared<'m>,
+) -> Rc<Metadata> {
+    let key = crate::targets::cloud_init::metadata_key(vm);
+    let ssh_keys = vm.swarm != SwarmRole::None;
+    let mut last = shared.metadata.borrow_mut();
+    if let Some(m) = last.as_ref().filter(|m| m.fits(boot_config, key, ssh_keys)) {
+        return Rc::clone(m);
+    }
+    let mut items = vec![Item {
+        key: "enable-guest-attributes",
+        value: ItemValue::Text("TRUE"),
+    }];
+    let mut long = None;
+    if let Some(text) = boot_config {
+        let value = match shared.memo.long(text) {
+            Some(digest) => {
+                long = Some(Arc::clone(text));
+                ItemValue::Digest(digest)
+            }
+            None => ItemValue::Text(text),
+        };
+        items.push(Item { key, value });
+    }
+    if ssh_keys {
+        items.push(Item {
+            key: SSH_KEYS_ITEM,
+            value: ItemValue::Text(SSH_KEYS),
+        });
+    }
+    let m = Rc::new(Metadata {
+        boot_config: boot_config.cloned(),
+        key,
+        ssh_keys,
+        kept: raw(&Items { items }),
+        long,
+    });
+    *last = Some(Rc::clone(&m));
+    m
 }

@@ -279,3 +279,43 @@ fn output_is_deterministic_and_round_trips() {
     let back: Vec<InsertCall> = serde_json::from_str(&a).unwrap_or_default();
     assert_eq!(back, calls_of(&two_vm_model(), &user_data()));
 }
+
+/// What the members of a group share is made once and reused while the
+/// next VM is alike: every field it is made of, changed alone, must give
+/// the same body as the VM made on its own.
+#[test]
+fn shared_parts_never_leak_between_vms_that_differ() {
+    let base = two_vm_model();
+    let variants: Vec<Box<dyn Fn(&mut crate::model::Vm)>> = vec![
+        Box::new(|v| v.zone = String::from("europe-west1-c")),
+        Box::new(|v| v.machine_type = String::from("e2-small")),
+        Box::new(|v| v.image = String::from("debian-cloud/debian-12")),
+        Box::new(|v| v.boot_disk_gb = 99),
+        Box::new(|v| v.group = String::from("other")),
+        Box::new(|v| {
+            v.labels.insert(String::from("team"), String::from("web"));
+        }),
+        Box::new(|v| v.swarm = SwarmRole::None),
+        Box::new(|v| v.cloud_init = !v.cloud_init),
+    ];
+    let mut data = user_data();
+    data.insert(
+        String::from("twin"),
+        "#cloud-config\n# twin\n".repeat(9).into(),
+    );
+    for change in &variants {
+        let mut model = base.clone();
+        let mut twin = model.vms[1].clone();
+        twin.name = String::from("twin");
+        change(&mut twin);
+        model.vms.push(twin.clone());
+        let calls = calls_of(&model, &data);
+        let mut alone = base.clone();
+        alone.vms = vec![twin];
+        let expected = calls_of(&alone, &data);
+        assert_eq!(
+            call(&calls, "gce.vm.twin").body.to_value(),
+            call(&expected, "gce.vm.twin").body.to_value()
+        );
+    }
+}
