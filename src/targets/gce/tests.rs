@@ -286,7 +286,8 @@ fn output_is_deterministic_and_round_trips() {
 #[test]
 fn shared_parts_never_leak_between_vms_that_differ() {
     let base = two_vm_model();
-    let variants: Vec<Box<dyn Fn(&mut crate::model::Vm)>> = vec![
+    type Change = Box<dyn Fn(&mut crate::model::Vm)>;
+    let variants: Vec<Change> = vec![
         Box::new(|v| v.zone = String::from("europe-west1-c")),
         Box::new(|v| v.machine_type = String::from("e2-small")),
         Box::new(|v| v.image = String::from("debian-cloud/debian-12")),
