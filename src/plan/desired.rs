@@ -64,11 +64,18 @@ impl Desired {
 
 /// `(kind, location)` of a collection path such as `projects/P/zones/Z/disks`.
 pub fn parse_collection(path: &str) -> Option<(&'static str, Location)> {
-    let parts: Vec<&str> = path.split('/').collect();
-    let (location, last) = match parts.as_slice() {
-        ["projects", _, "global", last] => (Location::Global, *last),
-        ["projects", _, "regions", r, last] => (Location::Region((*r).to_string()), *last),
-        ["projects", _, "zones", z, last] => (Location::Zone((*z).to_string()), *last),
+    let mut parts = path.split('/');
+    let mut next = || parts.next();
+    let (location, last) = match (next(), next(), next(), next(), next(), next()) {
+        (Some("projects"), Some(_), Some("global"), Some(last), None, None) => {
+            (Location::Global, last)
+        }
+        (Some("projects"), Some(_), Some("regions"), Some(r), Some(last), None) => {
+            (Location::Region(r.to_string()), last)
+        }
+        (Some("projects"), Some(_), Some("zones"), Some(z), Some(last), None) => {
+            (Location::Zone(z.to_string()), last)
+        }
         _ => return None,
     };
     let kind = match last {
@@ -132,6 +139,10 @@ mod tests {
             Some(("address", Location::Region("r".into())))
         );
         assert_eq!(parse_collection("projects/p/zones/z/bogus"), None);
+        assert_eq!(parse_collection("projects/p/global/networks/extra"), None);
+        assert_eq!(parse_collection("projects/p/zones/z/disks/extra"), None);
+        assert_eq!(parse_collection("projects/p/zones/disks"), None);
+        assert_eq!(parse_collection("folders/p/global/networks"), None);
         assert_eq!(
             node_id("instance", "worker-0"),
             Some(NodeId::vm("worker-0"))
