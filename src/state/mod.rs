@@ -54,7 +54,7 @@ pub struct State {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub zone: Option<String>,
     /// Resources by address, e.g. `vm.worker[2]`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "util::packed_map")]
     pub resources: BTreeMap<String, ResourceState>,
     /// Operations a run started and had not seen finish when it saved, by
     /// node: the next run waits for them before it refreshes.
@@ -125,10 +125,18 @@ impl State {
 
     /// Serialises to the on-disk form: pretty JSON with a trailing newline.
     pub fn to_json(&self) -> String {
-        let mut text =
-            serde_json::to_string_pretty(self).expect("State holds only JSON-representable data");
-        text.push('\n');
-        text
+        let mut text = Vec::new();
+        self.write_json(&mut text)
+            .expect("State holds only JSON-representable data and memory takes every write");
+        String::from_utf8(text).expect("serde_json writes UTF-8")
+    }
+
+    /// Writes the on-disk form ([`to_json`](Self::to_json)) to `w` as it is
+    /// made, without building the text first: what [`StateStore::save`]
+    /// does with a file of megabytes.
+    pub fn write_json<W: std::io::Write>(&self, mut w: W) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut w, self)?;
+        w.write_all(b"\n")
     }
 
     /// Parses the on-disk form, refusing versions newer than this build

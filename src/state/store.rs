@@ -196,7 +196,7 @@ impl StateStore {
             mode: 0o600,
             hook,
         };
-        util::atomic_write(&self.path, state.to_json().as_bytes(), &opts).map_err(|source| {
+        util::atomic_write_with(&self.path, &opts, |w| state.write_json(w)).map_err(|source| {
             state.serial -= 1;
             StateError::Io {
                 path: self.path.clone(),

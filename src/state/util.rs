@@ -1,13 +1,17 @@
 //! Small helpers shared by the state files: random ids, hex, timestamps,
 //! host and process facts, and the atomic file write.
 
+use std::collections::BTreeMap;
+use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
+use std::marker::PhantomData;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ring::rand::{SecureRandom, SystemRandom};
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 
 /// Fills `buf` from the operating system's CSPRNG.
 pub(crate) fn random_bytes(buf: &mut [u8]) -> io::Result<()> {
@@ -109,6 +113,44 @@ pub(crate) fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// Reads a JSON object into a `BTreeMap` built in one pass from its entries
+/// sorted by key (the order the state file keeps them in): full tree nodes
+/// and no search per entry, where reading entry by entry leaves nodes half
+/// full. A key given twice keeps its last value, as reading entry by entry
+/// does.
+pub(crate) fn packed_map<'de, D, V>(d: D) -> Result<BTreeMap<String, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct Entries<V>(PhantomData<V>);
+
+    impl<'de, V: Deserialize<'de>> Visitor<'de> for Entries<V> {
+        type Value = BTreeMap<String, V>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a map")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
+            while let Some(entry) = map.next_entry()? {
+                entries.push(entry);
+            }
+            // Sorts stably (linear on sorted entries) and keeps the last
+            // of equal keys.
+            Ok(BTreeMap::from_iter(entries))
+        }
+    }
+
+    d.deserialize_map(Entries(PhantomData))
+}
+
+/// The buffer between a writer and the temporary file in
+/// [`atomic_write_with`]: large enough that a state file of megabytes is
+/// written in few system calls.
+const WRITE_BUFFER: usize = 64 * 1024;
+
 /// Points in [`atomic_write`] where tests can inject a failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum WriteStep {
@@ -127,10 +169,21 @@ pub(crate) struct AtomicWrite<'a> {
 }
 
 /// Replaces `path` with `bytes` so that a reader sees either the old or the
-/// new content, never a mix: write `<path>.tmp`, fsync it, keep the old file
-/// as `<path>.backup` (hard link, so `path` never disappears), rename the
-/// temporary over `path`, fsync the directory.
+/// new content, never a mix (see [`atomic_write_with`]).
 pub(crate) fn atomic_write(path: &Path, bytes: &[u8], opts: &AtomicWrite<'_>) -> io::Result<()> {
+    atomic_write_with(path, opts, |w| w.write_all(bytes))
+}
+
+/// Replaces `path` with what `write` writes, so that a reader sees either
+/// the old or the new content, never a mix: write `<path>.tmp` (buffered,
+/// so the content need not be built in memory first), fsync it, keep the
+/// old file as `<path>.backup` (hard link, so `path` never disappears),
+/// rename the temporary over `path`, fsync the directory.
+pub(crate) fn atomic_write_with(
+    path: &Path,
+    opts: &AtomicWrite<'_>,
+    write: impl FnOnce(&mut BufWriter<File>) -> io::Result<()>,
+) -> io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -138,14 +191,16 @@ pub(crate) fn atomic_write(path: &Path, bytes: &[u8], opts: &AtomicWrite<'_>) ->
     fs::create_dir_all(&dir)?;
     let tmp = with_suffix(path, ".tmp");
     {
-        let mut f = OpenOptions::new()
+        let f = OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(true)
             .mode(opts.mode)
             .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+        let mut w = BufWriter::with_capacity(WRITE_BUFFER, f);
+        write(&mut w)?;
+        w.flush()?;
+        w.get_ref().sync_all()?;
     }
     (opts.hook)(WriteStep::TmpSynced)?;
     if opts.backup && path.exists() {
@@ -181,6 +236,31 @@ mod tests {
         let parts: Vec<_> = id.split('-').map(str::len).collect();
         assert_eq!(parts, [8, 4, 4, 4, 12]);
         assert_eq!(&id[14..15], "4");
+    }
+
+    #[test]
+    fn packed_map_reads_like_a_btree_map() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct M(#[serde(deserialize_with = "packed_map")] BTreeMap<String, u32>);
+        let read = |t: &str| {
+            serde_json::from_str::<M>(t)
+                .map(|m| m.0)
+                .map_err(|e| e.to_string())
+        };
+        let plain =
+            |t: &str| serde_json::from_str::<BTreeMap<String, u32>>(t).map_err(|e| e.to_string());
+        for text in [
+            r#"{"b": 2, "a": 1, "c": 3}"#,
+            r#"{"a": 1, "b": 2, "a": 9}"#,
+            r#"{}"#,
+            r#"[1]"#,
+            r#"{"a": "x"}"#,
+        ] {
+            assert_eq!(read(text), plain(text), "{text}");
+        }
+        let many: BTreeMap<String, u32> = (0..1000).map(|i| (format!("k{i:04}"), i)).collect();
+        let text = serde_json::to_string(&many).expect("json");
+        assert_eq!(read(&text), Ok(many));
     }
 
     #[test]
