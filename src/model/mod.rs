@@ -9,10 +9,12 @@
 
 pub mod firewalls;
 mod id;
+mod labels;
 pub mod loadtest;
 pub mod names;
 
 pub use id::{BadNodeId, Layer, NodeId, NodeKind};
+pub use labels::{ENGINE_LABEL_GROUP, ENGINE_LABEL_MEMBER, EngineLabels};
 
 use std::collections::BTreeMap;
 
@@ -161,7 +163,7 @@ pub struct Vm {
     /// Kernel settings (e.g. `vm.max_map_count` where Elasticsearch runs).
     pub sysctl: BTreeMap<String, String>,
     /// Docker engine labels used for placement (`sdbc.group`, `sdbc.member`).
-    pub engine_labels: BTreeMap<String, String>,
+    pub engine_labels: EngineLabels,
     /// Whether the VM's image runs cloud-init on first boot (Ubuntu images
     /// do; Debian's Compute Engine images do not). When false, the cloud-init
     /// target renders an equivalent `startup-script` instead of user-data.
@@ -182,21 +184,31 @@ impl Vm {
         group: impl Into<String>,
         machine_type: impl Into<String>,
     ) -> Vm {
-        let (name, group) = (name.into(), group.into());
-        let mut tags = vec![group.clone()];
+        let group = group.into();
+        let label = std::sync::Arc::from(group.as_str());
+        Vm::in_group(name.into(), group, label, machine_type.into())
+    }
+
+    /// [`Vm::new`], with the group's name for the engine labels given once
+    /// for all the members of a group (they share it).
+    pub fn in_group(
+        name: String,
+        group: String,
+        group_label: std::sync::Arc<str>,
+        machine_type: String,
+    ) -> Vm {
+        let mut tags = Vec::with_capacity(2);
+        tags.push(group.clone());
         if name != group {
             tags.push(name.clone());
         }
-        let engine_labels = BTreeMap::from([
-            (String::from("sdbc.group"), group.clone()),
-            (String::from("sdbc.member"), name.clone()),
-        ]);
+        let engine_labels = EngineLabels::of_member(group_label, &name);
         let boot_bytes = defaults::size_bytes("vm", "disk_size");
         Vm {
             name,
             group,
             index: None,
-            machine_type: machine_type.into(),
+            machine_type,
             zone: String::new(),
             image: String::new(),
             boot_disk_gb: names::gce_gb(boot_bytes),

@@ -17,6 +17,7 @@ mod infra;
 mod limits;
 pub mod load;
 mod loadtest;
+mod members;
 mod scope;
 mod services;
 mod ssh;
