@@ -11,7 +11,7 @@ use crate::sema::{EntityKind, ModelDep};
 use crate::span::Span;
 
 /// VM name -> the Swarm step that makes it a node.
-type SwarmSteps = foldhash::HashMap<String, NodeIndex>;
+type SwarmSteps<'m> = foldhash::HashMap<&'m str, NodeIndex>;
 
 pub fn build(model: &Model, deps: &[ModelDep]) -> DepGraph {
     let mut g = DepGraph::default();
@@ -22,6 +22,7 @@ pub fn build(model: &Model, deps: &[ModelDep]) -> DepGraph {
     stack(&mut g, model, &vms, &swarm_nodes);
     references(&mut g, &vms, deps, &swarm_nodes);
     managers_in_turn(&mut g, model, &swarm_nodes);
+    g.finish();
     g
 }
 
@@ -50,30 +51,69 @@ fn cloud(g: &mut DepGraph, m: &Model) {
 /// instance's prerequisites: what its body names, then the rules of its
 /// network, then the NFS servers it mounts.
 fn hosts(g: &mut DepGraph, m: &Model) {
-    for vm in &m.vms {
-        g.add_node(NodeId::vm(&vm.name), vm.span);
-    }
-    for vm in &m.vms {
-        let id = NodeId::vm(&vm.name);
+    let hosts: Vec<NodeIndex> = m
+        .vms
+        .iter()
+        .map(|vm| g.add_node(NodeId::vm(&vm.name), vm.span))
+        .collect();
+    // Per network (few; many VMs each): its node, its subnetwork's, its rules'.
+    let mut networks: foldhash::HashMap<&str, NetworkNodes> = Default::default();
+    for (vm, &host) in m.vms.iter().zip(&hosts) {
         let span = vm.span;
-        g.add_edge(&NodeId::network(&vm.network), &id, R::VmOnNetwork, span);
-        g.add_edge(
-            &NodeId::subnetwork(&vm.network),
-            &id,
-            R::VmInSubnetwork,
-            span,
-        );
-        if let Some(a) = &vm.address {
-            g.add_edge(&NodeId::address(a), &id, R::AddressReserved, span);
+        let net = networks
+            .entry(vm.network.as_str())
+            .or_insert_with(|| NetworkNodes::of(g, m, &vm.network));
+        let net = (net.network, net.subnetwork, net.rules.clone());
+        if let Some(n) = net.0 {
+            g.link(n, host, R::VmOnNetwork, span);
+        }
+        if let Some(s) = net.1 {
+            g.link(s, host, R::VmInSubnetwork, span);
+        }
+        let named = |g: &DepGraph, id: NodeId| g.node(id.as_str());
+        if let Some(a) = vm
+            .address
+            .as_deref()
+            .and_then(|a| named(g, NodeId::address(a)))
+        {
+            g.link(a, host, R::AddressReserved, span);
         }
         for d in &vm.disks {
-            g.add_edge(&NodeId::disk(d), &id, R::DiskAttached, span);
+            if let Some(d) = named(g, NodeId::disk(d)) {
+                g.link(d, host, R::DiskAttached, span);
+            }
         }
-        for f in m.firewalls.iter().filter(|f| f.network == vm.network) {
-            g.add_edge(&NodeId::firewall(&f.name), &id, R::VmBehindRules, span);
+        for &rule in net.2.iter() {
+            g.link(rule, host, R::VmBehindRules, span);
         }
         for mount in &vm.nfs_mounts {
-            g.add_edge(&NodeId::vm(&mount.server), &id, R::NfsServerFirst, span);
+            if let Some(server) = named(g, NodeId::vm(&mount.server)) {
+                g.link(server, host, R::NfsServerFirst, span);
+            }
+        }
+    }
+}
+
+/// The nodes a VM's network gives it edges from.
+struct NetworkNodes {
+    network: Option<NodeIndex>,
+    subnetwork: Option<NodeIndex>,
+    /// The network's firewall rules, in program order.
+    rules: std::rc::Rc<[NodeIndex]>,
+}
+
+impl NetworkNodes {
+    fn of(g: &DepGraph, m: &Model, network: &str) -> NetworkNodes {
+        let rules = m
+            .firewalls
+            .iter()
+            .filter(|f| f.network == network)
+            .filter_map(|f| g.node(NodeId::firewall(&f.name).as_str()))
+            .collect();
+        NetworkNodes {
+            network: g.node(NodeId::network(network).as_str()),
+            subnetwork: g.node(NodeId::subnetwork(network).as_str()),
+            rules,
         }
     }
 }
@@ -93,7 +133,7 @@ fn managers_in_turn(g: &mut DepGraph, m: &Model, swarm_nodes: &SwarmSteps) {
         .filter(|v| v.swarm == SwarmRole::Manager)
         .filter_map(|v| {
             let vm = g.node(NodeId::vm(&v.name).as_str())?;
-            Some((vm, swarm_nodes.get(&v.name).copied().unwrap_or(vm)))
+            Some((vm, swarm_nodes.get(v.name.as_str()).copied().unwrap_or(vm)))
         })
         .collect();
     for pair in managers.windows(2) {
@@ -106,7 +146,7 @@ fn managers_in_turn(g: &mut DepGraph, m: &Model, swarm_nodes: &SwarmSteps) {
 }
 
 /// The Swarm formation steps; returns the step that makes each VM a node.
-fn swarm(g: &mut DepGraph, m: &Model) -> SwarmSteps {
+fn swarm<'m>(g: &mut DepGraph, m: &'m Model) -> SwarmSteps<'m> {
     let mut steps = SwarmSteps::default();
     let Some(first) = m.vms.iter().find(|v| v.swarm == SwarmRole::Manager) else {
         return steps;
@@ -119,7 +159,7 @@ fn swarm(g: &mut DepGraph, m: &Model) -> SwarmSteps {
         R::FirstManagerInits,
         first.span,
     );
-    steps.insert(first.name.clone(), init);
+    steps.insert(first.name.as_str(), init);
     for vm in m
         .vms
         .iter()
@@ -130,7 +170,7 @@ fn swarm(g: &mut DepGraph, m: &Model) -> SwarmSteps {
         if let Some(host) = g.node(NodeId::vm(&vm.name).as_str()) {
             g.link(host, join, R::VmUpBeforeJoin, vm.span);
         }
-        steps.insert(vm.name.clone(), join);
+        steps.insert(vm.name.as_str(), join);
     }
     steps
 }
@@ -169,7 +209,7 @@ fn stack(g: &mut DepGraph, m: &Model, vms: &VmIndex, swarm_nodes: &SwarmSteps) {
             g.add_edge(&config, &id, R::ServiceReadsConfig, s.span);
         }
         for vm in vms.placed(&s.placement) {
-            if let Some(&step) = swarm_nodes.get(&vm.name) {
+            if let Some(&step) = swarm_nodes.get(vm.name.as_str()) {
                 g.link(step, service, R::ServiceOnNode, s.span);
             }
         }
@@ -200,10 +240,12 @@ fn nodes_of(
     if kind == EntityKind::Vm {
         return vms
             .group(name)
-            .filter_map(|v| match as_swarm_node.and_then(|s| s.get(&v.name)) {
-                Some(&step) => Some(step),
-                None => g.node(NodeId::vm(&v.name).as_str()),
-            })
+            .filter_map(
+                |v| match as_swarm_node.and_then(|s| s.get(v.name.as_str())) {
+                    Some(&step) => Some(step),
+                    None => g.node(NodeId::vm(&v.name).as_str()),
+                },
+            )
             .collect();
     }
     node_kind(kind)
@@ -226,7 +268,7 @@ fn references(g: &mut DepGraph, vms: &VmIndex, deps: &[ModelDep], swarm_nodes: &
         let tos = nodes_of(g, vms, (d.to.0, &d.to.1), in_stack.then_some(swarm_nodes));
         let reason = R::Program {
             how: d.reason,
-            target: d.to.1.clone(),
+            target: std::sync::Arc::from(d.to.1.as_str()),
         };
         for &from in &froms {
             for &to in &tos {
