@@ -23,10 +23,10 @@ pub struct EngineLabels(Vec<(Arc<str>, Arc<str>)>);
 
 impl EngineLabels {
     /// The labels of a member of `group` (shared by its members) named `member`.
-    pub fn of_member(group: Arc<str>, member: &str) -> EngineLabels {
+    pub fn of_member(group: Arc<str>, member: Arc<str>) -> EngineLabels {
         let mut pairs = Vec::with_capacity(2);
         pairs.push((GROUP_KEY.clone(), group));
-        pairs.push((MEMBER_KEY.clone(), Arc::from(member)));
+        pairs.push((MEMBER_KEY.clone(), member));
         EngineLabels(pairs)
     }
 
@@ -84,7 +84,7 @@ mod tests {
 
     #[test]
     fn lists_and_serializes_as_a_map_would() {
-        let mut labels = EngineLabels::of_member(Arc::from("web"), "web-2");
+        let mut labels = EngineLabels::of_member(Arc::from("web"), Arc::from("web-2"));
         let mut map = BTreeMap::from([
             (String::from(ENGINE_LABEL_GROUP), String::from("web")),
             (String::from(ENGINE_LABEL_MEMBER), String::from("web-2")),

@@ -12,9 +12,11 @@ mod id;
 mod labels;
 pub mod loadtest;
 pub mod names;
+mod text;
 
 pub use id::{BadNodeId, Layer, NodeId, NodeKind};
 pub use labels::{ENGINE_LABEL_GROUP, ENGINE_LABEL_MEMBER, EngineLabels};
+pub use text::SharedStr;
 
 use std::collections::BTreeMap;
 
@@ -130,20 +132,22 @@ impl SwarmRole {
 }
 
 /// One machine: a member of a group (`worker-2`) or a single VM (`monitoring`).
+/// What the members of a group hold alike (group, machine type, zone,
+/// image, network) is one shared [`SharedStr`], not a copy per member.
 #[derive(Debug, Clone, Serialize)]
 pub struct Vm {
     /// The GCE instance name (`worker-2`, or `monitoring` for a single VM).
     pub name: String,
     /// The group it belongs to (`worker`); equal to `name` for a single VM.
-    pub group: String,
+    pub group: SharedStr,
     /// Index in its group; `None` for a single VM.
     pub index: Option<u32>,
-    pub machine_type: String,
-    pub zone: String,
+    pub machine_type: SharedStr,
+    pub zone: SharedStr,
     /// Image family path, `PROJECT/FAMILY`.
-    pub image: String,
+    pub image: SharedStr,
     pub boot_disk_gb: u64,
-    pub network: String,
+    pub network: SharedStr,
     /// The internal address sdbc assigns from the subnetwork range.
     pub internal_ip: String,
     /// Name of the static external address, if it has one.
@@ -152,7 +156,7 @@ pub struct Vm {
     pub external_access: bool,
     pub swarm: SwarmRole,
     /// Network tags (the group name is always one of them).
-    pub tags: Vec<String>,
+    pub tags: Vec<SharedStr>,
     pub labels: BTreeMap<String, String>,
     /// Names of extra disks attached to it.
     pub disks: Vec<String>,
@@ -181,38 +185,29 @@ impl Vm {
     /// access and Swarm role; no zone, image, network or address yet.
     pub fn new(
         name: impl Into<String>,
-        group: impl Into<String>,
-        machine_type: impl Into<String>,
+        group: impl Into<SharedStr>,
+        machine_type: impl Into<SharedStr>,
     ) -> Vm {
+        let name = name.into();
         let group = group.into();
-        let label = std::sync::Arc::from(group.as_str());
-        Vm::in_group(name.into(), group, label, machine_type.into())
-    }
-
-    /// [`Vm::new`], with the group's name for the engine labels given once
-    /// for all the members of a group (they share it).
-    pub fn in_group(
-        name: String,
-        group: String,
-        group_label: std::sync::Arc<str>,
-        machine_type: String,
-    ) -> Vm {
+        // The member's name, shared by its tag and its engine label.
+        let member = SharedStr::from(name.as_str());
         let mut tags = Vec::with_capacity(2);
         tags.push(group.clone());
         if name != group {
-            tags.push(name.clone());
+            tags.push(member.clone());
         }
-        let engine_labels = EngineLabels::of_member(group_label, &name);
+        let engine_labels = EngineLabels::of_member(group.clone().into(), member.into());
         let boot_bytes = defaults::size_bytes("vm", "disk_size");
         Vm {
             name,
             group,
             index: None,
-            machine_type,
-            zone: String::new(),
-            image: String::new(),
+            machine_type: machine_type.into(),
+            zone: SharedStr::default(),
+            image: SharedStr::default(),
             boot_disk_gb: names::gce_gb(boot_bytes),
-            network: String::new(),
+            network: SharedStr::default(),
             internal_ip: String::new(),
             address: None,
             external_access: defaults::boolean("vm", "external_ip"),

@@ -241,9 +241,7 @@ impl<'a, 's> Evaluator<'a, 's> {
         let e = self.sym.entity(id);
         match e.kind {
             EntityKind::Service => Some(e.model_name.clone()),
-            EntityKind::Vm if self.vms.counts.get(&id) == Some(&None) => {
-                self.vms.ip(id, 0)
-            }
+            EntityKind::Vm if self.vms.counts.get(&id) == Some(&None) => self.vms.ip(id, 0),
             EntityKind::Secret => {
                 let name = e.qual_name.clone();
                 self.error(

@@ -5,7 +5,6 @@
 use crate::model::names::gce_gb;
 use crate::schema::defaults;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use super::attrs::{Attrs, word_of};
 use super::checks;
@@ -261,10 +260,14 @@ pub fn vms(ev: &mut Evaluator, gce: &GceSettings, networks: &[Network]) -> VmLow
         addresses: Vec::new(),
         exports: Vec::new(),
     };
+    let mut lw = Lowering {
+        gce,
+        networks,
+        texts: Texts::default(),
+    };
     for id in ids {
         let e = ev.sym.entity(id);
-        let (d, group) = (e.decl, e.model_name.clone());
-        let group_label: Arc<str> = Arc::from(group.as_str());
+        let (d, group) = (e.decl, SharedStr::from(&e.model_name));
         let ctx = ev.ctx_for(id);
         let count = ev.vms.counts.get(&id).copied().flatten();
         let exports = nfs_exports(ev, id, d, ctx, count.is_some());
@@ -272,7 +275,7 @@ pub fn vms(ev: &mut Evaluator, gce: &GceSettings, networks: &[Network]) -> VmLow
             Some(p) => {
                 let mt = word_of(ev, p, ctx, "machine_type").unwrap_or_default();
                 checks::machine_type(ev, &mt, p.span);
-                mt
+                lw.texts.take(mt)
             }
             None => continue,
         };
@@ -286,11 +289,10 @@ pub fn vms(ev: &mut Evaluator, gce: &GceSettings, networks: &[Network]) -> VmLow
             let name = ev.vms.name(id, i).unwrap_or_default();
             let vm = member(
                 ev,
+                &mut lw,
                 &a,
-                gce,
-                networks,
                 (id, i),
-                (&group, &group_label),
+                &group,
                 &name,
                 &machine_type,
                 &exports,
@@ -405,39 +407,72 @@ fn nfs_exports(
     out
 }
 
+/// What lowering every member reads, and the one copy of each text the
+/// members hold alike.
+struct Lowering<'x> {
+    gce: &'x GceSettings,
+    networks: &'x [Network],
+    texts: Texts,
+}
+
+/// One shared copy of each text (zone, image, network, machine type).
+#[derive(Default)]
+struct Texts(foldhash::HashSet<SharedStr>);
+
+impl Texts {
+    fn get(&mut self, s: &str) -> SharedStr {
+        match self.0.get(s) {
+            Some(t) => t.clone(),
+            None => self.take(s.to_string()),
+        }
+    }
+
+    fn take(&mut self, s: String) -> SharedStr {
+        if let Some(t) = self.0.get(s.as_str()) {
+            return t.clone();
+        }
+        let t = SharedStr::from(s);
+        self.0.insert(t.clone());
+        t
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn member(
     ev: &mut Evaluator,
+    lw: &mut Lowering,
     a: &Attrs,
-    gce: &GceSettings,
-    networks: &[Network],
     key: (EntityId, u32),
-    (group, group_label): (&str, &Arc<str>),
+    group: &SharedStr,
     name: &str,
-    machine_type: &str,
+    machine_type: &SharedStr,
     exports: &[NfsExport],
 ) -> Vm {
     let role = a
         .one_of(ev, "swarm", defaults::words("vm", "swarm"))
         .unwrap_or_else(|| defaults::text("vm", "swarm").into());
     let swarm = SwarmRole::of_word(&role);
-    let network = network_of(ev, a, networks)
-        .map(|n| networks[n].name.clone())
-        .unwrap_or_default();
-    let mut base = Vm::in_group(
-        name.to_string(),
-        group.to_string(),
-        group_label.clone(),
-        machine_type.to_string(),
-    );
+    let network = match network_of(ev, a, lw.networks) {
+        Some(n) => lw.texts.get(&lw.networks[n].name),
+        None => SharedStr::default(),
+    };
+    let mut base = Vm::new(name, group.clone(), machine_type.clone());
     let mut tags = std::mem::take(&mut base.tags);
-    tags.extend(a.text_list(ev, "tags").unwrap_or_default());
+    let more = a.text_list(ev, "tags").unwrap_or_default();
+    tags.extend(more.into_iter().map(|t| lw.texts.take(t)));
     tags.dedup();
     let is_static = ev.vms.is_static(key.0, key.1);
-    let image = a.string(ev, "image").unwrap_or_else(|| gce.image.clone());
+    let image = match a.string(ev, "image") {
+        Some(image) => lw.texts.take(image),
+        None => lw.texts.get(&lw.gce.image),
+    };
+    let zone = match a.word(ev, "zone") {
+        Some(zone) => lw.texts.take(zone),
+        None => lw.texts.get(&lw.gce.zone),
+    };
     Vm {
-        index: (name != group).then_some(key.1),
-        zone: a.word(ev, "zone").unwrap_or_else(|| gce.zone.clone()),
+        index: (*name != **group).then_some(key.1),
+        zone,
         cloud_init: crate::catalog::image(&image).is_none_or(|i| i.cloud_init),
         image,
         boot_disk_gb: a.size(ev, "disk_size").map_or(base.boot_disk_gb, gce_gb),
