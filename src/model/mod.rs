@@ -484,11 +484,25 @@ impl<'m> VmIndex<'m> {
 
     /// The members of a group, in model order.
     pub fn group(&self, group: &str) -> impl Iterator<Item = &'m Vm> + '_ {
-        self.by_group
-            .get(group)
-            .into_iter()
-            .flatten()
+        self.group_positions(group)
+            .iter()
             .map(|&i| &self.model.vms[i])
+    }
+
+    /// Where the members of a group are in the model's VMs, in order.
+    pub fn group_positions(&self, group: &str) -> &[usize] {
+        self.by_group.get(group).map_or(&[], Vec::as_slice)
+    }
+
+    /// Where the VMs a placement allows are in the model's VMs, in order.
+    pub fn placed_positions(&self, p: &Placement) -> Vec<usize> {
+        match (&p.member, &p.group) {
+            (Some(m), _) => self.by_name.get(m.as_str()).copied().into_iter().collect(),
+            (None, Some(g)) => self.group_positions(g).to_vec(),
+            (None, None) => (0..self.model.vms.len())
+                .filter(|&i| self.model.vms[i].swarm != SwarmRole::None)
+                .collect(),
+        }
     }
 
     /// The VMs a placement allows: one member, a group, or every Swarm node.
