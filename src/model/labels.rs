@@ -24,10 +24,10 @@ pub struct EngineLabels(Vec<(Arc<str>, Arc<str>)>);
 impl EngineLabels {
     /// The labels of a member of `group` (shared by its members) named `member`.
     pub fn of_member(group: Arc<str>, member: Arc<str>) -> EngineLabels {
-        let mut pairs = Vec::with_capacity(2);
-        pairs.push((GROUP_KEY.clone(), group));
-        pairs.push((MEMBER_KEY.clone(), member));
-        EngineLabels(pairs)
+        EngineLabels(vec![
+            (GROUP_KEY.clone(), group),
+            (MEMBER_KEY.clone(), member),
+        ])
     }
 
     /// Sets `key` to `value`; returns the value it replaces, if any.

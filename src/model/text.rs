@@ -142,7 +142,8 @@ mod tests {
             serde_json::to_string(&a).ok().as_deref(),
             Some("\"europe-west1-b\"")
         );
-        assert!(SharedStr::from("a") < SharedStr::from("b"));
+        let (x, y) = (SharedStr::from("a"), SharedStr::from("b"));
+        assert!(x < y);
         assert!(SharedStr::default().is_empty());
     }
 }
