@@ -78,9 +78,9 @@ pub fn cluster_program(
                 SwarmRole::None => return None,
             };
             let spec = MemberSpec {
-                group: v.group.clone(),
+                group: v.group.to_string(),
                 role,
-                zone: v.zone.clone(),
+                zone: v.zone.to_string(),
                 internal_ip: v.internal_ip.clone(),
                 first: first_manager.as_deref() == Some(v.name.as_str()),
             };

@@ -11,18 +11,71 @@ use crate::sema::{EntityKind, ModelDep};
 use crate::span::Span;
 
 /// VM name -> the Swarm step that makes it a node.
-type SwarmSteps = foldhash::HashMap<String, NodeIndex>;
+type SwarmSteps<'m> = foldhash::HashMap<&'m str, NodeIndex>;
+
+/// The nodes of each VM, by its position in the model's VMs (so the many
+/// look-ups of services and references hash no names).
+struct Members {
+    /// The VM's own node.
+    host: Vec<NodeIndex>,
+    /// The Swarm step that makes it a node, if it is in the Swarm.
+    step: Vec<Option<NodeIndex>>,
+}
 
 pub fn build(model: &Model, deps: &[ModelDep]) -> DepGraph {
     let mut g = DepGraph::default();
-    cloud(&mut g, model);
-    hosts(&mut g, model);
-    let swarm_nodes = swarm(&mut g, model);
     let vms = VmIndex::new(model);
-    stack(&mut g, model, &vms, &swarm_nodes);
-    references(&mut g, &vms, deps, &swarm_nodes);
-    managers_in_turn(&mut g, model, &swarm_nodes);
+    // Room for the edges at once: a list grown by doubling holds the old
+    // and the new list together at its last growth, the build's peak.
+    let edges = edge_estimate(model, &vms, deps);
+    g.graph.reserve_edges(edges);
+    g.edges.reserve(edges);
+    cloud(&mut g, model);
+    let host = hosts(&mut g, model);
+    let swarm_nodes = swarm(&mut g, model);
+    let step = model
+        .vms
+        .iter()
+        .map(|v| swarm_nodes.get(v.name.as_str()).copied())
+        .collect();
+    drop(swarm_nodes);
+    let members = Members { host, step };
+    stack(&mut g, model, &vms, &members);
+    references(&mut g, &vms, deps, &members);
+    managers_in_turn(&mut g, model, &members);
+    g.finish();
     g
+}
+
+/// About how many edges the program makes (the usual case exactly; a
+/// reference to a group counts once), so the edge list grows once.
+fn edge_estimate(m: &Model, vms: &VmIndex, deps: &[ModelDep]) -> usize {
+    let mut rules: foldhash::HashMap<&str, usize> = Default::default();
+    for f in &m.firewalls {
+        *rules.entry(f.network.as_str()).or_default() += 1;
+    }
+    let per_vm: usize = m
+        .vms
+        .iter()
+        .map(|v| {
+            let in_network = rules.get(v.network.as_str()).copied().unwrap_or(0);
+            2 + usize::from(v.address.is_some()) + v.disks.len() + in_network + v.nfs_mounts.len()
+        })
+        .sum();
+    let swarm_vms = m.vms.iter().filter(|v| v.swarm != SwarmRole::None).count();
+    let placed = |p: &crate::model::Placement| match (&p.member, &p.group) {
+        (Some(_), _) => 1,
+        (None, Some(g)) => vms.group_positions(g).len(),
+        (None, None) => swarm_vms,
+    };
+    let per_service: usize = m
+        .services
+        .iter()
+        .map(|s| 1 + s.secrets.len() + s.configs.len() + placed(&s.placement))
+        .sum();
+    let swarm = 2 * swarm_vms;
+    let stack = 1 + m.secrets.len() + m.configs.len() + per_service;
+    2 * m.networks.len() + m.firewalls.len() + per_vm + swarm + stack + deps.len()
 }
 
 fn cloud(g: &mut DepGraph, m: &Model) {
@@ -49,31 +102,71 @@ fn cloud(g: &mut DepGraph, m: &Model) {
 /// The VMs, with edges in the order the request builder lists an
 /// instance's prerequisites: what its body names, then the rules of its
 /// network, then the NFS servers it mounts.
-fn hosts(g: &mut DepGraph, m: &Model) {
-    for vm in &m.vms {
-        g.add_node(NodeId::vm(&vm.name), vm.span);
-    }
-    for vm in &m.vms {
-        let id = NodeId::vm(&vm.name);
+fn hosts(g: &mut DepGraph, m: &Model) -> Vec<NodeIndex> {
+    let hosts: Vec<NodeIndex> = m
+        .vms
+        .iter()
+        .map(|vm| g.add_node(NodeId::vm(&vm.name), vm.span))
+        .collect();
+    // Per network (few; many VMs each): its node, its subnetwork's, its rules'.
+    let mut networks: foldhash::HashMap<&str, NetworkNodes> = Default::default();
+    for (vm, &host) in m.vms.iter().zip(&hosts) {
         let span = vm.span;
-        g.add_edge(&NodeId::network(&vm.network), &id, R::VmOnNetwork, span);
-        g.add_edge(
-            &NodeId::subnetwork(&vm.network),
-            &id,
-            R::VmInSubnetwork,
-            span,
-        );
-        if let Some(a) = &vm.address {
-            g.add_edge(&NodeId::address(a), &id, R::AddressReserved, span);
+        let net = networks
+            .entry(vm.network.as_str())
+            .or_insert_with(|| NetworkNodes::of(g, m, &vm.network));
+        let net = (net.network, net.subnetwork, net.rules.clone());
+        if let Some(n) = net.0 {
+            g.link(n, host, R::VmOnNetwork, span);
+        }
+        if let Some(s) = net.1 {
+            g.link(s, host, R::VmInSubnetwork, span);
+        }
+        let named = |g: &DepGraph, id: NodeId| g.node(id.as_str());
+        if let Some(a) = vm
+            .address
+            .as_deref()
+            .and_then(|a| named(g, NodeId::address(a)))
+        {
+            g.link(a, host, R::AddressReserved, span);
         }
         for d in &vm.disks {
-            g.add_edge(&NodeId::disk(d), &id, R::DiskAttached, span);
+            if let Some(d) = named(g, NodeId::disk(d)) {
+                g.link(d, host, R::DiskAttached, span);
+            }
         }
-        for f in m.firewalls.iter().filter(|f| f.network == vm.network) {
-            g.add_edge(&NodeId::firewall(&f.name), &id, R::VmBehindRules, span);
+        for &rule in net.2.iter() {
+            g.link(rule, host, R::VmBehindRules, span);
         }
         for mount in &vm.nfs_mounts {
-            g.add_edge(&NodeId::vm(&mount.server), &id, R::NfsServerFirst, span);
+            if let Some(server) = named(g, NodeId::vm(&mount.server)) {
+                g.link(server, host, R::NfsServerFirst, span);
+            }
+        }
+    }
+    hosts
+}
+
+/// The nodes a VM's network gives it edges from.
+struct NetworkNodes {
+    network: Option<NodeIndex>,
+    subnetwork: Option<NodeIndex>,
+    /// The network's firewall rules, in program order.
+    rules: std::rc::Rc<[NodeIndex]>,
+}
+
+impl NetworkNodes {
+    fn of(g: &DepGraph, m: &Model, network: &str) -> NetworkNodes {
+        let rules = m
+            .firewalls
+            .iter()
+            .filter(|f| f.network == network)
+            .filter_map(|f| g.node(NodeId::firewall(&f.name).as_str()))
+            .collect();
+        NetworkNodes {
+            network: g.node(NodeId::network(network).as_str()),
+            subnetwork: g.node(NodeId::subnetwork(network).as_str()),
+            rules,
         }
     }
 }
@@ -86,14 +179,12 @@ fn hosts(g: &mut DepGraph, m: &Model) {
 /// Without a Swarm step (none in the program) the VMs are chained directly.
 /// Added last, and skipped where the program already orders the two the
 /// other way (an NFS server among the managers), so it never makes a cycle.
-fn managers_in_turn(g: &mut DepGraph, m: &Model, swarm_nodes: &SwarmSteps) {
-    let managers: Vec<(NodeIndex, NodeIndex)> = m
-        .vms
-        .iter()
-        .filter(|v| v.swarm == SwarmRole::Manager)
-        .filter_map(|v| {
-            let vm = g.node(NodeId::vm(&v.name).as_str())?;
-            Some((vm, swarm_nodes.get(&v.name).copied().unwrap_or(vm)))
+fn managers_in_turn(g: &mut DepGraph, m: &Model, members: &Members) {
+    let managers: Vec<(NodeIndex, NodeIndex)> = (0..m.vms.len())
+        .filter(|&i| m.vms[i].swarm == SwarmRole::Manager)
+        .map(|i| {
+            let vm = members.host[i];
+            (vm, members.step[i].unwrap_or(vm))
         })
         .collect();
     for pair in managers.windows(2) {
@@ -106,7 +197,7 @@ fn managers_in_turn(g: &mut DepGraph, m: &Model, swarm_nodes: &SwarmSteps) {
 }
 
 /// The Swarm formation steps; returns the step that makes each VM a node.
-fn swarm(g: &mut DepGraph, m: &Model) -> SwarmSteps {
+fn swarm<'m>(g: &mut DepGraph, m: &'m Model) -> SwarmSteps<'m> {
     let mut steps = SwarmSteps::default();
     let Some(first) = m.vms.iter().find(|v| v.swarm == SwarmRole::Manager) else {
         return steps;
@@ -119,7 +210,7 @@ fn swarm(g: &mut DepGraph, m: &Model) -> SwarmSteps {
         R::FirstManagerInits,
         first.span,
     );
-    steps.insert(first.name.clone(), init);
+    steps.insert(first.name.as_str(), init);
     for vm in m
         .vms
         .iter()
@@ -130,12 +221,12 @@ fn swarm(g: &mut DepGraph, m: &Model) -> SwarmSteps {
         if let Some(host) = g.node(NodeId::vm(&vm.name).as_str()) {
             g.link(host, join, R::VmUpBeforeJoin, vm.span);
         }
-        steps.insert(vm.name.clone(), join);
+        steps.insert(vm.name.as_str(), join);
     }
     steps
 }
 
-fn stack(g: &mut DepGraph, m: &Model, vms: &VmIndex, swarm_nodes: &SwarmSteps) {
+fn stack(g: &mut DepGraph, m: &Model, vms: &VmIndex, members: &Members) {
     if m.services.is_empty() && m.secrets.is_empty() && m.configs.is_empty() {
         return;
     }
@@ -168,8 +259,8 @@ fn stack(g: &mut DepGraph, m: &Model, vms: &VmIndex, swarm_nodes: &SwarmSteps) {
             let config = NodeId::new(NodeKind::StackConfig, &u.config);
             g.add_edge(&config, &id, R::ServiceReadsConfig, s.span);
         }
-        for vm in vms.placed(&s.placement) {
-            if let Some(&step) = swarm_nodes.get(&vm.name) {
+        for i in vms.placed_positions(&s.placement) {
+            if let Some(step) = members.step[i] {
                 g.link(step, service, R::ServiceOnNode, s.span);
             }
         }
@@ -195,14 +286,16 @@ fn nodes_of(
     g: &DepGraph,
     vms: &VmIndex,
     (kind, name): (EntityKind, &str),
-    as_swarm_node: Option<&SwarmSteps>,
+    members: &Members,
+    as_swarm_node: bool,
 ) -> Vec<NodeIndex> {
     if kind == EntityKind::Vm {
         return vms
-            .group(name)
-            .filter_map(|v| match as_swarm_node.and_then(|s| s.get(&v.name)) {
-                Some(&step) => Some(step),
-                None => g.node(NodeId::vm(&v.name).as_str()),
+            .group_positions(name)
+            .iter()
+            .map(|&i| match members.step[i].filter(|_| as_swarm_node) {
+                Some(step) => step,
+                None => members.host[i],
             })
             .collect();
     }
@@ -212,7 +305,7 @@ fn nodes_of(
         .collect()
 }
 
-fn references(g: &mut DepGraph, vms: &VmIndex, deps: &[ModelDep], swarm_nodes: &SwarmSteps) {
+fn references(g: &mut DepGraph, vms: &VmIndex, deps: &[ModelDep], members: &Members) {
     for d in deps {
         // A firewall names its targets by tag: it needs no VM to exist.
         if d.from.0 == EntityKind::Firewall && d.to.0 == EntityKind::Vm {
@@ -222,11 +315,11 @@ fn references(g: &mut DepGraph, vms: &VmIndex, deps: &[ModelDep], swarm_nodes: &
             d.from.0,
             EntityKind::Service | EntityKind::Config | EntityKind::Secret
         );
-        let froms = nodes_of(g, vms, (d.from.0, &d.from.1), None);
-        let tos = nodes_of(g, vms, (d.to.0, &d.to.1), in_stack.then_some(swarm_nodes));
+        let froms = nodes_of(g, vms, (d.from.0, &d.from.1), members, false);
+        let tos = nodes_of(g, vms, (d.to.0, &d.to.1), members, in_stack);
         let reason = R::Program {
             how: d.reason,
-            target: d.to.1.clone(),
+            target: d.to.1.clone().into(),
         };
         for &from in &froms {
             for &to in &tos {

@@ -76,7 +76,7 @@ pub struct DepGraph {
     /// Node ids to nodes (hashed: the graph is built with many look-ups).
     index: foldhash::HashMap<NodeId, NodeIndex>,
     /// Edges already present (petgraph's `find_edge` walks a node's edges,
-    /// which is slow for hubs such as `swarm.init`).
+    /// which is slow for hubs such as `swarm.init`); only while building.
     edges: foldhash::HashSet<(NodeIndex, NodeIndex)>,
 }
 
@@ -85,7 +85,7 @@ impl DepGraph {
         self.index.get(id).copied()
     }
 
-    pub fn add_node(&mut self, id: NodeId, span: Span) -> NodeIndex {
+    pub(crate) fn add_node(&mut self, id: NodeId, span: Span) -> NodeIndex {
         if let Some(&ix) = self.index.get(&id) {
             return ix;
         }
@@ -98,17 +98,37 @@ impl DepGraph {
     }
 
     /// `before` must be done before `after`.
-    pub fn add_edge(&mut self, before: &NodeId, after: &NodeId, reason: EdgeReason, span: Span) {
+    pub(crate) fn add_edge(
+        &mut self,
+        before: &NodeId,
+        after: &NodeId,
+        reason: EdgeReason,
+        span: Span,
+    ) {
         if let (Some(b), Some(a)) = (self.node(before.as_str()), self.node(after.as_str())) {
             self.link(b, a, reason, span);
         }
     }
 
     /// [`DepGraph::add_edge`] between nodes already looked up.
-    pub fn link(&mut self, before: NodeIndex, after: NodeIndex, reason: EdgeReason, span: Span) {
+    pub(crate) fn link(
+        &mut self,
+        before: NodeIndex,
+        after: NodeIndex,
+        reason: EdgeReason,
+        span: Span,
+    ) {
         if before != after && self.edges.insert((before, after)) {
             self.graph.add_edge(before, after, Edge { reason, span });
         }
+    }
+
+    /// The graph is complete: drop what only building needs and the room
+    /// the node and edge lists grew into (shrinking in place), since the
+    /// graph lives as long as the plan and apply that read it.
+    pub(crate) fn finish(&mut self) {
+        self.edges = Default::default();
+        self.graph.shrink_to_fit();
     }
 
     /// Every node id, sorted.

@@ -32,10 +32,11 @@ pub enum EdgeReason {
     ServiceReadsSecret,
     ServiceReadsConfig,
     ServiceOnNode,
-    /// The program says so: `target` is the model name of what is waited for.
+    /// The program says so: `target` is the model name of what is waited for
+    /// (shared by every edge one reference draws).
     Program {
         how: DepReason,
-        target: String,
+        target: std::sync::Arc<str>,
     },
 }
 

@@ -71,7 +71,7 @@ fn nfs(network: &str, cidr: &str, vms: &[&Vm]) -> Option<Firewall> {
     let mut targets: Vec<String> = vms
         .iter()
         .filter(|v| !v.nfs_exports.is_empty())
-        .map(|v| v.group.clone())
+        .map(|v| v.group.to_string())
         .collect();
     if targets.is_empty() {
         return None;

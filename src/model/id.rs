@@ -7,6 +7,7 @@
 use std::borrow::Borrow;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -133,7 +134,8 @@ impl NodeKind {
 /// and hashed as that text, so a `NodeId` looks up `str`-keyed maps.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct NodeId {
-    text: Box<str>,
+    /// Shared: the graph's index, plans and schedules copy ids freely.
+    text: Arc<str>,
     kind: NodeKind,
 }
 

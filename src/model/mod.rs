@@ -9,10 +9,14 @@
 
 pub mod firewalls;
 mod id;
+mod labels;
 pub mod loadtest;
 pub mod names;
+mod text;
 
 pub use id::{BadNodeId, Layer, NodeId, NodeKind};
+pub use labels::{ENGINE_LABEL_GROUP, ENGINE_LABEL_MEMBER, EngineLabels};
+pub use text::SharedStr;
 
 use std::collections::BTreeMap;
 
@@ -128,20 +132,22 @@ impl SwarmRole {
 }
 
 /// One machine: a member of a group (`worker-2`) or a single VM (`monitoring`).
+/// What the members of a group hold alike (group, machine type, zone,
+/// image, network) is one shared [`SharedStr`], not a copy per member.
 #[derive(Debug, Clone, Serialize)]
 pub struct Vm {
     /// The GCE instance name (`worker-2`, or `monitoring` for a single VM).
     pub name: String,
     /// The group it belongs to (`worker`); equal to `name` for a single VM.
-    pub group: String,
+    pub group: SharedStr,
     /// Index in its group; `None` for a single VM.
     pub index: Option<u32>,
-    pub machine_type: String,
-    pub zone: String,
+    pub machine_type: SharedStr,
+    pub zone: SharedStr,
     /// Image family path, `PROJECT/FAMILY`.
-    pub image: String,
+    pub image: SharedStr,
     pub boot_disk_gb: u64,
-    pub network: String,
+    pub network: SharedStr,
     /// The internal address sdbc assigns from the subnetwork range.
     pub internal_ip: String,
     /// Name of the static external address, if it has one.
@@ -150,7 +156,7 @@ pub struct Vm {
     pub external_access: bool,
     pub swarm: SwarmRole,
     /// Network tags (the group name is always one of them).
-    pub tags: Vec<String>,
+    pub tags: Vec<SharedStr>,
     pub labels: BTreeMap<String, String>,
     /// Names of extra disks attached to it.
     pub disks: Vec<String>,
@@ -161,7 +167,7 @@ pub struct Vm {
     /// Kernel settings (e.g. `vm.max_map_count` where Elasticsearch runs).
     pub sysctl: BTreeMap<String, String>,
     /// Docker engine labels used for placement (`sdbc.group`, `sdbc.member`).
-    pub engine_labels: BTreeMap<String, String>,
+    pub engine_labels: EngineLabels,
     /// Whether the VM's image runs cloud-init on first boot (Ubuntu images
     /// do; Debian's Compute Engine images do not). When false, the cloud-init
     /// target renders an equivalent `startup-script` instead of user-data.
@@ -179,28 +185,29 @@ impl Vm {
     /// access and Swarm role; no zone, image, network or address yet.
     pub fn new(
         name: impl Into<String>,
-        group: impl Into<String>,
-        machine_type: impl Into<String>,
+        group: impl Into<SharedStr>,
+        machine_type: impl Into<SharedStr>,
     ) -> Vm {
-        let (name, group) = (name.into(), group.into());
-        let mut tags = vec![group.clone()];
+        let name = name.into();
+        let group = group.into();
+        // The member's name, shared by its tag and its engine label.
+        let member = SharedStr::from(name.as_str());
+        let mut tags = Vec::with_capacity(2);
+        tags.push(group.clone());
         if name != group {
-            tags.push(name.clone());
+            tags.push(member.clone());
         }
-        let engine_labels = BTreeMap::from([
-            (String::from("sdbc.group"), group.clone()),
-            (String::from("sdbc.member"), name.clone()),
-        ]);
+        let engine_labels = EngineLabels::of_member(group.clone().into(), member.into());
         let boot_bytes = defaults::size_bytes("vm", "disk_size");
         Vm {
             name,
             group,
             index: None,
             machine_type: machine_type.into(),
-            zone: String::new(),
-            image: String::new(),
+            zone: SharedStr::default(),
+            image: SharedStr::default(),
             boot_disk_gb: names::gce_gb(boot_bytes),
-            network: String::new(),
+            network: SharedStr::default(),
             internal_ip: String::new(),
             address: None,
             external_access: defaults::boolean("vm", "external_ip"),
@@ -477,11 +484,25 @@ impl<'m> VmIndex<'m> {
 
     /// The members of a group, in model order.
     pub fn group(&self, group: &str) -> impl Iterator<Item = &'m Vm> + '_ {
-        self.by_group
-            .get(group)
-            .into_iter()
-            .flatten()
+        self.group_positions(group)
+            .iter()
             .map(|&i| &self.model.vms[i])
+    }
+
+    /// Where the members of a group are in the model's VMs, in order.
+    pub fn group_positions(&self, group: &str) -> &[usize] {
+        self.by_group.get(group).map_or(&[], Vec::as_slice)
+    }
+
+    /// Where the VMs a placement allows are in the model's VMs, in order.
+    pub fn placed_positions(&self, p: &Placement) -> Vec<usize> {
+        match (&p.member, &p.group) {
+            (Some(m), _) => self.by_name.get(m.as_str()).copied().into_iter().collect(),
+            (None, Some(g)) => self.group_positions(g).to_vec(),
+            (None, None) => (0..self.model.vms.len())
+                .filter(|&i| self.model.vms[i].swarm != SwarmRole::None)
+                .collect(),
+        }
     }
 
     /// The VMs a placement allows: one member, a group, or every Swarm node.

@@ -10,12 +10,28 @@
 use super::{ArgSchema, KINDS, Ty};
 use crate::syntax::{DURATION_UNITS, SIZE_UNITS};
 
+/// Kind name -> attribute name -> the first such attribute of a kind of that name.
+type ArgIndex =
+    foldhash::HashMap<&'static str, foldhash::HashMap<&'static str, &'static ArgSchema>>;
+
 /// The attribute `attr` of the kind `kind` (the first kind of that name that has it).
+/// Looked up in an index made once: lowering asks per VM and per service.
 fn arg(kind: &str, attr: &str) -> &'static ArgSchema {
-    KINDS
-        .iter()
-        .filter(|k| k.name == kind)
-        .find_map(|k| k.positional.iter().chain(k.attrs).find(|a| a.name == attr))
+    static INDEX: std::sync::OnceLock<ArgIndex> = std::sync::OnceLock::new();
+    let index = INDEX.get_or_init(|| {
+        let mut index = ArgIndex::default();
+        for k in KINDS {
+            let attrs = index.entry(k.name).or_default();
+            for a in k.positional.iter().chain(k.attrs) {
+                attrs.entry(a.name).or_insert(a);
+            }
+        }
+        index
+    });
+    index
+        .get(kind)
+        .and_then(|attrs| attrs.get(attr))
+        .copied()
         .unwrap_or_else(|| panic!("the schema has no attribute `{attr}` of `{kind}`"))
 }
 

@@ -41,15 +41,7 @@ pub struct Ctx {
     pub owner: Option<EntityId>,
 }
 
-/// Facts about VMs the evaluator needs for fields like `internal_ip`.
-#[derive(Debug, Default)]
-pub struct VmFacts {
-    /// Group size, or `None` for a single VM.
-    pub counts: BTreeMap<EntityId, Option<u32>>,
-    pub ips: BTreeMap<(EntityId, u32), String>,
-    pub static_ip: BTreeMap<(EntityId, u32), bool>,
-    pub names: BTreeMap<(EntityId, u32), String>,
-}
+pub use super::members::VmFacts;
 
 pub struct Evaluator<'a, 's> {
     pub sym: &'s Symbols<'a>,
@@ -226,7 +218,7 @@ impl<'a, 's> Evaluator<'a, 's> {
                 published, target, ..
             } => format!("{published}:{target}"),
             Value::Entity(id) => return self.entity_text(*id, span),
-            Value::Member(id, i) => return self.vms.ips.get(&(*id, *i)).cloned(),
+            Value::Member(id, i) => return self.vms.ip(*id, *i),
             Value::Deferred(node, field) => {
                 self.error(
                     Code::KnownAfterApply,
@@ -249,9 +241,7 @@ impl<'a, 's> Evaluator<'a, 's> {
         let e = self.sym.entity(id);
         match e.kind {
             EntityKind::Service => Some(e.model_name.clone()),
-            EntityKind::Vm if self.vms.counts.get(&id) == Some(&None) => {
-                self.vms.ips.get(&(id, 0)).cloned()
-            }
+            EntityKind::Vm if self.vms.counts.get(&id) == Some(&None) => self.vms.ip(id, 0),
             EntityKind::Secret => {
                 let name = e.qual_name.clone();
                 self.error(

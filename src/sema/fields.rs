@@ -31,16 +31,11 @@ pub fn field(ev: &mut Evaluator, base: Value, field: &str, span: Span, ctx: Ctx)
 const VM_FIELDS: &[&str] = &["internal_ip", "external_ip", "name", "nfs"];
 
 fn member_field(ev: &mut Evaluator, id: EntityId, i: u32, field: &str, span: Span) -> Value {
-    let name = ev.vms.names.get(&(id, i)).cloned().unwrap_or_default();
+    let name = ev.vms.name(id, i).unwrap_or_default();
     match field {
-        "internal_ip" => ev
-            .vms
-            .ips
-            .get(&(id, i))
-            .cloned()
-            .map_or(Value::Poison, Value::Str),
+        "internal_ip" => ev.vms.ip(id, i).map_or(Value::Poison, Value::Str),
         "external_ip" => {
-            if ev.vms.static_ip.get(&(id, i)).copied().unwrap_or(false) {
+            if ev.vms.is_static(id, i) {
                 let address = crate::model::names::static_address(&name);
                 Value::Deferred(NodeId::address(&address), String::from("address"))
             } else {

@@ -10,6 +10,7 @@ use super::attrs::{Attrs, word_of};
 use super::checks;
 use super::collect::TOP;
 use super::eval::{Ctx, Evaluator};
+use super::members::host_ip;
 use super::scope::{EntityId, EntityKind};
 use super::value::Value;
 use crate::diag::Code;
@@ -198,16 +199,14 @@ pub fn vm_facts(ev: &mut Evaluator, networks: &[Network]) {
                 }
             },
         };
-        ev.vms.counts.insert(id, count);
+        ev.vms.start(id, name, count);
         let a = Attrs::new(d, ctx);
         let net = network_of(ev, &a, networks);
+        if let Some(n) = net {
+            let first = *next_host.entry(n).or_insert(FIRST_HOST);
+            ev.vms.place(id, &networks[n].cidr, first);
+        }
         for i in 0..count.unwrap_or(1) {
-            let member = if count.is_some() {
-                format!("{name}-{i}")
-            } else {
-                name.clone()
-            };
-            ev.vms.names.insert((id, i), member);
             let index_ctx = Ctx {
                 index: count.map(|_| i),
                 ..ctx
@@ -219,18 +218,16 @@ pub fn vm_facts(ev: &mut Evaluator, networks: &[Network]) {
             let is_static = member_attrs
                 .bool(ev, "static_ip")
                 .unwrap_or_else(|| defaults::boolean("vm", "static_ip"));
-            ev.vms.static_ip.insert((id, i), is_static);
+            ev.vms.settle(id, is_static);
             if let Some(n) = net {
                 let host = next_host.entry(n).or_insert(FIRST_HOST);
-                if let Some(ip) = host_ip(&networks[n].cidr, *host) {
-                    ev.vms.ips.insert((id, i), ip);
-                } else {
+                if host_ip(&networks[n].cidr, *host).is_none() {
                     ev.error(
                         Code::BadValue,
                         format!(
                             "network `{}` has no room for `{}`",
                             networks[n].name,
-                            ev.vms.names[&(id, i)]
+                            ev.vms.name(id, i).unwrap_or_default()
                         ),
                         d.span,
                         "no address left",
@@ -243,29 +240,6 @@ pub fn vm_facts(ev: &mut Evaluator, networks: &[Network]) {
     }
 }
 
-/// The `host`-th address of a range, if it is inside it.
-fn host_ip(cidr: &str, host: u32) -> Option<String> {
-    let (ip, prefix) = cidr.split_once('/')?;
-    let prefix: u32 = prefix.parse().ok()?;
-    let octets: Vec<u32> = ip
-        .split('.')
-        .map(|o| o.parse().ok())
-        .collect::<Option<_>>()?;
-    let base = octets.iter().fold(0u32, |acc, o| (acc << 8) | o);
-    let size = 1u64 << (32 - prefix.min(32));
-    if u64::from(host) + 2 > size {
-        return None;
-    }
-    let n = base.checked_add(host)?;
-    Some(format!(
-        "{}.{}.{}.{}",
-        n >> 24,
-        (n >> 16) & 255,
-        (n >> 8) & 255,
-        n & 255
-    ))
-}
-
 pub struct VmLowering {
     pub vms: Vec<Vm>,
     pub addresses: Vec<Address>,
@@ -274,14 +248,26 @@ pub struct VmLowering {
 }
 
 pub fn vms(ev: &mut Evaluator, gce: &GceSettings, networks: &[Network]) -> VmLowering {
+    let ids = ev.sym.of_kind(EntityKind::Vm).collect::<Vec<_>>();
+    let members = ids
+        .iter()
+        .map(|id| ev.vms.counts.get(id).copied().flatten().unwrap_or(1) as usize)
+        .sum();
+    // Sized once: the model keeps this vector, and one grown by doubling
+    // holds up to twice the room it needs.
     let mut out = VmLowering {
-        vms: Vec::new(),
+        vms: Vec::with_capacity(members),
         addresses: Vec::new(),
         exports: Vec::new(),
     };
-    for id in ev.sym.of_kind(EntityKind::Vm).collect::<Vec<_>>() {
+    let mut lw = Lowering {
+        gce,
+        networks,
+        texts: Texts::default(),
+    };
+    for id in ids {
         let e = ev.sym.entity(id);
-        let (d, group) = (e.decl, e.model_name.clone());
+        let (d, group) = (e.decl, SharedStr::from(&e.model_name));
         let ctx = ev.ctx_for(id);
         let count = ev.vms.counts.get(&id).copied().flatten();
         let exports = nfs_exports(ev, id, d, ctx, count.is_some());
@@ -289,7 +275,7 @@ pub fn vms(ev: &mut Evaluator, gce: &GceSettings, networks: &[Network]) -> VmLow
             Some(p) => {
                 let mt = word_of(ev, p, ctx, "machine_type").unwrap_or_default();
                 checks::machine_type(ev, &mt, p.span);
-                mt
+                lw.texts.take(mt)
             }
             None => continue,
         };
@@ -300,19 +286,18 @@ pub fn vms(ev: &mut Evaluator, gce: &GceSettings, networks: &[Network]) -> VmLow
                 ..ctx
             };
             let a = Attrs::new(d, index_ctx);
-            let name = ev.vms.names.get(&(id, i)).cloned().unwrap_or_default();
+            let name = ev.vms.name(id, i).unwrap_or_default();
             let vm = member(
                 ev,
+                &mut lw,
                 &a,
-                gce,
-                networks,
                 (id, i),
                 &group,
                 &name,
                 &machine_type,
                 &exports,
             );
-            if ev.vms.static_ip.get(&(id, i)).copied().unwrap_or(false) {
+            if ev.vms.is_static(id, i) {
                 out.addresses.push(Address {
                     name: crate::model::names::static_address(&name),
                     region: gce.region.clone(),
@@ -347,9 +332,9 @@ fn vm_decl_checks(
     );
     let name_span = ev.sym.entity(id).span;
     let last = count.unwrap_or(1).saturating_sub(1);
-    if let Some(longest) = ev.vms.names.get(&(id, last)).cloned() {
+    if let Some(longest) = ev.vms.name(id, last) {
         checks::gce_name(ev, &longest, "VM", name_span);
-        if ev.vms.static_ip.get(&(id, last)).copied().unwrap_or(false) {
+        if ev.vms.is_static(id, last) {
             checks::gce_name(
                 ev,
                 &crate::model::names::static_address(&longest),
@@ -422,39 +407,77 @@ fn nfs_exports(
     out
 }
 
+/// What lowering every member reads, and the one copy of each text the
+/// members hold alike.
+struct Lowering<'x> {
+    gce: &'x GceSettings,
+    networks: &'x [Network],
+    texts: Texts,
+}
+
+/// One shared copy of each text (zone, image, network, machine type).
+#[derive(Default)]
+struct Texts(foldhash::HashSet<SharedStr>);
+
+impl Texts {
+    fn get(&mut self, s: &str) -> SharedStr {
+        match self.0.get(s) {
+            Some(t) => t.clone(),
+            None => self.take(s.to_string()),
+        }
+    }
+
+    fn take(&mut self, s: String) -> SharedStr {
+        if let Some(t) = self.0.get(s.as_str()) {
+            return t.clone();
+        }
+        let t = SharedStr::from(s);
+        self.0.insert(t.clone());
+        t
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn member(
     ev: &mut Evaluator,
+    lw: &mut Lowering,
     a: &Attrs,
-    gce: &GceSettings,
-    networks: &[Network],
     key: (EntityId, u32),
-    group: &str,
+    group: &SharedStr,
     name: &str,
-    machine_type: &str,
+    machine_type: &SharedStr,
     exports: &[NfsExport],
 ) -> Vm {
     let role = a
         .one_of(ev, "swarm", defaults::words("vm", "swarm"))
         .unwrap_or_else(|| defaults::text("vm", "swarm").into());
     let swarm = SwarmRole::of_word(&role);
-    let network = network_of(ev, a, networks)
-        .map(|n| networks[n].name.clone())
-        .unwrap_or_default();
-    let base = Vm::new(name, group, machine_type);
-    let mut tags = base.tags.clone();
-    tags.extend(a.text_list(ev, "tags").unwrap_or_default());
+    let network = match network_of(ev, a, lw.networks) {
+        Some(n) => lw.texts.get(&lw.networks[n].name),
+        None => SharedStr::default(),
+    };
+    let mut base = Vm::new(name, group.clone(), machine_type.clone());
+    let mut tags = std::mem::take(&mut base.tags);
+    let more = a.text_list(ev, "tags").unwrap_or_default();
+    tags.extend(more.into_iter().map(|t| lw.texts.take(t)));
     tags.dedup();
-    let is_static = ev.vms.static_ip.get(&key).copied().unwrap_or(false);
-    let image = a.string(ev, "image").unwrap_or_else(|| gce.image.clone());
+    let is_static = ev.vms.is_static(key.0, key.1);
+    let image = match a.string(ev, "image") {
+        Some(image) => lw.texts.take(image),
+        None => lw.texts.get(&lw.gce.image),
+    };
+    let zone = match a.word(ev, "zone") {
+        Some(zone) => lw.texts.take(zone),
+        None => lw.texts.get(&lw.gce.zone),
+    };
     Vm {
-        index: (name != group).then_some(key.1),
-        zone: a.word(ev, "zone").unwrap_or_else(|| gce.zone.clone()),
+        index: (*name != **group).then_some(key.1),
+        zone,
         cloud_init: crate::catalog::image(&image).is_none_or(|i| i.cloud_init),
         image,
         boot_disk_gb: a.size(ev, "disk_size").map_or(base.boot_disk_gb, gce_gb),
         network,
-        internal_ip: ev.vms.ips.get(&key).cloned().unwrap_or_default(),
+        internal_ip: ev.vms.ip(key.0, key.1).unwrap_or_default(),
         address: is_static.then(|| crate::model::names::static_address(name)),
         external_access: is_static
             || a.bool(ev, "external_ip")
@@ -473,8 +496,8 @@ fn member(
 /// Every VM but the exporter mounts each NFS export at the same path.
 pub fn nfs_mounts(ev: &Evaluator, vms: &mut [Vm], exports: &[(EntityId, String, String)]) {
     for (server, _disk, path) in exports {
-        let server_name = ev.vms.names.get(&(*server, 0)).cloned().unwrap_or_default();
-        let server_ip = ev.vms.ips.get(&(*server, 0)).cloned().unwrap_or_default();
+        let server_name = ev.vms.name(*server, 0).unwrap_or_default();
+        let server_ip = ev.vms.ip(*server, 0).unwrap_or_default();
         for vm in vms.iter_mut().filter(|v| v.name != server_name) {
             let mount = NfsMount {
                 server: server_name.clone(),
@@ -528,7 +551,7 @@ pub fn firewalls(ev: &mut Evaluator, networks: &[Network]) -> Vec<Firewall> {
             Some(Value::Entity(vm)) if ev.sym.entity(vm).kind == EntityKind::Vm => {
                 vec![ev.sym.entity(vm).model_name.clone()]
             }
-            Some(Value::Member(vm, i)) => ev.vms.names.get(&(vm, i)).cloned().into_iter().collect(),
+            Some(Value::Member(vm, i)) => ev.vms.name(vm, i).into_iter().collect(),
             Some(other) => {
                 let span = a.span("to").unwrap_or_default();
                 ev.error(

@@ -17,6 +17,7 @@ mod infra;
 mod limits;
 pub mod load;
 mod loadtest;
+mod members;
 mod scope;
 mod services;
 mod ssh;
@@ -27,7 +28,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::model::Model;
+use crate::model::{Model, SharedStr};
 use crate::schema::Place;
 use crate::span::{FileId, SourceMap, Span};
 use crate::syntax::ParseCache;
@@ -40,10 +41,11 @@ pub use scope::EntityKind;
 /// A dependency between two parts of the model, with why it exists.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelDep {
-    /// `(kind, model name)` of the part that waits.
-    pub from: (EntityKind, String),
+    /// `(kind, model name)` of the part that waits (the name shared by
+    /// every dependency of that part).
+    pub from: (EntityKind, SharedStr),
     /// `(kind, model name)` of the part it waits for.
-    pub to: (EntityKind, String),
+    pub to: (EntityKind, SharedStr),
     pub reason: DepReason,
     pub span: Span,
 }
@@ -225,9 +227,13 @@ fn run(
     }
     let generated = crate::model::firewalls::generated(&model);
     model.firewalls.extend(generated);
-    let kind_word = |id: scope::EntityId| -> (EntityKind, String) {
+    let mut names: BTreeMap<scope::EntityId, SharedStr> = BTreeMap::new();
+    let mut kind_word = |id: scope::EntityId| -> (EntityKind, SharedStr) {
         let e = symbols.entity(id);
-        (e.kind, e.model_name.clone())
+        let name = names
+            .entry(id)
+            .or_insert_with(|| SharedStr::from(&e.model_name));
+        (e.kind, name.clone())
     };
     out.deps = ev
         .deps

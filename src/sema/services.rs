@@ -55,10 +55,12 @@ pub fn services(
     ev: &mut Evaluator,
     exports: &[(EntityId, String, String)],
 ) -> (Vec<Service>, HostSysctl, Vec<ServiceSpans>) {
-    let mut out = Vec::new();
+    let ids = ev.sym.of_kind(EntityKind::Service).collect::<Vec<_>>();
+    // Sized once: the model keeps these.
+    let mut out = Vec::with_capacity(ids.len());
     let mut sysctl = Vec::new();
-    let mut spans = Vec::new();
-    for id in ev.sym.of_kind(EntityKind::Service).collect::<Vec<_>>() {
+    let mut spans = Vec::with_capacity(ids.len());
+    for id in ids {
         let e = ev.sym.entity(id);
         let (d, name) = (e.decl, e.model_name.clone());
         let ctx = ev.ctx_for(id);
@@ -232,7 +234,7 @@ fn placement(ev: &mut Evaluator, a: &Attrs) -> Placement {
         }
         Some(Value::Member(vm, i)) => Placement {
             group: Some(ev.sym.entity(vm).model_name.clone()),
-            member: ev.vms.names.get(&(vm, i)).cloned(),
+            member: ev.vms.name(vm, i),
         },
         Some(other) => {
             ev.error(
@@ -395,7 +397,7 @@ fn mount(
                     .find(|(v, d, _)| *v == vm && *d == disk_name)
                     .map(|(_, _, p)| p.clone())
                     .unwrap_or_default();
-                let server_ip = ev.vms.ips.get(&(vm, 0)).cloned().unwrap_or_default();
+                let server_ip = ev.vms.ip(vm, 0).unwrap_or_default();
                 s.nfs_mounts.push(NfsVolumeUse {
                     volume: disk_name,
                     server_ip,

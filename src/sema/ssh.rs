@@ -63,7 +63,8 @@ fn unreachable(model: &Model, vm: &Vm) -> Option<(&'static str, &'static str)> {
 
 /// Whether `f` lets SSH through to `vm`.
 fn admits_ssh(f: &Firewall, vm: &Vm) -> bool {
-    let targets_it = f.target_tags.is_empty() || f.target_tags.iter().any(|t| vm.tags.contains(t));
+    let targets_it =
+        f.target_tags.is_empty() || f.target_tags.iter().any(|t| vm.tags.iter().any(|v| v == t));
     let ssh = f.allow.iter().any(|rule| {
         rule.protocol == "tcp"
             && (rule.ports.is_empty() || rule.ports.iter().any(|r| covers(r, SSH_PORT)))

@@ -184,6 +184,9 @@ impl Fast<'_> {
             self.expect(b';')?;
         }
         decl.span = self.span(start, self.pos);
+        // The tree lives as long as the analysis: keep no growth room.
+        decl.subjects.shrink_to_fit();
+        decl.args.shrink_to_fit();
         Some(decl)
     }
 
@@ -221,6 +224,7 @@ impl Fast<'_> {
         loop {
             self.ws()?;
             if self.eat(b'}') {
+                items.shrink_to_fit();
                 return Some(Block {
                     items,
                     span: self.span(open, self.pos),
@@ -452,6 +456,7 @@ impl Fast<'_> {
             self.ws()?;
             if !self.eat(b',') {
                 self.expect(close)?;
+                out.shrink_to_fit();
                 return Some(out);
             }
         }
@@ -491,6 +496,7 @@ impl Fast<'_> {
             match self.peek()? {
                 b'"' => {
                     self.pos += 1;
+                    parts.shrink_to_fit();
                     return Some(parts);
                 }
                 b'\n' => return None,

@@ -7,12 +7,12 @@ use crate::model::*;
 pub(crate) fn vm(name: &str, group: &str, index: Option<u32>, swarm: SwarmRole, ip: &str) -> Vm {
     let mut vm = Vm::new(name, group, "e2-standard-2");
     vm.index = index;
-    vm.zone = String::from("europe-west1-b");
-    vm.image = String::from("ubuntu-os-cloud/ubuntu-2404-lts-amd64");
-    vm.network = String::from("misago");
+    vm.zone = "europe-west1-b".into();
+    vm.image = "ubuntu-os-cloud/ubuntu-2404-lts-amd64".into();
+    vm.network = "misago".into();
     vm.internal_ip = ip.to_owned();
     vm.swarm = swarm;
-    vm.tags = vec![group.to_owned()];
+    vm.tags = vec![group.into()];
     vm
 }
 

@@ -19,9 +19,9 @@ pub mod stack_fixture;
 
 fn vm(name: &str, swarm: SwarmRole, ip: &str) -> Vm {
     let mut vm = Vm::new(name, name, "e2-standard-2");
-    vm.zone = String::from("europe-west1-b");
-    vm.image = String::from("ubuntu-os-cloud/ubuntu-2404-lts-amd64");
-    vm.network = String::from("misago");
+    vm.zone = "europe-west1-b".into();
+    vm.image = "ubuntu-os-cloud/ubuntu-2404-lts-amd64".into();
+    vm.network = "misago".into();
     vm.internal_ip = ip.to_owned();
     vm.swarm = swarm;
     vm

@@ -77,7 +77,7 @@ impl Member {
         };
         Some(Member {
             vm: vm.name.clone(),
-            group: vm.group.clone(),
+            group: vm.group.to_string(),
             role,
             addr: vm.internal_ip.clone(),
             engine,

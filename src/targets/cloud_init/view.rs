@@ -217,7 +217,7 @@ fn exports_file(model: &Model, vm: &Vm, exports: &[String]) -> Result<File, Rend
         .find(|n| n.name == vm.network)
         .ok_or_else(|| RenderError::UnknownNetwork {
             vm: vm.name.clone(),
-            network: vm.network.clone(),
+            network: vm.network.to_string(),
             span: vm.span,
         })?;
     let cidr_ok = net.cidr.split_once('/').is_some_and(|(ip, len)| {
