@@ -288,11 +288,11 @@ fn shared_parts_never_leak_between_vms_that_differ() {
     let base = two_vm_model();
     type Change = Box<dyn Fn(&mut crate::model::Vm)>;
     let variants: Vec<Change> = vec![
-        Box::new(|v| v.zone = String::from("europe-west1-c")),
-        Box::new(|v| v.machine_type = String::from("e2-small")),
-        Box::new(|v| v.image = String::from("debian-cloud/debian-12")),
+        Box::new(|v| v.zone = "europe-west1-c".into()),
+        Box::new(|v| v.machine_type = "e2-small".into()),
+        Box::new(|v| v.image = "debian-cloud/debian-12".into()),
         Box::new(|v| v.boot_disk_gb = 99),
-        Box::new(|v| v.group = String::from("other")),
+        Box::new(|v| v.group = "other".into()),
         Box::new(|v| {
             v.labels.insert(String::from("team"), String::from("web"));
         }),
