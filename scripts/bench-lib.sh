@@ -178,7 +178,10 @@ while i < len(args):
             continue
         ms = v["t"] * 1000
         text = f"target {series} [{int(size):,}]: {ms:.1f} ms (target {max_ms} ms: " \
-               f"{'met' if ms <= float(max_ms) else 'NOT met'})"
+               f"{'met' if ms <= float(max_ms) else 'NOT met'}"
+        if v["cpu"] is not None:
+            text += f"; CPU {v['cpu'] * 1000:.1f} ms"
+        text += ")"
         if max_mb != "-":
             got = v["kb"] / 1024 if v["kb"] is not None else None
             verdict = "?" if got is None else ("met" if got <= float(max_mb) else "NOT met")
@@ -196,6 +199,8 @@ while i < len(args):
         text = f"{ours} vs {theirs} [{int(size):,}]: time {a['t'] * 1000:.1f} / {b['t'] * 1000:.1f} ms = {tp:.2f}%"
         if t_pct != "-":
             text += f" (target {t_pct}%: {'met' if tp <= float(t_pct) else 'NOT met'})"
+        if a["cpu"] and b["cpu"]:
+            text += f"; CPU {a['cpu'] * 1000:.1f} / {b['cpu'] * 1000:.1f} ms = {a['cpu'] / b['cpu'] * 100:.2f}%"
         if a["kb"] and b["kb"]:
             mp = a["kb"] / b["kb"] * 100
             text += f"; memory {mb(a['kb'])} / {mb(b['kb'])} MB = {mp:.1f}%"
