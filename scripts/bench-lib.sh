@@ -32,7 +32,7 @@ bench_terraform_available() {
 # The number of timed runs for a command on $1 items: fewer for the big
 # sizes, whose runs take seconds and whose noise is relatively smaller.
 bench_runs() {
-  if [ "$1" -le 10000 ]; then echo "${bench_runs_small:-10}"; else echo "${bench_runs_big:-3}"; fi
+  if [ "$1" -le 10000 ]; then echo 10; else echo 3; fi
 }
 
 # bench_measure SERIES SIZE ITEMS RUNS CMD ARG...
@@ -160,8 +160,12 @@ for series, sizes in rows.items():
         if small["kb"] and large["kb"]:
             m_ratio = (large["kb"] / large["items"]) / (small["kb"] / small["items"])
             m = f", memory per item {m_ratio:.2f}x ({'within' if m_ratio <= 1.5 else 'NOT within'} 1.5x)"
+        c = ""
+        if small["cpu"] and large["cpu"]:
+            c_ratio = (large["cpu"] / large["items"]) / (small["cpu"] / small["items"])
+            c = f", CPU time per item {c_ratio:.2f}x ({'within' if c_ratio <= 1.5 else 'NOT within'} 1.5x)"
         print(f"  verdict: time per item at {max(sizes):,} is {t_ratio:.2f}x that at "
-              f"{min(sizes):,}: {verdict}{m}")
+              f"{min(sizes):,}: {verdict}{c}{m}")
     print()
 
 args = sys.argv[2:]
