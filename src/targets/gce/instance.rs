@@ -102,15 +102,14 @@ enum ItemValue<'a> {
     Digest(Rc<Digested>),
 }
 
-/// What VMs made alike (a group's members) share in their bodies, made
-/// once for the first of them and reused while the next VM is alike: each
-/// part already written as JSON, so it is copied rather than written again.
+/// What VMs made alike (a group's members, and most often VMs declared
+/// one by one too) share in their bodies, made once for the first of them
+/// and reused while the next VM is alike: each part already written as
+/// JSON, so it is copied rather than written again.
 struct Shape<'m> {
     /// The VM it was made from.
     from: &'m Vm,
-    description: Box<RawValue>,
     machine_type: Box<RawValue>,
-    labels: Box<RawValue>,
     source_image: Box<RawValue>,
     disk_size_gb: Box<RawValue>,
     disk_type: Box<RawValue>,
@@ -145,17 +144,29 @@ fn raw<T: Serialize + ?Sized>(value: &T) -> Box<RawValue> {
     serde_json::value::to_raw_value(value).expect("strings and maps of strings serialize")
 }
 
+/// What the members of a group share that names the group.
+struct GroupParts<'m> {
+    /// The VM it was made from.
+    from: &'m Vm,
+    description: Box<RawValue>,
+    labels: Box<RawValue>,
+}
+
+impl GroupParts<'_> {
+    fn fits(&self, vm: &Vm) -> bool {
+        self.from.group == vm.group && self.from.labels == vm.labels
+    }
+}
+
 impl Shape<'_> {
     /// Whether `vm`'s body would have this shape: every field it is made of is equal.
     fn fits(&self, vm: &Vm) -> bool {
         let a = self.from;
-        a.group == vm.group
-            && a.zone == vm.zone
+        a.zone == vm.zone
             && a.machine_type == vm.machine_type
             && a.image == vm.image
             && a.boot_disk_gb == vm.boot_disk_gb
             && a.network == vm.network
-            && a.labels == vm.labels
     }
 }
 
@@ -165,6 +176,7 @@ impl Shape<'_> {
 pub(super) struct Shared<'m> {
     memo: Memo<'m>,
     shape: RefCell<Option<Rc<Shape<'m>>>>,
+    group: RefCell<Option<Rc<GroupParts<'m>>>>,
     metadata: RefCell<Option<Rc<Metadata>>>,
 }
 
@@ -178,17 +190,18 @@ impl<'m> Ctx<'m> {
         shared: &Shared<'m>,
     ) -> Body {
         let shape = self.shape(vm, shared);
+        let group = self.group_parts(vm, shared);
         let metadata = metadata(vm, boot_config, shared);
         let mut disks = vec![self.boot_disk(vm, &shape)];
         disks.extend(vm.disks.iter().map(|d| self.attached_disk(vm, d)));
         let body = Instance {
             name: names::resource_name(&vm.name),
-            description: &shape.description,
+            description: &group.description,
             machine_type: &shape.machine_type,
             tags: Items {
                 items: self.tags(vm),
             },
-            labels: &shape.labels,
+            labels: &group.labels,
             disks,
             network_interfaces: [network_interface(vm, &shape)],
             metadata: &metadata.kept,
@@ -202,22 +215,14 @@ impl<'m> Ctx<'m> {
         if let Some(shape) = last.as_ref().filter(|s| s.fits(vm)) {
             return Rc::clone(shape);
         }
-        let extra = vm
-            .labels
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .chain([("sdbc-group", vm.group.as_str())]);
-        let labels = raw(&self.label_map(extra));
         let project = self.project();
         let region = self.region_of(&vm.network);
         let shape = Rc::new(Shape {
             from: vm,
-            description: raw(&self.description(&format!("instance of group {}", vm.group))),
             machine_type: raw(&format!(
                 "zones/{}/machineTypes/{}",
                 vm.zone, vm.machine_type
             )),
-            labels,
             source_image: raw(&self.image_url(&vm.image)),
             disk_size_gb: raw(&vm.boot_disk_gb.to_string()),
             disk_type: raw(&format!(
@@ -232,6 +237,26 @@ impl<'m> Ctx<'m> {
         });
         *last = Some(Rc::clone(&shape));
         shape
+    }
+
+    /// The parts that name `vm`'s group: the last ones when they fit, else new ones.
+    fn group_parts(&self, vm: &'m Vm, shared: &Shared<'m>) -> Rc<GroupParts<'m>> {
+        let mut last = shared.group.borrow_mut();
+        if let Some(parts) = last.as_ref().filter(|p| p.fits(vm)) {
+            return Rc::clone(parts);
+        }
+        let extra = vm
+            .labels
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain([("sdbc-group", vm.group.as_str())]);
+        let parts = Rc::new(GroupParts {
+            from: vm,
+            description: raw(&self.description(&format!("instance of group {}", vm.group))),
+            labels: raw(&self.label_map(extra)),
+        });
+        *last = Some(Rc::clone(&parts));
+        parts
     }
 
     /// The owner mark's labels and `extra` as label pairs (the mark wins).
