@@ -11,7 +11,7 @@ use super::{CLUSTER_ID, ClusterCtx, LOGIN_PATIENCE};
 use crate::exec::engine::Engine;
 use crate::exec::reach;
 use crate::exec::swarm::{self, Member, Role};
-use crate::graph::{NodeId, NodeKind};
+use crate::graph::NodeKind;
 use crate::plan::{Action, Change};
 use crate::state::ResourceState;
 
@@ -93,7 +93,7 @@ impl ClusterCtx {
         }
         let mut assigned = pins;
         assigned.insert(CLUSTER_ID.to_string(), formed.cluster_id.clone());
-        Ok(self.entry(change, assigned))
+        Ok(super::state_entry(change, assigned))
     }
 
     /// Waits (up to `self.reachable`) until the engine of a restarted VM
@@ -142,23 +142,6 @@ impl ClusterCtx {
             .await
             .map(|_| ())
             .map_err(|e| e.to_string())
-    }
-
-    /// A member's state entry.
-    fn entry(&self, change: &Change, assigned: BTreeMap<String, String>) -> ResourceState {
-        ResourceState {
-            kind: change.kind.clone(),
-            name: change.name.clone(),
-            collection: change.collection.clone(),
-            attributes: change
-                .body
-                .as_ref()
-                .map(crate::state::Attributes::of_body)
-                .unwrap_or_default(),
-            depends_on: change.depends_on.iter().map(NodeId::to_string).collect(),
-            assigned,
-            ..ResourceState::default()
-        }
     }
 
     /// A member the program no longer has: demoted, drained and removed

@@ -288,3 +288,21 @@ fn is_member_node(node: &str) -> bool {
     node.parse::<NodeId>()
         .is_ok_and(|id| matches!(id.kind(), NodeKind::SwarmInit | NodeKind::SwarmJoin))
 }
+
+/// The state entry of a Swarm member or stack object `change` made: the
+/// body it sent, what it waits for, and what the step learned (`assigned`).
+fn state_entry(change: &Change, assigned: BTreeMap<String, String>) -> ResourceState {
+    ResourceState {
+        kind: change.kind.clone(),
+        name: change.name.clone(),
+        collection: change.collection.clone(),
+        attributes: change
+            .body
+            .as_ref()
+            .map(crate::state::Attributes::of_body)
+            .unwrap_or_default(),
+        depends_on: change.depends_on.iter().map(NodeId::to_string).collect(),
+        assigned,
+        ..ResourceState::default()
+    }
+}

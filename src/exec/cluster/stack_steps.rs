@@ -7,7 +7,7 @@
 use super::ClusterCtx;
 use crate::exec::stack::ServiceOutcome;
 use crate::exec::stack::step::{self, ObjectKind};
-use crate::graph::{NodeId, NodeKind};
+use crate::graph::NodeKind;
 use crate::plan::Change;
 use crate::state::ResourceState;
 
@@ -69,18 +69,7 @@ impl ClusterCtx {
             }
             other => return Err(format!("no stack step for a {other:?} node")),
         }
-        Ok(ResourceState {
-            kind: change.kind.clone(),
-            name: change.name.clone(),
-            collection: change.collection.clone(),
-            attributes: change
-                .body
-                .as_ref()
-                .map(crate::state::Attributes::of_body)
-                .unwrap_or_default(),
-            depends_on: change.depends_on.iter().map(NodeId::to_string).collect(),
-            ..ResourceState::default()
-        })
+        Ok(super::state_entry(change, Default::default()))
     }
 
     /// Removes the stack object of `change` (gone already is done).
