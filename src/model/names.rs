@@ -7,6 +7,8 @@
 //! copied label values valid no matter what, deterministically. A valid
 //! input is returned unchanged.
 
+use std::borrow::Cow;
+
 use sha2::{Digest, Sha256};
 
 /// The longest name or label Compute Engine accepts.
@@ -43,8 +45,13 @@ pub fn is_valid_name(s: &str) -> bool {
 /// shortened with 8 hex digits of its SHA-256 appended so that distinct
 /// inputs stay distinct.
 pub fn resource_name(s: &str) -> String {
+    resource_name_of(s).into_owned()
+}
+
+/// [`resource_name`], borrowing `s` when it is valid as it is.
+pub fn resource_name_of(s: &str) -> Cow<'_, str> {
     if is_valid_name(s) {
-        return s.to_owned();
+        return Cow::Borrowed(s);
     }
     let mut base: String = s
         .chars()
@@ -58,7 +65,7 @@ pub fn resource_name(s: &str) -> String {
     }
     base.truncate(MAX_LEN - 9);
     let base = base.trim_end_matches('-');
-    format!("{base}-{}", short_hash(s))
+    Cow::Owned(format!("{base}-{}", short_hash(s)))
 }
 
 /// The network tag every instance of the stack carries (`sdbc-STACK`): the
@@ -78,7 +85,16 @@ pub fn label_key(s: &str) -> String {
 
 /// A label value: lowercase letters, digits, `_`, `-` (may be empty).
 pub fn label_value(s: &str) -> String {
-    truncate_label(label_chars(s), s)
+    label_value_of(s).into_owned()
+}
+
+/// [`label_value`], borrowing `s` when it is valid as it is.
+pub fn label_value_of(s: &str) -> Cow<'_, str> {
+    let valid = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-';
+    if s.len() <= MAX_LEN && s.bytes().all(valid) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(truncate_label(label_chars(s), s))
 }
 
 fn label_chars(s: &str) -> String {
@@ -126,6 +142,18 @@ mod tests {
             assert!(is_valid_name(&n), "{s} -> {n}");
         }
         assert_ne!(resource_name("A_b"), resource_name("a-b"));
+    }
+
+    #[test]
+    fn borrowed_forms_agree_with_the_owned_ones() {
+        let long = "a".repeat(80);
+        for s in ["worker-2", "Misago_Stack", "2fast", &long, "a-", "ünïcode", "", "x_y-z"] {
+            assert_eq!(resource_name_of(s), resource_name(s), "{s}");
+            assert_eq!(label_value_of(s), label_value(s), "{s}");
+            assert_eq!(label_value(s), truncate_label(label_chars(s), s), "{s}");
+        }
+        assert!(matches!(resource_name_of("worker-2"), Cow::Borrowed(_)));
+        assert!(matches!(label_value_of("web_ops-1"), Cow::Borrowed(_)));
     }
 
     #[test]

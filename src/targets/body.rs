@@ -14,7 +14,7 @@
 //!   what serializing that value writes).
 //!
 //! Builders that know their fields write the kept text directly
-//! ([`Body::of_kept`], the instance builder); others build a JSON value
+//! ([`Body::of_kept_text`], the instance builder); others build a JSON value
 //! and convert it ([`Body::of_value`]).
 
 use std::sync::Arc;
@@ -49,12 +49,23 @@ impl Body {
         }
     }
 
-    /// A body from its kept form serialized by a builder, and the long
+    /// A body from its kept form written by a builder, and the long
     /// values its metadata digests stand for, in order of appearance.
-    pub fn of_kept<T: Serialize>(kept: &T, long: Vec<Arc<str>>) -> Body {
-        let text = serde_json::to_string(kept).expect("a body of strings and maps serializes");
+    ///
+    /// `kept` must be the compact JSON text serde_json writes for that
+    /// form (what a state keeps, compared byte for byte with it): debug
+    /// builds check that it is.
+    pub fn of_kept_text(kept: String, long: Vec<Arc<str>>) -> Body {
+        debug_assert_eq!(
+            serde_json::from_str::<Value>(&kept)
+                .and_then(|v| serde_json::to_string(&v))
+                .ok()
+                .as_deref(),
+            Some(kept.as_str()),
+            "a kept text as serde_json writes it"
+        );
         Body {
-            kept: text.into(),
+            kept: kept.into(),
             long: long.into(),
         }
     }

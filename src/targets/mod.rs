@@ -7,6 +7,7 @@ pub mod body;
 pub mod cloud_init;
 pub mod digest;
 pub mod gce;
+pub mod json_text;
 pub mod stack;
 #[cfg(test)]
 pub(crate) mod testutil;

@@ -211,8 +211,7 @@ impl<'m> Ctx<'m> {
         boot_config: Option<&'m std::sync::Arc<str>>,
         shared: &super::instance::Shared<'m>,
     ) -> InsertCall {
-        let body = self.instance_body(vm, boot_config, shared);
-        let path = format!("projects/{}/zones/{}/instances", self.project, vm.zone);
+        let (body, path) = self.instance_body(vm, boot_config, shared);
         self.call(NodeId::vm(&vm.name), path, body)
     }
 
