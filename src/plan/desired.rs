@@ -19,9 +19,14 @@ pub enum Location {
 
 impl Location {
     pub fn label(&self) -> String {
+        self.name().to_string()
+    }
+
+    /// `global`, or the region's or zone's name.
+    pub fn name(&self) -> &str {
         match self {
-            Location::Global => String::from("global"),
-            Location::Region(r) | Location::Zone(r) => r.clone(),
+            Location::Global => "global",
+            Location::Region(r) | Location::Zone(r) => r,
         }
     }
 }

@@ -21,6 +21,17 @@ struct Paint {
 }
 
 impl Paint {
+    /// Writes `what` into `out`, in colour `code` when painting.
+    fn write(&self, out: &mut String, code: &str, what: std::fmt::Arguments) {
+        if self.on {
+            out.push_str(code);
+        }
+        let _ = out.write_fmt(what);
+        if self.on {
+            out.push_str(RESET);
+        }
+    }
+
     fn wrap(&self, code: &str, s: &str) -> String {
         if self.on {
             format!("{code}{s}{RESET}")
@@ -98,20 +109,19 @@ pub fn human(plan: &Plan, color: bool) -> String {
         .map(|c| c.node.as_str().len())
         .max()
         .unwrap_or(0);
+    out.reserve(plan.changes.len() * (width + 40));
     for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
-        let symbol = p.wrap(color_of(c.action), &format!("{:>3}", c.action.symbol()));
-        let mut verb = c.action.verb().to_string();
+        p.write(&mut out, color_of(c.action), format_args!("{:>3}", c.action.symbol()));
+        let _ = write!(out, " {:<width$}  {}", c.node, c.action.verb());
         if let Some(r) = &c.reason {
-            verb = format!("{verb}: {r}");
+            let _ = write!(out, ": {r}");
         }
         // The Swarm's and the stack's objects are in no zone or region.
         let place = match c.node.layer() {
-            crate::graph::Layer::Swarm | crate::graph::Layer::Stack => {
-                c.node.layer().as_str().to_string()
-            }
-            _ => c.location.label(),
+            layer @ (crate::graph::Layer::Swarm | crate::graph::Layer::Stack) => layer.as_str(),
+            _ => c.location.name(),
         };
-        let _ = writeln!(out, "{symbol} {:<width$}  {verb} ({place})", c.node);
+        let _ = writeln!(out, " ({place})");
         for d in &c.diffs {
             let _ = writeln!(out, "      {}", diff_line(d));
         }
