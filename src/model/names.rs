@@ -147,7 +147,16 @@ mod tests {
     #[test]
     fn borrowed_forms_agree_with_the_owned_ones() {
         let long = "a".repeat(80);
-        for s in ["worker-2", "Misago_Stack", "2fast", &long, "a-", "ünïcode", "", "x_y-z"] {
+        for s in [
+            "worker-2",
+            "Misago_Stack",
+            "2fast",
+            &long,
+            "a-",
+            "ünïcode",
+            "",
+            "x_y-z",
+        ] {
             assert_eq!(resource_name_of(s), resource_name(s), "{s}");
             assert_eq!(label_value_of(s), label_value(s), "{s}");
             assert_eq!(label_value(s), truncate_label(label_chars(s), s), "{s}");

@@ -111,7 +111,11 @@ pub fn human(plan: &Plan, color: bool) -> String {
         .unwrap_or(0);
     out.reserve(plan.changes.len() * (width + 40));
     for c in plan.changes.iter().filter(|c| c.action != Action::NoOp) {
-        p.write(&mut out, color_of(c.action), format_args!("{:>3}", c.action.symbol()));
+        p.write(
+            &mut out,
+            color_of(c.action),
+            format_args!("{:>3}", c.action.symbol()),
+        );
         let _ = write!(out, " {:<width$}  {}", c.node, c.action.verb());
         if let Some(r) = &c.reason {
             let _ = write!(out, ": {r}");

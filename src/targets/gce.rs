@@ -122,7 +122,7 @@ pub fn requests(
 fn in_graph_order(calls: Vec<InsertCall>, graph: &DepGraph) -> Vec<InsertCall> {
     let ids: Vec<&str> = calls.iter().map(|c| c.node.as_str()).collect();
     let order: Vec<usize> = {
-        let position: BTreeMap<&str, usize> =
+        let position: foldhash::HashMap<&str, usize> =
             ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
         graph
             .stable_order(&ids)

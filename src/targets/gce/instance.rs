@@ -91,6 +91,8 @@ pub(super) struct Shared<'m> {
     last_len: Cell<usize>,
     /// The description's start before what it describes, escaped.
     description_start: OnceCell<String>,
+    /// The owner mark's labels as JSON members ([`Ctx::written_mark_labels`]).
+    mark_pairs: OnceCell<Vec<(String, String)>>,
 }
 
 /// A label pair, normalized.
@@ -118,11 +120,11 @@ impl<'m> Ctx<'m> {
         self.push_tags(&mut out, vm);
         out.push_str(r#"},"labels":"#);
         let group = (Cow::Borrowed(GROUP_LABEL), label_value(&vm.group));
-        self.push_labels(&mut out, user_labels(vm).chain([group]));
+        self.push_labels(&mut out, shared, user_labels(vm).chain([group]));
         out.push_str(r#","disks":[{"boot":true,"autoDelete":true,"type":"PERSISTENT","mode":"READ_WRITE","deviceName":"boot","initializeParams":{"#);
         out.push_str(&shape.boot_disk);
         let this_vm = (Cow::Borrowed(VM_LABEL), label_value(&vm.name));
-        self.push_labels(&mut out, [this_vm].into_iter());
+        self.push_labels(&mut out, shared, [this_vm].into_iter());
         out.push_str("}}");
         for disk in &vm.disks {
             self.push_attached_disk(&mut out, vm, disk);
@@ -194,23 +196,65 @@ impl<'m> Ctx<'m> {
     /// Appends the owner mark's labels and `extra` as a JSON object, sorted
     /// by key; of two pairs with one key the later wins, and the mark wins
     /// over every other.
-    fn push_labels<'a>(&'a self, out: &mut String, extra: impl Iterator<Item = Label<'a>>) {
-        let mark = self.mark_labels().iter();
-        let mut pairs: Vec<Label<'a>> = extra
-            .chain(mark.map(|(k, v)| (Cow::from(k.as_str()), Cow::from(v.as_str()))))
-            .collect();
+    fn push_labels<'a>(
+        &self,
+        out: &mut String,
+        shared: &Shared<'m>,
+        extra: impl Iterator<Item = Label<'a>>,
+    ) {
+        let marks = shared.mark_pairs.get_or_init(|| self.written_mark_labels());
+        let is_mark = |k: &str| marks.iter().any(|(mark, _)| mark == k);
+        let mut pairs: Vec<Label<'a>> = extra.filter(|(k, _)| !is_mark(k)).collect();
         pairs.sort_by(|a, b| a.0.cmp(&b.0)); // stable: equal keys keep their order
         let last_of_key = |i: usize| pairs.get(i + 1).is_none_or(|next| next.0 != pairs[i].0);
-        let kept = (0..pairs.len()).filter(|&i| last_of_key(i));
-        push_pairs(out, kept.map(|i| (pairs[i].0.as_ref(), pairs[i].1.as_ref())));
+        let mut marks = marks.iter().peekable();
+        out.push('{');
+        let start = out.len();
+        let comma = |out: &mut String| {
+            if out.len() > start {
+                out.push(',');
+            }
+        };
+        for (k, v) in pairs
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| last_of_key(i))
+            .map(|(_, p)| p)
+        {
+            while let Some((_, written)) = marks.next_if(|(mark, _)| mark.as_str() < k.as_ref()) {
+                comma(out);
+                out.push_str(written);
+            }
+            comma(out);
+            push_str(out, k);
+            out.push(':');
+            push_str(out, v);
+        }
+        for (_, written) in marks {
+            comma(out);
+            out.push_str(written);
+        }
+        out.push('}');
+    }
+
+    /// The owner mark's labels, sorted by key, each with its JSON member
+    /// text (`"key":"value"`).
+    fn written_mark_labels(&self) -> Vec<(String, String)> {
+        let mut marks: Vec<(String, String)> = self
+            .mark_labels()
+            .iter()
+            .map(|(k, v)| {
+                let mut written = String::new();
+                push_pairs(&mut written, [(k.as_str(), v.as_str())]);
+                (k.clone(), written[1..written.len() - 1].to_string())
+            })
+            .collect();
+        marks.sort();
+        marks
     }
 
     fn push_tags(&self, out: &mut String, vm: &Vm) {
-        let mut tags: Vec<Cow<str>> = vm
-            .tags
-            .iter()
-            .map(|t| names::resource_name_of(t))
-            .collect();
+        let mut tags: Vec<Cow<str>> = vm.tags.iter().map(|t| names::resource_name_of(t)).collect();
         tags.push(names::resource_name_of(&vm.group));
         tags.push(Cow::from(self.stack_tag()));
         tags.sort();
@@ -234,9 +278,9 @@ impl<'m> Ctx<'m> {
 
 /// `vm`'s own labels, normalized.
 fn user_labels<'a>(vm: &'a Vm) -> impl Iterator<Item = Label<'a>> + 'a {
-    vm.labels.iter().map(|(k, v)| {
-        (Cow::Owned(names::label_key(k)), names::label_value_of(v))
-    })
+    vm.labels
+        .iter()
+        .map(|(k, v)| (Cow::Owned(names::label_key(k)), names::label_value_of(v)))
 }
 
 fn label_value(s: &str) -> Cow<'_, str> {
