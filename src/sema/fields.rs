@@ -52,7 +52,7 @@ fn entity_field(ev: &mut Evaluator, id: EntityId, field: &str, span: Span, ctx: 
     let e = ev.sym.entity(id);
     let (kind, model_name, qual) = (e.kind, e.model_name.clone(), e.qual_name.clone());
     match kind {
-        EntityKind::Vm => match ev.vms.counts.get(&id).copied().flatten() {
+        EntityKind::Vm => match ev.vms.count(id).flatten() {
             None => member_field(ev, id, 0, field, span),
             Some(_) if field == "name" => Value::Str(model_name),
             Some(n) => ev.error(

@@ -10,7 +10,7 @@ use super::attrs::{Attrs, word_of};
 use super::checks;
 use super::collect::TOP;
 use super::eval::{Ctx, Evaluator};
-use super::members::host_ip;
+use super::members::has_host;
 use super::scope::{EntityId, EntityKind};
 use super::value::Value;
 use crate::diag::Code;
@@ -221,7 +221,7 @@ pub fn vm_facts(ev: &mut Evaluator, networks: &[Network]) {
             ev.vms.settle(id, is_static);
             if let Some(n) = net {
                 let host = next_host.entry(n).or_insert(FIRST_HOST);
-                if host_ip(&networks[n].cidr, *host).is_none() {
+                if !has_host(&networks[n].cidr, *host) {
                     ev.error(
                         Code::BadValue,
                         format!(
@@ -251,7 +251,7 @@ pub fn vms(ev: &mut Evaluator, gce: &GceSettings, networks: &[Network]) -> VmLow
     let ids = ev.sym.of_kind(EntityKind::Vm).collect::<Vec<_>>();
     let members = ids
         .iter()
-        .map(|id| ev.vms.counts.get(id).copied().flatten().unwrap_or(1) as usize)
+        .map(|id| ev.vms.count(*id).flatten().unwrap_or(1) as usize)
         .sum();
     // Sized once: the model keeps this vector, and one grown by doubling
     // holds up to twice the room it needs.
@@ -269,7 +269,7 @@ pub fn vms(ev: &mut Evaluator, gce: &GceSettings, networks: &[Network]) -> VmLow
         let e = ev.sym.entity(id);
         let (d, group) = (e.decl, SharedStr::from(&e.model_name));
         let ctx = ev.ctx_for(id);
-        let count = ev.vms.counts.get(&id).copied().flatten();
+        let count = ev.vms.count(id).flatten();
         let exports = nfs_exports(ev, id, d, ctx, count.is_some());
         let machine_type = match d.positional_args().next() {
             Some(p) => {
