@@ -67,11 +67,10 @@ impl VmFacts {
         self.get(id).map(|m| m.count)
     }
 
-    /// The members of `id` take the host numbers from `first` in `cidr`.
-    pub fn place(&mut self, id: EntityId, cidr: &str, first: u32) {
-        let range = Range::parse(cidr);
+    /// The members of `id` take the host numbers from `first` in `range`.
+    pub fn place(&mut self, id: EntityId, range: Range, first: u32) {
         if let Some(m) = self.get_mut(id) {
-            m.hosts = range.map(|r| (r, first));
+            m.hosts = Some((range, first));
         }
     }
 
@@ -121,14 +120,14 @@ impl VmFacts {
 
 /// An IPv4 range read from its CIDR text (`10.128.0.0/20`).
 #[derive(Debug, Clone, Copy)]
-struct Range {
+pub struct Range {
     base: u32,
     size: u64,
 }
 
 impl Range {
     /// The range `cidr` writes, or `None` if it does not read as one.
-    fn parse(cidr: &str) -> Option<Range> {
+    pub fn parse(cidr: &str) -> Option<Range> {
         let (ip, prefix) = cidr.split_once('/')?;
         let prefix: u32 = prefix.parse().ok()?;
         let mut base = 0u32;
@@ -144,17 +143,12 @@ impl Range {
 
     /// Host number `host`'s address, if the range has room for it (its
     /// last address, the broadcast, excluded).
-    fn host(self, host: u32) -> Option<u32> {
+    pub fn host(self, host: u32) -> Option<u32> {
         if u64::from(host) + 2 > self.size {
             return None;
         }
         self.base.checked_add(host)
     }
-}
-
-/// Whether the range `cidr` has room for host number `host`.
-pub fn has_host(cidr: &str, host: u32) -> bool {
-    Range::parse(cidr).and_then(|r| r.host(host)).is_some()
 }
 
 /// An IPv4 address in dotted form (`10.128.0.10`).
