@@ -5,11 +5,15 @@
 use crate::diag::{Code, Diagnostic};
 use crate::graph::DepGraph;
 use crate::sema::Analysis;
+use std::sync::Arc;
 
 /// Everything `check` knows about a program.
 pub struct Checked {
     pub analysis: Analysis,
     pub graph: DepGraph,
+    /// The boot configurations the check rendered, by VM position in the
+    /// model (`None` where it rendered none): [`build`] renders only the rest.
+    boot: Vec<Option<Arc<str>>>,
 }
 
 /// Every check that needs no network: semantics, the graph, program checks.
@@ -17,13 +21,18 @@ pub fn check_all(mut analysis: Analysis) -> Checked {
     let graph = crate::graph::build(&analysis.model, &analysis.deps);
     let mut diags = std::mem::take(&mut analysis.diagnostics);
     diags.extend(graph.cycle_diagnostics());
-    diags.extend(boot_configuration_problems(&analysis.model));
+    let (problems, boot) = boot_configuration_problems(&analysis.model);
+    diags.extend(problems);
     diags.sort_by(|a, b| {
         (a.primary.span, a.code, &a.message).cmp(&(b.primary.span, b.code, &b.message))
     });
     diags.dedup_by(|a, b| a.code == b.code && a.primary.span == b.primary.span);
     analysis.diagnostics = diags;
-    Checked { analysis, graph }
+    Checked {
+        analysis,
+        graph,
+        boot,
+    }
 }
 
 /// [`check_all`] when only the diagnostics and the model matter.
@@ -51,7 +60,7 @@ pub fn build(
 ) -> Result<Outputs, Vec<Diagnostic>> {
     use crate::targets::{cloud_init, gce, stack};
     let model = &checked.analysis.model;
-    let user_data = cloud_init::render_all(model)
+    let user_data = cloud_init::render_rest(model, &checked.boot)
         .map_err(|errs| errs.iter().map(render_diag).collect::<Vec<_>>())?;
     let requests = gce::requests(model, &checked.graph, &user_data);
     let names = stack::ObjectNames::for_model(model, secret_digests);
@@ -110,31 +119,37 @@ pub fn pending_secret_digests(
 /// Members of a group differ only in names, addresses and index-dependent
 /// values, so one member per group is rendered, and the whole group only
 /// when that one comes within a margin of the limit; a configuration equal
-/// to one rendered before is not rendered again.
-fn boot_configuration_problems(model: &crate::model::Model) -> Vec<Diagnostic> {
+/// to one rendered before is not rendered again. Also returns what it
+/// rendered, by VM position, for [`build`].
+fn boot_configuration_problems(
+    model: &crate::model::Model,
+) -> (Vec<Diagnostic>, Vec<Option<Arc<str>>>) {
     use crate::targets::cloud_init::{Renderer, USER_DATA_LIMIT};
     let mut renderer = Renderer::default();
     const MARGIN: usize = 16 * 1024;
     let mut out = Vec::new();
     let mut seen_groups = std::collections::BTreeSet::new();
     let mut render_group = std::collections::BTreeSet::new();
-    for vm in &model.vms {
+    let mut rendered = vec![None; model.vms.len()];
+    for (vm, kept) in model.vms.iter().zip(&mut rendered) {
         let first_of_group = seen_groups.insert(vm.group.as_str());
         if !first_of_group && !render_group.contains(vm.group.as_str()) {
             continue;
         }
         match renderer.user_data(model, vm) {
-            Ok(text) if text.len() + MARGIN > USER_DATA_LIMIT => {
-                render_group.insert(vm.group.as_str());
+            Ok(text) => {
+                if text.len() + MARGIN > USER_DATA_LIMIT {
+                    render_group.insert(vm.group.as_str());
+                }
+                *kept = Some(text);
             }
-            Ok(_) => {}
             Err(e) => {
                 render_group.insert(vm.group.as_str());
                 out.push(render_diag(&e));
             }
         }
     }
-    out
+    (out, rendered)
 }
 
 fn render_diag(e: &crate::targets::cloud_init::RenderError) -> Diagnostic {

@@ -11,7 +11,6 @@
 //!
 //! Every lookup is by exact name; nothing here does network I/O.
 
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -165,11 +164,15 @@ struct CatalogFile {
 pub struct Catalog {
     file: CatalogFile,
     zones: Vec<Zone>,
-    machine_index: BTreeMap<String, usize>,
-    zone_index: BTreeMap<String, usize>,
-    region_index: BTreeMap<String, usize>,
-    image_index: BTreeMap<String, usize>,
+    /// Hashed: lowering looks a machine type and an image up per VM.
+    machine_index: NameIndex,
+    zone_index: NameIndex,
+    region_index: NameIndex,
+    image_index: NameIndex,
 }
+
+/// Position in a catalog list, by name.
+type NameIndex = foldhash::HashMap<String, usize>;
 
 impl Catalog {
     /// Parses catalog JSON. Only the embedded file is ever parsed outside tests.
@@ -185,7 +188,7 @@ impl Catalog {
                 })
             })
             .collect();
-        fn index<T>(items: &[T], key: impl Fn(&T) -> &str) -> BTreeMap<String, usize> {
+        fn index<T>(items: &[T], key: impl Fn(&T) -> &str) -> NameIndex {
             items
                 .iter()
                 .enumerate()

@@ -143,15 +143,17 @@ impl NodeId {
     /// The id of `kind` named `name` (the name is ignored by the unnamed kinds).
     pub fn new(kind: NodeKind, name: &str) -> NodeId {
         let (prefix, named) = kind.entry();
-        let text = if named {
-            format!("{prefix}.{name}")
+        // Written without `format!`: the graph makes a few ids per VM.
+        let text: Arc<str> = if named {
+            let mut text = String::with_capacity(prefix.len() + 1 + name.len());
+            text.push_str(prefix);
+            text.push('.');
+            text.push_str(name);
+            text.into()
         } else {
-            prefix.to_string()
+            prefix.into()
         };
-        NodeId {
-            text: text.into(),
-            kind,
-        }
+        NodeId { text, kind }
     }
 
     pub fn network(name: &str) -> NodeId {

@@ -198,7 +198,7 @@ impl Vm {
             tags.push(member.clone());
         }
         let engine_labels = EngineLabels::of_member(group.clone().into(), member.into());
-        let boot_bytes = defaults::size_bytes("vm", "disk_size");
+        let d = VmDefaults::get();
         Vm {
             name,
             group,
@@ -206,12 +206,12 @@ impl Vm {
             machine_type: machine_type.into(),
             zone: SharedStr::default(),
             image: SharedStr::default(),
-            boot_disk_gb: names::gce_gb(boot_bytes),
+            boot_disk_gb: d.boot_disk_gb,
             network: SharedStr::default(),
             internal_ip: String::new(),
             address: None,
-            external_access: defaults::boolean("vm", "external_ip"),
-            swarm: SwarmRole::of_word(defaults::text("vm", "swarm")),
+            external_access: d.external_access,
+            swarm: d.swarm,
             tags,
             labels: BTreeMap::new(),
             disks: Vec::new(),
@@ -222,6 +222,25 @@ impl Vm {
             cloud_init: true,
             span: Span::default(),
         }
+    }
+}
+
+/// The schema's defaults a new [`Vm`] takes, read from it once: lowering
+/// makes a `Vm` per member.
+struct VmDefaults {
+    boot_disk_gb: u64,
+    external_access: bool,
+    swarm: SwarmRole,
+}
+
+impl VmDefaults {
+    fn get() -> &'static VmDefaults {
+        static DEFAULTS: std::sync::OnceLock<VmDefaults> = std::sync::OnceLock::new();
+        DEFAULTS.get_or_init(|| VmDefaults {
+            boot_disk_gb: names::gce_gb(defaults::size_bytes("vm", "disk_size")),
+            external_access: defaults::boolean("vm", "external_ip"),
+            swarm: SwarmRole::of_word(defaults::text("vm", "swarm")),
+        })
     }
 }
 
@@ -460,26 +479,45 @@ pub enum OutputValue {
 }
 
 /// VMs by group and by name, for placement look-ups that would otherwise
-/// scan every VM once per service.
+/// scan every VM once per service. The maps are made at the first look-up:
+/// a program without services or references needs none.
 pub struct VmIndex<'m> {
     model: &'m Model,
+    maps: std::cell::OnceCell<VmMaps<'m>>,
+}
+
+/// Positions in the model's VMs, by group and by name.
+struct VmMaps<'m> {
     by_group: foldhash::HashMap<&'m str, Vec<usize>>,
     by_name: foldhash::HashMap<&'m str, usize>,
 }
 
-impl<'m> VmIndex<'m> {
-    pub fn new(model: &'m Model) -> Self {
-        let mut by_group: foldhash::HashMap<&str, Vec<usize>> = Default::default();
-        let mut by_name: foldhash::HashMap<&str, usize> = Default::default();
+impl<'m> VmMaps<'m> {
+    fn of(model: &'m Model) -> Self {
+        // Sized once: a program has up to as many groups as VMs.
+        let n = model.vms.len();
+        let mut by_group: foldhash::HashMap<&str, Vec<usize>> =
+            foldhash::HashMap::with_capacity_and_hasher(n, Default::default());
+        let mut by_name: foldhash::HashMap<&str, usize> =
+            foldhash::HashMap::with_capacity_and_hasher(n, Default::default());
         for (i, vm) in model.vms.iter().enumerate() {
             by_group.entry(vm.group.as_str()).or_default().push(i);
             by_name.insert(vm.name.as_str(), i);
         }
+        VmMaps { by_group, by_name }
+    }
+}
+
+impl<'m> VmIndex<'m> {
+    pub fn new(model: &'m Model) -> Self {
         VmIndex {
             model,
-            by_group,
-            by_name,
+            maps: std::cell::OnceCell::new(),
         }
+    }
+
+    fn maps(&self) -> &VmMaps<'m> {
+        self.maps.get_or_init(|| VmMaps::of(self.model))
     }
 
     /// The members of a group, in model order.
@@ -491,13 +529,19 @@ impl<'m> VmIndex<'m> {
 
     /// Where the members of a group are in the model's VMs, in order.
     pub fn group_positions(&self, group: &str) -> &[usize] {
-        self.by_group.get(group).map_or(&[], Vec::as_slice)
+        self.maps().by_group.get(group).map_or(&[], Vec::as_slice)
     }
 
     /// Where the VMs a placement allows are in the model's VMs, in order.
     pub fn placed_positions(&self, p: &Placement) -> Vec<usize> {
         match (&p.member, &p.group) {
-            (Some(m), _) => self.by_name.get(m.as_str()).copied().into_iter().collect(),
+            (Some(m), _) => self
+                .maps()
+                .by_name
+                .get(m.as_str())
+                .copied()
+                .into_iter()
+                .collect(),
             (None, Some(g)) => self.group_positions(g).to_vec(),
             (None, None) => (0..self.model.vms.len())
                 .filter(|&i| self.model.vms[i].swarm != SwarmRole::None)
@@ -509,6 +553,7 @@ impl<'m> VmIndex<'m> {
     pub fn placed(&self, p: &Placement) -> Vec<&'m Vm> {
         match (&p.member, &p.group) {
             (Some(m), _) => self
+                .maps()
                 .by_name
                 .get(m.as_str())
                 .map(|&i| &self.model.vms[i])

@@ -78,14 +78,10 @@ impl<'a> Collector<'a, '_, '_> {
         file: FileId,
         d: &'a Decl,
         kind: EntityKind,
-        name: &crate::syntax::ast::Ident,
+        name: &'a crate::syntax::ast::Ident,
         _span: crate::span::Span,
         scope: ScopeId,
     ) -> Option<EntityId> {
-        let (qual_prefix, model_prefix) = {
-            let s = self.symbols.scope(scope);
-            (s.qual_prefix.clone(), s.model_prefix.clone())
-        };
         if let Some(prev) = self.symbols.lookup(scope, &name.name) {
             let prev = self.symbols.entity(prev);
             self.diags.push(
@@ -103,10 +99,15 @@ impl<'a> Collector<'a, '_, '_> {
             );
             return None;
         }
+        let s = self.symbols.scope(scope);
+        let (qual_name, model_name) = (
+            prefixed(&s.qual_prefix, &name.name),
+            prefixed(&s.model_prefix, &name.name),
+        );
         let id = self.symbols.add_entity(Entity {
             kind,
-            qual_name: format!("{qual_prefix}{}", name.name),
-            model_name: format!("{model_prefix}{}", name.name),
+            qual_name,
+            model_name,
             decl: d,
             file,
             scope,
@@ -116,7 +117,7 @@ impl<'a> Collector<'a, '_, '_> {
         self.symbols
             .scope_mut(scope)
             .names
-            .insert(name.name.clone(), id);
+            .insert(name.name.as_str(), id);
         Some(id)
     }
 
@@ -183,6 +184,15 @@ impl<'a> Collector<'a, '_, '_> {
         }
         self.stack.pop();
     }
+}
+
+/// `prefix` then `name` (an entity's qualified or model name), without
+/// `format!`: collection names every declaration.
+fn prefixed(prefix: &str, name: &str) -> String {
+    let mut out = String::with_capacity(prefix.len() + name.len());
+    out.push_str(prefix);
+    out.push_str(name);
+    out
 }
 
 fn subject_name(e: &crate::syntax::ast::Expr) -> Option<&crate::syntax::ast::Ident> {

@@ -241,7 +241,7 @@ impl<'a, 's> Evaluator<'a, 's> {
         let e = self.sym.entity(id);
         match e.kind {
             EntityKind::Service => Some(e.model_name.clone()),
-            EntityKind::Vm if self.vms.counts.get(&id) == Some(&None) => self.vms.ip(id, 0),
+            EntityKind::Vm if self.vms.count(id) == Some(None) => self.vms.ip(id, 0),
             EntityKind::Secret => {
                 let name = e.qual_name.clone();
                 self.error(
@@ -457,7 +457,7 @@ impl<'a, 's> Evaluator<'a, 's> {
         };
         match base {
             Value::Entity(id) if self.sym.entity(id).kind == EntityKind::Vm => {
-                match self.vms.counts.get(&id).copied().flatten() {
+                match self.vms.count(id).flatten() {
                     Some(n) if i < u64::from(n) => Value::Member(id, i as u32),
                     Some(0) => Value::Poison, // a bad count, already reported
                     Some(n) => {

@@ -52,7 +52,7 @@ fn entity_field(ev: &mut Evaluator, id: EntityId, field: &str, span: Span, ctx: 
     let e = ev.sym.entity(id);
     let (kind, model_name, qual) = (e.kind, e.model_name.clone(), e.qual_name.clone());
     match kind {
-        EntityKind::Vm => match ev.vms.counts.get(&id).copied().flatten() {
+        EntityKind::Vm => match ev.vms.count(id).flatten() {
             None => member_field(ev, id, 0, field, span),
             Some(_) if field == "name" => Value::Str(model_name),
             Some(n) => ev.error(
@@ -84,7 +84,8 @@ fn entity_field(ev: &mut Evaluator, id: EntityId, field: &str, span: Span, ctx: 
                 None => {
                     let help = inner
                         .and_then(|s| {
-                            did_you_mean(field, ev.sym.scope(s).names.keys().map(String::as_str))
+                            let names = ev.sym.scope(s).sorted_names();
+                            did_you_mean(field, names.into_iter().map(|(name, _)| name))
                         })
                         .unwrap_or_else(|| {
                             format!(
@@ -93,9 +94,9 @@ fn entity_field(ev: &mut Evaluator, id: EntityId, field: &str, span: Span, ctx: 
                                     .map(|s| ev
                                         .sym
                                         .scope(s)
-                                        .names
-                                        .keys()
-                                        .cloned()
+                                        .sorted_names()
+                                        .into_iter()
+                                        .map(|(name, _)| name)
                                         .collect::<Vec<_>>()
                                         .join(", "))
                                     .unwrap_or_default()

@@ -161,9 +161,9 @@ fn render(ev: &mut Evaluator, path: &str, text: &str, span: Span) -> Value {
     for id in ev
         .sym
         .scope(super::collect::TOP)
-        .names
-        .values()
-        .copied()
+        .sorted_names()
+        .into_iter()
+        .map(|(_, id)| id)
         .collect::<Vec<_>>()
     {
         let e = ev.sym.entity(id);

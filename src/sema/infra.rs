@@ -10,7 +10,7 @@ use super::attrs::{Attrs, word_of};
 use super::checks;
 use super::collect::TOP;
 use super::eval::{Ctx, Evaluator};
-use super::members::host_ip;
+use super::members::Range;
 use super::scope::{EntityId, EntityKind};
 use super::value::Value;
 use crate::diag::Code;
@@ -175,6 +175,8 @@ fn network_of(ev: &mut Evaluator, a: &Attrs, networks: &[Network]) -> Option<usi
 /// evaluator needs before any field of a VM is read.
 pub fn vm_facts(ev: &mut Evaluator, networks: &[Network]) {
     let mut next_host: BTreeMap<usize, u32> = BTreeMap::new();
+    let ranges: Vec<Option<Range>> = networks.iter().map(|n| Range::parse(&n.cidr)).collect();
+    let static_default = defaults::boolean("vm", "static_ip");
     for id in ev.sym.of_kind(EntityKind::Vm).collect::<Vec<_>>() {
         let e = ev.sym.entity(id);
         let (d, name) = (e.decl, e.model_name.clone());
@@ -204,7 +206,9 @@ pub fn vm_facts(ev: &mut Evaluator, networks: &[Network]) {
         let net = network_of(ev, &a, networks);
         if let Some(n) = net {
             let first = *next_host.entry(n).or_insert(FIRST_HOST);
-            ev.vms.place(id, &networks[n].cidr, first);
+            if let Some(range) = ranges[n] {
+                ev.vms.place(id, range, first);
+            }
         }
         for i in 0..count.unwrap_or(1) {
             let index_ctx = Ctx {
@@ -215,13 +219,11 @@ pub fn vm_facts(ev: &mut Evaluator, networks: &[Network]) {
                 map: a.map.clone(),
                 ctx: index_ctx,
             };
-            let is_static = member_attrs
-                .bool(ev, "static_ip")
-                .unwrap_or_else(|| defaults::boolean("vm", "static_ip"));
+            let is_static = member_attrs.bool(ev, "static_ip").unwrap_or(static_default);
             ev.vms.settle(id, is_static);
             if let Some(n) = net {
                 let host = next_host.entry(n).or_insert(FIRST_HOST);
-                if host_ip(&networks[n].cidr, *host).is_none() {
+                if ranges[n].and_then(|r| r.host(*host)).is_none() {
                     ev.error(
                         Code::BadValue,
                         format!(
@@ -251,7 +253,7 @@ pub fn vms(ev: &mut Evaluator, gce: &GceSettings, networks: &[Network]) -> VmLow
     let ids = ev.sym.of_kind(EntityKind::Vm).collect::<Vec<_>>();
     let members = ids
         .iter()
-        .map(|id| ev.vms.counts.get(id).copied().flatten().unwrap_or(1) as usize)
+        .map(|id| ev.vms.count(*id).flatten().unwrap_or(1) as usize)
         .sum();
     // Sized once: the model keeps this vector, and one grown by doubling
     // holds up to twice the room it needs.
@@ -264,12 +266,13 @@ pub fn vms(ev: &mut Evaluator, gce: &GceSettings, networks: &[Network]) -> VmLow
         gce,
         networks,
         texts: Texts::default(),
+        swarm_words: defaults::words("vm", "swarm"),
     };
     for id in ids {
         let e = ev.sym.entity(id);
         let (d, group) = (e.decl, SharedStr::from(&e.model_name));
         let ctx = ev.ctx_for(id);
-        let count = ev.vms.counts.get(&id).copied().flatten();
+        let count = ev.vms.count(id).flatten();
         let exports = nfs_exports(ev, id, d, ctx, count.is_some());
         let machine_type = match d.positional_args().next() {
             Some(p) => {
@@ -413,6 +416,8 @@ struct Lowering<'x> {
     gce: &'x GceSettings,
     networks: &'x [Network],
     texts: Texts,
+    /// The words `swarm` takes, from the schema.
+    swarm_words: &'static [&'static str],
 }
 
 /// One shared copy of each text (zone, image, network, machine type).
@@ -448,15 +453,14 @@ fn member(
     machine_type: &SharedStr,
     exports: &[NfsExport],
 ) -> Vm {
-    let role = a
-        .one_of(ev, "swarm", defaults::words("vm", "swarm"))
-        .unwrap_or_else(|| defaults::text("vm", "swarm").into());
-    let swarm = SwarmRole::of_word(&role);
+    let mut base = Vm::new(name, group.clone(), machine_type.clone());
+    let swarm = a
+        .one_of(ev, "swarm", lw.swarm_words)
+        .map_or(base.swarm, |role| SwarmRole::of_word(&role));
     let network = match network_of(ev, a, lw.networks) {
         Some(n) => lw.texts.get(&lw.networks[n].name),
         None => SharedStr::default(),
     };
-    let mut base = Vm::new(name, group.clone(), machine_type.clone());
     let mut tags = std::mem::take(&mut base.tags);
     let more = a.text_list(ev, "tags").unwrap_or_default();
     tags.extend(more.into_iter().map(|t| lw.texts.take(t)));
@@ -479,9 +483,7 @@ fn member(
         network,
         internal_ip: ev.vms.ip(key.0, key.1).unwrap_or_default(),
         address: is_static.then(|| crate::model::names::static_address(name)),
-        external_access: is_static
-            || a.bool(ev, "external_ip")
-                .unwrap_or_else(|| defaults::boolean("vm", "external_ip")),
+        external_access: is_static || a.bool(ev, "external_ip").unwrap_or(base.external_access),
         swarm,
         tags,
         labels: a.text_map(ev, "labels"),

@@ -96,7 +96,9 @@ pub struct Binding<'a> {
 
 #[derive(Debug, Default)]
 pub struct Scope<'a> {
-    pub names: BTreeMap<String, EntityId>,
+    /// Names declared here (each borrowed from its declaration), hashed: a
+    /// program declares thousands. Iterate with [`Scope::sorted_names`].
+    pub names: foldhash::HashMap<&'a str, EntityId>,
     /// Module parameters bound in this scope.
     pub params: BTreeMap<String, Binding<'a>>,
     /// `redis.` for the scope of instance `redis`; empty at top level.
@@ -108,6 +110,15 @@ pub struct Scope<'a> {
     /// Module parameters the instance did not set (already reported): using
     /// one yields nothing more.
     pub unset: std::collections::BTreeSet<String>,
+}
+
+impl<'a> Scope<'a> {
+    /// The names declared here, in name order.
+    pub fn sorted_names(&self) -> Vec<(&'a str, EntityId)> {
+        let mut out: Vec<_> = self.names.iter().map(|(k, v)| (*k, *v)).collect();
+        out.sort_unstable();
+        out
+    }
 }
 
 #[derive(Debug, Default)]
@@ -156,6 +167,7 @@ impl<'a> Symbols<'a> {
     /// Every name visible in a scope, for "did you mean".
     pub fn visible(&self, scope: ScopeId) -> impl Iterator<Item = &str> {
         let s = self.scope(scope);
-        s.names.keys().chain(s.params.keys()).map(String::as_str)
+        let names = s.sorted_names().into_iter().map(|(name, _)| name);
+        names.chain(s.params.keys().map(String::as_str))
     }
 }

@@ -226,7 +226,7 @@ fn placement(ev: &mut Evaluator, a: &Attrs) -> Placement {
         None | Some(Value::Poison) => Placement::default(),
         Some(Value::Entity(vm)) if ev.sym.entity(vm).kind == EntityKind::Vm => {
             let group = ev.sym.entity(vm).model_name.clone();
-            let single = ev.vms.counts.get(&vm) == Some(&None);
+            let single = ev.vms.count(vm) == Some(None);
             Placement {
                 member: single.then(|| group.clone()),
                 group: Some(group),

@@ -178,11 +178,22 @@ fn render(vm: &Vm, view: &view::View) -> Result<String, RenderError> {
 /// The boot configuration of every VM, by VM name (the input of
 /// [`crate::targets::gce::requests`]), or every error.
 pub fn render_all(model: &Model) -> Result<BTreeMap<String, Arc<str>>, Vec<RenderError>> {
+    render_rest(model, &[])
+}
+
+/// [`render_all`], given the texts already rendered by VM position in the
+/// model (`None`, or a slice shorter than the VMs, where none was): only
+/// the others are rendered.
+pub fn render_rest(
+    model: &Model,
+    done: &[Option<Arc<str>>],
+) -> Result<BTreeMap<String, Arc<str>>, Vec<RenderError>> {
     let mut out = BTreeMap::new();
     let mut errors = Vec::new();
     let mut renderer = Renderer::default();
-    for vm in &model.vms {
-        match renderer.user_data(model, vm) {
+    for (i, vm) in model.vms.iter().enumerate() {
+        let known = done.get(i).cloned().flatten();
+        match known.map_or_else(|| renderer.user_data(model, vm), Ok) {
             Ok(s) => {
                 out.insert(vm.name.clone(), s);
             }

@@ -125,6 +125,18 @@ fn render_all_collects_every_error() {
 }
 
 #[test]
+fn render_rest_keeps_the_texts_given() {
+    let model = two_vm_model();
+    let out = render_rest(&model, &[Some(Arc::from("given"))]).unwrap_or_default();
+    assert_eq!(out.get(&model.vms[0].name).map(|t| &**t), Some("given"));
+    let second = render(&model, &model.vms[1].name).unwrap_or_default();
+    assert_eq!(
+        out.get(&model.vms[1].name).map(|t| t.to_string()),
+        Some(second)
+    );
+}
+
+#[test]
 fn trap_values_stay_quoted() {
     let mut model = two_vm_model();
     model.vms[0]
