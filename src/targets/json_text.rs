@@ -52,6 +52,13 @@ fn needs_escape(bytes: &[u8]) -> bool {
 /// Appends an object of string pairs, in the order given: `{"k":"v",...}`.
 pub fn push_pairs<'a>(out: &mut String, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) {
     out.push('{');
+    push_members(out, pairs);
+    out.push('}');
+}
+
+/// Appends string pairs as an object's members, without the braces:
+/// `"k":"v",...`.
+pub fn push_members<'a>(out: &mut String, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) {
     for (i, (k, v)) in pairs.into_iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -60,7 +67,6 @@ pub fn push_pairs<'a>(out: &mut String, pairs: impl IntoIterator<Item = (&'a str
         out.push(':');
         push_str(out, v);
     }
-    out.push('}');
 }
 
 /// Appends an array of strings: `["a","b"]`.

@@ -18,7 +18,7 @@ use crate::graph::NodeId;
 use crate::model::{SwarmRole, Vm};
 use crate::targets::body::Body;
 use crate::targets::digest::Memo;
-use crate::targets::json_text::{push_escaped, push_pairs, push_str, push_strs};
+use crate::targets::json_text::{push_escaped, push_members, push_str, push_strs};
 
 use super::bodies::{BOOT_DISK_TYPE, Ctx};
 use super::{SSH_KEYS, SSH_KEYS_ITEM, names, refs};
@@ -243,11 +243,7 @@ impl<'m> Ctx<'m> {
         let mut marks: Vec<(String, String)> = self
             .mark_labels()
             .iter()
-            .map(|(k, v)| {
-                let mut written = String::new();
-                push_pairs(&mut written, [(k.as_str(), v.as_str())]);
-                (k.clone(), written[1..written.len() - 1].to_string())
-            })
+            .map(|(k, v)| (k.clone(), fields(&[(k.as_str(), v.clone())])))
             .collect();
         marks.sort();
         marks
@@ -311,9 +307,7 @@ fn json(s: &str) -> String {
 /// String fields as JSON object members, without the braces: `"k":"v",...`.
 fn fields(pairs: &[(&str, String)]) -> String {
     let mut out = String::new();
-    push_pairs(&mut out, pairs.iter().map(|(k, v)| (*k, v.as_str())));
-    out.pop();
-    out.remove(0);
+    push_members(&mut out, pairs.iter().map(|(k, v)| (*k, v.as_str())));
     out
 }
 
